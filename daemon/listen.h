@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * listen.h: create and own listening sockets. No systemd here: sockets
+ * inherited through socket activation are handed in already open (sd.c)
+ * and only adopted.
+ */
+
+#ifndef IOMUXD_LISTEN_H
+#define IOMUXD_LISTEN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define LISTEN_F_UNIX		0x01	/* AF_UNIX (else TCP) */
+#define LISTEN_F_INHERITED	0x02	/* from systemd: never unlink */
+#define LISTEN_F_CREATED_PATH	0x04	/* we bound it: unlink at exit */
+
+struct listener {
+	int	 fd;
+	int	 flags;
+	char	 name[128];	/* path, or "ADDR:PORT", for logs and STATUS */
+};
+
+/* Positive result of listen_unix(). */
+#define LISTEN_E_RUNNING	1	/* a live daemon answers at the path */
+
+/*
+ * Create a UNIX stream listener at 'path' with permission 'mode', never
+ * wider at any moment (umask held around bind), non-blocking, CLOEXEC.
+ * The parent directory is created (0755, or 0700 under $XDG_RUNTIME_DIR
+ * style paths: 'dirmode') if missing. A leftover socket that refuses
+ * connections is removed and replaced; a path that is not a socket is
+ * never removed (-EEXIST). Returns 0, LISTEN_E_RUNNING if something
+ * accepts connections at the path, -ENAMETOOLONG if the path does not fit
+ * sun_path, or -errno; *errmsg (static text) says what went wrong.
+ */
+int	listen_unix(struct listener *, const char *path, mode_t mode,
+	    mode_t dirmode, int backlog, const char **errmsg);
+
+/*
+ * Create a TCP listener on "ADDR:PORT" ("[v6]:PORT" for IPv6). A
+ * non-loopback address is refused with -EPERM unless allow_remote.
+ * Returns 0, -EINVAL for an unparseable address, or -errno.
+ */
+int	listen_tcp(struct listener *, const char *addrport, bool allow_remote,
+	    int backlog, const char **errmsg);
+
+/* Adopt an inherited listening fd: set O_NONBLOCK and CLOEXEC; 0/-errno. */
+int	listen_adopt(struct listener *, int fd, const char *name);
+
+/* Close; unlink the path only if we created it (never an inherited one). */
+void	listen_close(struct listener *);
+
+/* Check a UNIX path fits sun_path (0 or -ENAMETOOLONG). */
+int	listen_check_path(const char *path);
+
+/* Default socket path for this user: /run/iomuxd/iomuxd.sock for root,
+ * else $XDG_RUNTIME_DIR/iomuxd/iomuxd.sock. 0 or -ENOENT (no runtime dir)
+ * or -ENAMETOOLONG. */
+int	listen_default_path(char *buf, size_t len);
+
+#endif /* IOMUXD_LISTEN_H */

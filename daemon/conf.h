@@ -28,6 +28,8 @@ struct conf {
 	uint32_t frame_max;			/* 1 MiB */
 	size_t	 output_limit;			/* 8 MiB per client */
 	size_t	 output_high;			/* stop reading above: 1 MiB */
+	uint32_t output_timeout_ms;		/* over output_high this long:
+						   drop the client; 10000 */
 	int	 max_clients;			/* 0 = from RLIMIT_NOFILE */
 	uint32_t frame_timeout_ms;		/* 10000 */
 	uint32_t idle_timeout_ms;		/* 0 = off */

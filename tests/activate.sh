@@ -1,0 +1,150 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2025 The iomuxd developers
+#
+# Socket activation without systemd as PID 1: systemd-socket-activate
+# binds the listeners, passes them as LISTEN_FDS (and LISTEN_FDNAMES with
+# --fdname) and execs iomuxd on the first connection, as PID 1 would.
+#  1. UNIX socket named "iomuxd", per backend: status says
+#     "activation: systemd" and lists the socket; after SIGTERM the socket
+#     file is still there (it belongs to whoever passed it).
+#  2. UNIX + TCP named "iomuxd:iomuxd-tcp": reachable via -s and -H.
+#  3. UNIX + TCP without names: the daemon classifies them by type.
+# Exit 77 when systemd-socket-activate is not available.
+
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+SSA=${SYSTEMD_SOCKET_ACTIVATE:-}
+[ -n "$SSA" ] || t_skip "systemd-socket-activate not found"
+[ -x "$IOMUXD" ] || t_fail "IOMUXD ($IOMUXD) is not an executable"
+[ -x "$IOMUXCTL" ] || t_fail "IOMUXCTL ($IOMUXCTL) is not an executable"
+
+t_tmpdir
+
+# systemd-socket-activate hands the program only LISTEN_* and what -E
+# names, so pass on what the sanitizer builds and the harness rely on.
+SSA_ENV=
+for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS LD_LIBRARY_PATH TMPDIR; do
+	eval "isset=\${$v+x}"
+	[ -n "$isset" ] && SSA_ENV="$SSA_ENV -E $v"
+done
+
+# wait_path PATH: up to 5 s for PATH to appear.
+wait_path()
+{
+	n=50
+	while [ ! -e "$1" ]; do
+		[ $n -gt 0 ] || return 1
+		n=$((n - 1))
+		sleep 0.1
+	done
+}
+
+# activate LOGNAME SSA-ARGS... -- DAEMON-ARGS...: start
+# systemd-socket-activate in the background; sets A_PID, A_LOG.
+activate()
+{
+	A_LOG=$T_DIR/$1.log
+	shift
+	a_ssa=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		a_ssa="$a_ssa $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086 # option lists without spaces
+	"$SSA" $SSA_ENV $a_ssa "$IOMUXD" -f "$@" >"$A_LOG" 2>&1 &
+	A_PID=$!
+	T_PIDS="$T_PIDS $A_PID"
+}
+
+# stop_activated: SIGTERM, expect a clean exit.
+stop_activated()
+{
+	if ! t_stop_daemon "$A_PID"; then
+		sed -e 's/^/	/' "$A_LOG" >&2
+		t_fail "activated iomuxd (pid $A_PID) did not stop cleanly (status $T_RC)"
+	fi
+	t_ok "SIGTERM: pid $A_PID exited 0"
+}
+
+status_ok()
+{
+	if ! "$IOMUXCTL" -t 5 "$@" status >"$T_OUT" 2>"$T_ERR"; then
+		cat "$T_ERR" >&2
+		printf -- '--- daemon log:\n' >&2
+		sed -e 's/^/	/' "$A_LOG" >&2
+		t_fail "iomuxctl $* status failed"
+	fi
+	t_expect_grep '^activation: systemd$' "$T_OUT" \
+	    "iomuxctl $*: activation: systemd"
+}
+
+# start_tcp NAME FDNAMES-OPTION BACKEND: UNIX + TCP, retrying when the
+# free port was taken in the meantime.  Sets PORT.
+start_tcp()
+{
+	tries=0
+	while :; do
+		PORT=$(t_free_port) || t_fail "no free port"
+		rm -f "$SOCK"
+		# shellcheck disable=SC2086 # $2 may be empty
+		activate "$1" -l "$SOCK" -l "127.0.0.1:$PORT" $2 -- -b "$3"
+		if wait_path "$SOCK" && sleep 0.1 && t_alive "$A_PID"; then
+			return 0
+		fi
+		t_stop_daemon "$A_PID" >/dev/null 2>&1
+		tries=$((tries + 1))
+		[ $tries -lt 5 ] || {
+			cat "$A_LOG" >&2
+			t_fail "systemd-socket-activate did not start ($1)"
+		}
+	done
+}
+
+for b in $IOMUXD_BACKENDS; do
+	t_log "1. UNIX socket named iomuxd, backend $b"
+	SOCK=$T_DIR/s-$b
+	activate "unix-$b" -l "$SOCK" --fdname=iomuxd -- -b "$b"
+	wait_path "$SOCK" || {
+		cat "$A_LOG" >&2
+		t_fail "systemd-socket-activate did not create $SOCK"
+	}
+	status_ok -s "$SOCK"
+	t_expect_grep "^backend: $b\$" "$T_OUT" "backend: $b"
+	t_expect_grep "^listeners: (.*,)?$SOCK(,.*)?\$" "$T_OUT" \
+	    "listeners include $SOCK"
+	t_expect_rc 0 "$IOMUXCTL" -s "$SOCK" -t 5 ping
+	stop_activated
+	[ -S "$SOCK" ] || t_fail "$SOCK was removed; an activated socket belongs to systemd"
+	t_ok "$SOCK still exists after the daemon stopped"
+	rm -f "$SOCK"
+
+	t_log "2. UNIX + TCP, named iomuxd:iomuxd-tcp, backend $b"
+	SOCK=$T_DIR/n-$b
+	start_tcp "named-$b" --fdname=iomuxd:iomuxd-tcp "$b"
+	status_ok -s "$SOCK"
+	t_expect_grep "^listeners: (.*,)?$SOCK(,.*)?\$" "$T_OUT" \
+	    "listeners include $SOCK"
+	t_expect_grep "^listeners: (.*,)?127\.0\.0\.1:$PORT(,.*)?\$" "$T_OUT" \
+	    "listeners include 127.0.0.1:$PORT"
+	status_ok -H "127.0.0.1:$PORT"
+	stop_activated
+	[ -S "$SOCK" ] || t_fail "$SOCK was removed by the daemon"
+	rm -f "$SOCK"
+
+	t_log "3. UNIX + TCP without names (classified by type), backend $b"
+	SOCK=$T_DIR/u-$b
+	start_tcp "unnamed-$b" "" "$b"
+	status_ok -H "127.0.0.1:$PORT"
+	t_expect_grep "^listeners: (.*,)?$SOCK(,.*)?\$" "$T_OUT" \
+	    "listeners include $SOCK"
+	t_expect_grep "^listeners: (.*,)?127\.0\.0\.1:$PORT(,.*)?\$" "$T_OUT" \
+	    "listeners include 127.0.0.1:$PORT"
+	status_ok -s "$SOCK"
+	stop_activated
+	[ -S "$SOCK" ] || t_fail "$SOCK was removed by the daemon"
+	rm -f "$SOCK"
+done
+exit 0

@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * conn.c: one client connection, from accept to deferred close.
+ *
+ * A connection's turn (a readable event, or deferred backlog work) reads
+ * at most once, answers at most reqs_per_wakeup requests, and writes at
+ * most once, so no client can hold the loop. Input is read into the
+ * server's shared buffer and replies are encoded into the server's shared
+ * scratch buffer; a connection owns buffer memory only while it holds a
+ * partial frame, leftover requests, or output the socket did not take.
+ * An idle connection therefore costs its struct and an fd-table slot.
+ *
+ * Write interest is asked for only while output is pending. Reading stops
+ * (XOFF) while pending output is over the high mark, and a client that
+ * stays there for output_timeout, or passes the hard output limit, is
+ * dropped. Protocol errors get an error reply, then the connection is
+ * flushed and closed: a length-prefixed stream cannot be resynchronised.
+ *
+ * Invariants: a DEAD connection has no fd watch and no timer and is freed
+ * from its deferred callback, never from the callback that killed it.
+ * srv->current is the connection whose replies sit in srv->scratch; only
+ * that connection's turn encodes into scratch.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "server.h"
+
+#define CONN_LINGER_MS		2000	/* to flush a final error reply */
+#define CONN_READ_CHUNK		(16u << 10)
+
+/* Decoded argument views of the request being dispatched. */
+static struct proto_arg	args[IOMUX_ARGS_MAX];
+
+static struct log_ratelimit	rl_warn = { .burst = 10 };
+
+static void	conn_io(struct ev_loop *, int, int, void *);
+static void	conn_timeout(struct ev_loop *, struct ev_timer *, void *);
+static void	conn_deferred(struct ev_loop *, struct ev_defer *, void *);
+static void	conn_end_turn(struct conn *);
+
+static size_t
+pending_out(const struct conn *c)
+{
+	size_t	n = buf_len(&c->out);
+
+	if (c->srv->current == c)
+		n += buf_len(&c->srv->scratch);
+	return n;
+}
+
+static size_t
+high_mark(const struct server *srv)
+{
+	size_t	high = srv->conf.output_high;
+
+	/* The high mark must leave room under the hard limit. */
+	if (high > srv->conf.output_limit / 2)
+		high = srv->conf.output_limit / 2;
+	return high;
+}
+
+static void
+conn_log(const struct conn *c, const char *what)
+{
+	if (!log_ratelimit_ok(&rl_warn, ev_now(c->srv->loop)))
+		return;
+	if (c->flags & CONN_F_TCP)
+		log_warnx("conn %llu tcp: %s", (unsigned long long)c->id, what);
+	else
+		log_warnx("conn %llu uid %ld pid %ld: %s",
+		    (unsigned long long)c->id, (long)c->uid, (long)c->pid,
+		    what);
+}
+
+int
+conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
+{
+	struct conn	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int		 ret;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	c->srv = srv;
+	c->fd = fd;
+	c->id = ++srv->next_conn_id;
+	c->uid = (uid_t)-1;
+	if (tcp)
+		c->flags |= CONN_F_TCP;
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+	}
+	/* Input holds at most one frame plus what one read can bring. */
+	buf_init(&c->in, (size_t)srv->conf.frame_max + IOMUX_LEN_SIZE +
+	    SERVER_RBUF_SIZE);
+	buf_init(&c->out, srv->conf.output_limit);
+	ev_timer_init(&c->timer, conn_timeout, c);
+	ev_defer_init(&c->defer, conn_deferred, c);
+	if ((ret = ev_io_add(srv->loop, fd, EV_READ, conn_io, c)) < 0) {
+		free(c);
+		return ret;
+	}
+	c->mask = EV_READ;
+	c->last_active = ev_now(srv->loop);
+	if (srv->conf.idle_timeout_ms)
+		(void)ev_timer_start(srv->loop, &c->timer,
+		    srv->conf.idle_timeout_ms);
+
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nclients++;
+	if (log_getverbose() > 0) {
+		if (tcp)
+			log_debug("conn %llu tcp: connected",
+			    (unsigned long long)c->id);
+		else
+			log_debug("conn %llu uid %ld pid %ld: connected",
+			    (unsigned long long)c->id, (long)c->uid,
+			    (long)c->pid);
+	}
+	*out = c;
+	return 0;
+}
+
+struct buf *
+conn_reply_buf(struct conn *c)
+{
+	struct server	*srv = c->srv;
+
+	if (srv->current == c && buf_len(&c->out) == 0)
+		return &srv->scratch;
+	/*
+	 * Output for a connection outside its own turn (or behind output
+	 * it already has queued) goes to its own buffer, flushed by a
+	 * deferred turn so that several replies still make one write.
+	 */
+	if (srv->current != c && !(c->flags & CONN_F_DEAD))
+		ev_defer(srv->loop, &c->defer);
+	return &c->out;
+}
+
+void
+conn_kill(struct conn *c, const char *why)
+{
+	struct server	*srv = c->srv;
+
+	if (c->flags & CONN_F_DEAD)
+		return;
+	if (why != NULL)
+		conn_log(c, why);
+	else if (log_getverbose() > 0)
+		log_debug("conn %llu: closed", (unsigned long long)c->id);
+	c->flags |= CONN_F_DEAD;
+	if (srv->current == c) {
+		buf_consume(&srv->scratch, buf_len(&srv->scratch));
+		srv->current = NULL;
+	}
+	ev_io_del(srv->loop, c->fd);
+	ev_timer_stop(srv->loop, &c->timer);
+	/* Freed after this batch: callers up the stack may still hold c. */
+	ev_defer(srv->loop, &c->defer);
+	server_conn_closed(srv, c);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct server	*srv = c->srv;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	close(c->fd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+}
+
+/* Arm the timer for the nearest deadline; lazily, never to a later one. */
+static void
+conn_arm_timer(struct conn *c)
+{
+	struct server	*srv = c->srv;
+	uint64_t	 when = UINT64_MAX;
+
+	if (c->flags & CONN_F_CLOSING)
+		when = c->last_active + CONN_LINGER_MS;
+	if (c->frame_start && srv->conf.frame_timeout_ms &&
+	    c->frame_start + srv->conf.frame_timeout_ms < when)
+		when = c->frame_start + srv->conf.frame_timeout_ms;
+	if (c->out_high_since && srv->conf.output_timeout_ms &&
+	    c->out_high_since + srv->conf.output_timeout_ms < when)
+		when = c->out_high_since + srv->conf.output_timeout_ms;
+	if (srv->conf.idle_timeout_ms &&
+	    c->last_active + srv->conf.idle_timeout_ms < when)
+		when = c->last_active + srv->conf.idle_timeout_ms;
+	if (when == UINT64_MAX)
+		return;
+	if (ev_timer_active(&c->timer) && c->timer.when <= when)
+		return;	/* fires early, finds nothing due, re-arms */
+	(void)ev_timer_start_at(srv->loop, &c->timer, when);
+}
+
+void
+conn_fail(struct conn *c, uint16_t st, uint32_t id, const char *msg)
+{
+	struct server		*srv = c->srv;
+	struct proto_enc	 e;
+
+	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
+		return;
+	conn_log(c, msg);
+	proto_enc_begin(&e, conn_reply_buf(c), srv->conf.frame_max,
+	    IOMUX_KIND_REPLY, st, id);
+	proto_enc_str(&e, msg);
+	if (proto_enc_end(&e) < 0) {
+		conn_kill(c, NULL);
+		return;
+	}
+	/* Nothing after a bad frame can be trusted: drop the rest. */
+	buf_free(&c->in);
+	c->flags &= ~CONN_F_BACKLOG;
+	c->flags |= CONN_F_CLOSING;
+	c->frame_start = 0;
+	c->last_active = ev_now(srv->loop);
+	if (srv->current != c)
+		conn_end_turn(c);
+}
+
+/*
+ * Answer the complete requests in data[0..len), within the turn's budget.
+ * Returns how many bytes were consumed; the caller keeps the rest.
+ */
+static size_t
+conn_process(struct conn *c, const uint8_t *data, size_t len)
+{
+	struct server		*srv = c->srv;
+	struct proto_frame	 f;
+	size_t			 off = 0, high = high_mark(srv);
+	uint32_t		 body_len;
+	int			 budget = srv->conf.reqs_per_wakeup;
+	int			 n, ret;
+	bool			 partial = false;
+	char			 msg[128];
+
+	while (off < len) {
+		if (budget-- <= 0) {
+			c->flags |= CONN_F_BACKLOG;
+			break;
+		}
+		if (pending_out(c) >= high) {
+			/* Resumed once the client reads (see conn_update). */
+			c->flags |= CONN_F_BACKLOG;
+			break;
+		}
+		memset(&f, 0, sizeof(f));
+		n = proto_decode(data + off, len - off, srv->conf.frame_max,
+		    &f, args, IOMUX_ARGS_MAX);
+		if (n == PROTO_E_AGAIN) {
+			partial = true;
+			break;
+		}
+		if (n < 0) {
+			srv->stats.errors_proto++;
+			switch (n) {
+			case -EMSGSIZE:
+				body_len = 0;
+				(void)proto_peek_len(data + off, len - off,
+				    UINT32_MAX, &body_len);
+				snprintf(msg, sizeof(msg), "frame of %lu bytes "
+				    "is over the limit of %lu",
+				    (unsigned long)body_len,
+				    (unsigned long)srv->conf.frame_max);
+				conn_fail(c, IOMUX_ST_ETOOBIG, 0, msg);
+				break;
+			case -EPROTONOSUPPORT:
+				snprintf(msg, sizeof(msg), "protocol version %u "
+				    "is not supported (server speaks %d)",
+				    f.version, IOMUX_PROTO_VERSION);
+				conn_fail(c, IOMUX_ST_EVERSION, f.id, msg);
+				break;
+			case -E2BIG:
+				snprintf(msg, sizeof(msg), "too many arguments "
+				    "(%u, at most %d)", f.argc, IOMUX_ARGS_MAX);
+				conn_fail(c, IOMUX_ST_EPROTO, f.id, msg);
+				break;
+			default:
+				conn_fail(c, IOMUX_ST_EPROTO, f.id,
+				    "malformed frame");
+				break;
+			}
+			return len;
+		}
+		if (f.kind != IOMUX_KIND_REQUEST) {
+			srv->stats.errors_proto++;
+			snprintf(msg, sizeof(msg), "clients send requests "
+			    "(kind %d), not kind %u", IOMUX_KIND_REQUEST,
+			    f.kind);
+			conn_fail(c, IOMUX_ST_EKIND, f.id, msg);
+			return len;
+		}
+		off += (size_t)n;
+		if ((ret = dispatch_request(c, &f, args)) < 0) {
+			if (ret == -ENOBUFS) {
+				srv->stats.clients_dropped++;
+				conn_kill(c, "output limit reached");
+			} else
+				conn_kill(c, "cannot queue a reply");
+			return len;
+		}
+	}
+	/* A partial frame's deadline runs from its first byte. */
+	if (!partial)
+		c->frame_start = 0;
+	else if (off > 0 || c->frame_start == 0)
+		c->frame_start = ev_now(srv->loop);
+	return off;
+}
+
+/* Process what c->in holds (partial-frame completion or backlog). */
+static void
+conn_process_in(struct conn *c)
+{
+	size_t	used;
+
+	used = conn_process(c, buf_data(&c->in), buf_len(&c->in));
+	if (c->flags & CONN_F_DEAD)
+		return;
+	buf_consume(&c->in, used);
+	if (buf_len(&c->in) == 0)
+		buf_free(&c->in);	/* idle connections own no input memory */
+	else if (c->flags & (CONN_F_EOF | CONN_F_CLOSING) &&
+	    !(c->flags & CONN_F_BACKLOG) && pending_out(c) < high_mark(c->srv)) {
+		/* The peer will send no more: a partial frame is dropped. */
+		buf_free(&c->in);
+		c->frame_start = 0;
+	}
+}
+
+static void
+conn_read(struct conn *c)
+{
+	struct server	*srv = c->srv;
+	size_t		 used, want;
+	ssize_t		 n;
+	uint32_t	 body_len;
+	int		 ret;
+
+	if (buf_len(&c->in) == 0) {
+		n = read(c->fd, srv->rbuf, SERVER_RBUF_SIZE);
+		if (n > 0) {
+			srv->stats.bytes_in += (uint64_t)n;
+			c->last_active = ev_now(srv->loop);
+			used = conn_process(c, srv->rbuf, (size_t)n);
+			if (c->flags & CONN_F_DEAD)
+				return;
+			if (used < (size_t)n &&
+			    buf_add(&c->in, srv->rbuf + used, (size_t)n - used)
+			    < 0) {
+				conn_kill(c, "out of memory for input");
+				return;
+			}
+			return;
+		}
+	} else {
+		/* Read the rest of a partial frame straight into c->in. */
+		want = CONN_READ_CHUNK;
+		if (proto_peek_len(buf_data(&c->in), buf_len(&c->in),
+		    UINT32_MAX, &body_len) == 1 &&
+		    (size_t)body_len + IOMUX_LEN_SIZE > buf_len(&c->in) +
+		    want)
+			want = (size_t)body_len + IOMUX_LEN_SIZE -
+			    buf_len(&c->in);
+		buf_compact(&c->in);
+		if ((ret = buf_reserve(&c->in, want)) < 0) {
+			conn_kill(c, "out of memory for input");
+			return;
+		}
+		n = read(c->fd, buf_space(&c->in), buf_avail(&c->in));
+		if (n > 0) {
+			buf_advance(&c->in, (size_t)n);
+			srv->stats.bytes_in += (uint64_t)n;
+			c->last_active = ev_now(srv->loop);
+			conn_process_in(c);
+			return;
+		}
+	}
+	if (n == 0) {
+		/* Half-close: answer what we have, flush, then close. */
+		c->flags |= CONN_F_EOF;
+		if (buf_len(&c->in) > 0 && !(c->flags & CONN_F_BACKLOG))
+			conn_process_in(c);
+		return;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return;
+	conn_kill(c, errno == ECONNRESET ? NULL : "read failed");
+}
+
+/* Write pending output once; 0, or -1 if the connection died. */
+static int
+conn_write(struct conn *c, struct buf *b)
+{
+	ssize_t	n;
+
+	if (buf_len(b) == 0)
+		return 0;
+	n = send(c->fd, buf_data(b), buf_len(b), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		/* EPIPE, ECONNRESET: the peer is gone; nothing to report. */
+		conn_kill(c, NULL);
+		return -1;
+	}
+	c->srv->stats.bytes_out += (uint64_t)n;
+	buf_consume(b, (size_t)n);
+	return 0;
+}
+
+/* Watch exactly what the connection's state needs, nothing more. */
+static void
+conn_update(struct conn *c)
+{
+	struct server	*srv = c->srv;
+	size_t		 pending = buf_len(&c->out), high = high_mark(srv);
+	int		 want = EV_NONE;
+
+	if (pending >= high && !(c->flags & CONN_F_XOFF)) {
+		c->flags |= CONN_F_XOFF;
+		c->out_high_since = ev_now(srv->loop);
+	} else if ((c->flags & CONN_F_XOFF) && pending <= high / 2) {
+		c->flags &= ~CONN_F_XOFF;
+		c->out_high_since = 0;
+		if (buf_len(&c->in) > 0)
+			c->flags |= CONN_F_BACKLOG;
+	}
+	if ((c->flags & CONN_F_BACKLOG) && !(c->flags & CONN_F_XOFF))
+		ev_defer(srv->loop, &c->defer);
+
+	if (pending == 0 && buf_len(&c->in) == 0 &&
+	    (c->flags & (CONN_F_EOF | CONN_F_CLOSING))) {
+		conn_kill(c, NULL);	/* everything answered and sent */
+		return;
+	}
+	if (!(c->flags & (CONN_F_XOFF | CONN_F_EOF | CONN_F_CLOSING |
+	    CONN_F_BACKLOG)))
+		want |= EV_READ;
+	if (pending > 0)
+		want |= EV_WRITE;
+	if (want != c->mask) {
+		if (ev_io_set(srv->loop, c->fd, want) < 0) {
+			conn_kill(c, "cannot change its watch");
+			return;
+		}
+		c->mask = want;
+	}
+	if (c->frame_start || c->out_high_since ||
+	    (c->flags & CONN_F_CLOSING) ||
+	    (srv->conf.idle_timeout_ms && !ev_timer_active(&c->timer)))
+		conn_arm_timer(c);
+}
+
+/*
+ * End of a turn: one write of the replies gathered in scratch; whatever
+ * the socket does not take is kept in the connection's own buffer.
+ */
+static void
+conn_end_turn(struct conn *c)
+{
+	struct server	*srv = c->srv;
+	struct buf	*s = &srv->scratch;
+
+	if (c->flags & CONN_F_DEAD)
+		return;
+	if (srv->current == c) {
+		srv->current = NULL;
+		if (buf_len(s) > 0) {
+			if (buf_len(&c->out) > 0) {
+				/* Cannot happen: replies go behind queued output. */
+				buf_consume(s, buf_len(s));
+				conn_kill(c, "internal: output out of order");
+				return;
+			}
+			if (conn_write(c, s) < 0) {
+				buf_consume(s, buf_len(s));
+				return;
+			}
+			if (buf_len(s) > 0 &&
+			    buf_add(&c->out, buf_data(s), buf_len(s)) < 0) {
+				buf_consume(s, buf_len(s));
+				c->srv->stats.clients_dropped++;
+				conn_kill(c, "output limit reached");
+				return;
+			}
+			buf_consume(s, buf_len(s));
+		}
+	}
+	conn_update(c);
+}
+
+static void
+conn_io(struct ev_loop *loop, int fd, int events, void *arg)
+{
+	struct conn	*c = arg;
+	struct server	*srv = c->srv;
+
+	if (c->flags & CONN_F_DEAD)
+		return;
+	if (events & EV_WRITE) {
+		if (conn_write(c, &c->out) < 0)
+			return;
+		if (buf_len(&c->out) == 0)
+			buf_free(&c->out);
+	}
+	if ((events & EV_READ) && (c->mask & EV_READ)) {
+		srv->current = c;
+		conn_read(c);
+		if (c->flags & CONN_F_DEAD)
+			return;
+	}
+	conn_end_turn(c);
+}
+
+static void
+conn_deferred(struct ev_loop *loop, struct ev_defer *d, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->flags & CONN_F_DEAD) {
+		conn_free(c);
+		return;
+	}
+	if ((c->flags & CONN_F_BACKLOG) && !(c->flags & CONN_F_XOFF)) {
+		c->flags &= ~CONN_F_BACKLOG;
+		c->srv->current = c;
+		conn_process_in(c);
+		if (c->flags & CONN_F_DEAD)
+			return;
+	} else if (buf_len(&c->out) > 0 && conn_write(c, &c->out) < 0)
+		return;	/* replies queued from outside this connection's turn */
+	conn_end_turn(c);
+}
+
+static void
+conn_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct conn	*c = arg;
+	struct server	*srv = c->srv;
+	uint64_t	 now = ev_now(loop);
+	char		 msg[96];
+
+	if (c->flags & CONN_F_DEAD)
+		return;
+	if (c->flags & CONN_F_CLOSING) {
+		if (now >= c->last_active + CONN_LINGER_MS) {
+			conn_kill(c, "did not take its last reply in time");
+			return;
+		}
+	} else if (c->frame_start && srv->conf.frame_timeout_ms &&
+	    now >= c->frame_start + srv->conf.frame_timeout_ms) {
+		srv->stats.clients_timed_out++;
+		snprintf(msg, sizeof(msg), "frame not completed within %lu ms",
+		    (unsigned long)srv->conf.frame_timeout_ms);
+		conn_fail(c, IOMUX_ST_ETIMEOUT, 0, msg);
+		return;
+	} else if (c->out_high_since && srv->conf.output_timeout_ms &&
+	    now >= c->out_high_since + srv->conf.output_timeout_ms) {
+		srv->stats.clients_dropped++;
+		conn_kill(c, "not reading its replies");
+		return;
+	} else if (srv->conf.idle_timeout_ms && pending_out(c) == 0 &&
+	    buf_len(&c->in) == 0 &&
+	    now >= c->last_active + srv->conf.idle_timeout_ms) {
+		srv->stats.clients_timed_out++;
+		conn_kill(c, log_getverbose() > 0 ? "idle timeout" : NULL);
+		return;
+	}
+	conn_arm_timer(c);
+}
+
+void
+conn_close_gracefully(struct conn *c)
+{
+	struct server	*srv = c->srv;
+	ssize_t		 n;
+
+	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
+		return;
+	/*
+	 * Requests the client sent before we stopped are still answered:
+	 * take what the socket holds now, without waiting for more.
+	 */
+	while (!(c->flags & CONN_F_EOF)) {
+		buf_compact(&c->in);
+		if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0)
+			break;
+		n = read(c->fd, buf_space(&c->in), buf_avail(&c->in));
+		if (n <= 0) {
+			if (n == 0)
+				c->flags |= CONN_F_EOF;
+			break;
+		}
+		buf_advance(&c->in, (size_t)n);
+		srv->stats.bytes_in += (uint64_t)n;
+	}
+	c->flags |= CONN_F_CLOSING;
+	c->last_active = ev_now(srv->loop);
+	if (buf_len(&c->in) > 0)
+		c->flags |= CONN_F_BACKLOG;
+	conn_end_turn(c);
+}
+
+void
+conn_destroy(struct conn *c)
+{
+	struct server	*srv = c->srv;
+
+	if (!(c->flags & CONN_F_DEAD)) {
+		ev_io_del(srv->loop, c->fd);
+		ev_timer_stop(srv->loop, &c->timer);
+		c->flags |= CONN_F_DEAD;
+		server_conn_closed(srv, c);
+	}
+	ev_defer_cancel(srv->loop, &c->defer);
+	conn_free(c);
+}
+
+void
+conn_reconfigure(struct conn *c)
+{
+	struct server	*srv = c->srv;
+
+	c->in.limit = (size_t)srv->conf.frame_max + IOMUX_LEN_SIZE +
+	    SERVER_RBUF_SIZE;
+	c->out.limit = srv->conf.output_limit;
+	if (!(c->flags & CONN_F_DEAD))
+		conn_update(c);
+}

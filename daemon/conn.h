@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * conn.h: one client connection: its socket, input and output buffers,
+ * deadlines, and the state machine from accept to deferred close.
+ */
+
+#ifndef IOMUXD_CONN_H
+#define IOMUXD_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "ev.h"
+
+struct server;
+
+#define CONN_F_DEAD	0x01	/* closed at the end of this iteration */
+#define CONN_F_EOF	0x02	/* peer shut down its write side */
+#define CONN_F_CLOSING	0x04	/* answer what is buffered, flush, close */
+#define CONN_F_XOFF	0x08	/* not reading: output over the high mark */
+#define CONN_F_TCP	0x10	/* came in over TCP (no peer credentials) */
+#define CONN_F_BACKLOG	0x20	/* complete frames left after the budget */
+
+struct conn {
+	struct server	*srv;
+	struct conn	*prev, *next;
+	uint64_t	 id;		/* never reused, unlike fds */
+	int		 fd;
+	int		 mask;		/* what the loop watches now */
+	unsigned int	 flags;
+	uid_t		 uid;		/* (uid_t)-1 over TCP */
+	pid_t		 pid;		/* 0 over TCP */
+
+	struct buf	 in;		/* only a partial frame or leftovers */
+	struct buf	 out;		/* only what the socket did not take */
+
+	uint64_t	 last_active;	/* ev_now() of the last read */
+	uint64_t	 frame_start;	/* first byte of a partial frame, or 0 */
+	uint64_t	 out_high_since; /* over the high mark since, or 0 */
+	struct ev_timer	 timer;		/* the nearest of the deadlines */
+	struct ev_defer	 defer;		/* backlog processing, close */
+};
+
+/*
+ * Take ownership of an accepted, non-blocking socket and start reading.
+ * Returns 0, or -errno (-ERANGE: the backend cannot watch an fd this
+ * high); on failure the caller still owns and closes fd.
+ */
+int	conn_new(struct server *, int fd, bool tcp, struct conn **out);
+
+/* Queue an error reply (st, message), then flush and close. */
+void	conn_fail(struct conn *, uint16_t st, uint32_t id, const char *msg);
+
+/* Stop reading new data; answer what is buffered, flush, then close. */
+void	conn_close_gracefully(struct conn *);
+/* Mark dead now; freed after the current batch of events. */
+void	conn_kill(struct conn *, const char *why);
+
+/* The buffer that replies to this connection must be encoded into now. */
+struct buf	*conn_reply_buf(struct conn *);
+/* Apply changed limits and timeouts after a reload. */
+void	conn_reconfigure(struct conn *);
+/* Free at once; only at teardown, when the loop no longer runs. */
+void	conn_destroy(struct conn *);
+
+#endif /* IOMUXD_CONN_H */

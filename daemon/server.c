@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * server.c: wiring of the daemon around one event loop: listeners and
+ * accept, signals, the systemd watchdog, reload and graceful stop.
+ *
+ * Accepting is bounded per wake-up so a connection storm cannot starve
+ * connected clients. A full server still accepts, answers EBUSY and
+ * closes, so a refused client learns why instead of hanging in the
+ * backlog. When the process runs out of fds, one reserved fd is given up
+ * to accept and refuse the pending connection, and accepting pauses
+ * briefly: a level-triggered listener left readable would spin the loop.
+ *
+ * Signals arrive through a signalfd watched by the loop; no work happens
+ * in signal context.
+ */
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "status.h"
+
+#define ACCEPT_PAUSE_MS		100
+
+int	(*server_reload_hook)(struct server *);
+
+static struct log_ratelimit	rl_accept = { .burst = 5 };
+
+static void	accept_cb(struct ev_loop *, int, int, void *);
+
+/* Tell a client we will not serve it, then close it. Not a hot path. */
+static void
+refuse(struct server *srv, int fd, const char *why)
+{
+	struct buf		b;
+	struct proto_enc	e;
+
+	buf_init(&b, 512);
+	proto_enc_begin(&e, &b, IOMUX_FRAME_MAX_DEFAULT, IOMUX_KIND_REPLY,
+	    IOMUX_ST_EBUSY, 0);
+	proto_enc_str(&e, why);
+	if (proto_enc_end(&e) > 0)
+		(void)send(fd, buf_data(&b), buf_len(&b),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	buf_free(&b);
+	close(fd);
+	srv->stats.clients_refused++;
+	if (log_ratelimit_ok(&rl_accept, ev_now(srv->loop)))
+		log_warnx("refused a client: %s", why);
+}
+
+static void
+accept_watch(struct server *srv, int mask)
+{
+	int	i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		if (srv->listeners[i].fd >= 0)
+			(void)ev_io_set(srv->loop, srv->listeners[i].fd, mask);
+}
+
+static void
+accept_resume(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server	*srv = arg;
+
+	if (!srv->accept_paused || srv->stopping)
+		return;
+	srv->accept_paused = false;
+	accept_watch(srv, EV_READ);
+}
+
+/*
+ * Out of fds: use the reserve to take one pending connection off the
+ * backlog and refuse it, then stop watching the listeners for a moment.
+ */
+static void
+accept_exhausted(struct server *srv, int lfd, int err)
+{
+	int	fd;
+
+	if (srv->reserve_fd >= 0) {
+		close(srv->reserve_fd);
+		srv->reserve_fd = -1;
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0)
+			refuse(srv, fd, "out of file descriptors");
+		srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	if (log_ratelimit_ok(&rl_accept, ev_now(srv->loop)))
+		log_warnc(err, "accept: pausing for %d ms", ACCEPT_PAUSE_MS);
+	srv->stats.accept_paused++;
+	srv->accept_paused = true;
+	accept_watch(srv, EV_NONE);
+	(void)ev_timer_start(srv->loop, &srv->accept_timer, ACCEPT_PAUSE_MS);
+}
+
+static void
+accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
+{
+	struct server	*srv = arg;
+	struct conn	*c;
+	bool		 tcp = false;
+	int		 fd, i, ret, one = 1;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		if (srv->listeners[i].fd == lfd)
+			tcp = !(srv->listeners[i].flags & LISTEN_F_UNIX);
+
+	for (i = 0; i < srv->conf.accepts_per_wakeup; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			switch (errno) {
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				accept_exhausted(srv, lfd, errno);
+				return;
+			case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+			case EWOULDBLOCK:
+#endif
+				return;
+			default:
+				if (log_ratelimit_ok(&rl_accept, ev_now(loop)))
+					log_warn("accept");
+				return;
+			}
+		}
+		if (srv->nclients >= srv->max_clients) {
+			refuse(srv, fd, "too many clients");
+			continue;
+		}
+		if (tcp)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+		if ((ret = conn_new(srv, fd, tcp, &c)) < 0) {
+			refuse(srv, fd, ret == -ERANGE || ret == -EBADF ?
+			    "too many clients for this backend's fd limit" :
+			    "out of memory");
+			continue;
+		}
+		srv->stats.clients_accepted++;
+	}
+}
+
+void
+server_conn_closed(struct server *srv, struct conn *c)
+{
+	srv->nclients--;
+	if (srv->accept_paused) {
+		/* An fd came free: no need to wait out the pause. */
+		ev_timer_stop(srv->loop, &srv->accept_timer);
+		accept_resume(srv->loop, &srv->accept_timer, srv);
+	}
+	if (srv->stopping && srv->nclients == 0)
+		ev_stop(srv->loop);
+}
+
+void
+server_stop(struct server *srv)
+{
+	struct conn	*c, *next;
+	int		 i;
+
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	sd_notify_stopping();
+	log_info("stopping: %d client%s to finish", srv->nclients,
+	    srv->nclients == 1 ? "" : "s");
+	for (i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].fd < 0)
+			continue;
+		ev_io_del(srv->loop, srv->listeners[i].fd);
+		listen_close(&srv->listeners[i]);
+		srv->listeners[i].fd = -1;
+	}
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!(c->flags & CONN_F_DEAD))
+			conn_close_gracefully(c);
+	}
+	if (srv->nclients == 0)
+		ev_stop(srv->loop);
+	else
+		(void)ev_timer_start(srv->loop, &srv->shutdown_timer,
+		    srv->conf.shutdown_timeout_ms);
+}
+
+static void
+shutdown_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server	*srv = arg;
+	struct conn	*c, *next;
+
+	log_warnx("stopping: %d client%s did not finish in %lu ms",
+	    srv->nclients, srv->nclients == 1 ? "" : "s",
+	    (unsigned long)srv->conf.shutdown_timeout_ms);
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_kill(c, NULL);
+	}
+	ev_stop(loop);
+}
+
+static void
+watchdog_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server	*srv = arg;
+	char		 line[160];
+
+	sd_notify_watchdog();
+	status_line(srv, line, sizeof(line));
+	sd_notify_status(line);
+	(void)ev_timer_start(loop, t, srv->watchdog_ms);
+}
+
+static void
+signal_cb(struct ev_loop *loop, int fd, int events, void *arg)
+{
+	struct server			*srv = arg;
+	struct signalfd_siginfo		 si;
+	char				 line[160];
+	ssize_t				 n;
+	int				 ret;
+
+	while ((n = read(fd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			server_stop(srv);
+			break;
+		case SIGHUP:
+			if (srv->stopping || server_reload_hook == NULL)
+				break;
+			sd_notify_reloading();
+			if ((ret = server_reload_hook(srv)) < 0)
+				log_warnc(ret, "reload failed; keeping the "
+				    "running configuration");
+			status_line(srv, line, sizeof(line));
+			sd_notify_ready(line);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+server_reconfigure(struct server *srv, const struct conf *nc)
+{
+	struct conf	*c = &srv->conf;
+	struct conn	*conn;
+	int		 i;
+	bool		 restart = false;
+
+	if (strcmp(c->socket_path, nc->socket_path) != 0 ||
+	    c->socket_mode != nc->socket_mode || c->ntcp != nc->ntcp ||
+	    strcmp(c->backend, nc->backend) != 0 || c->backlog != nc->backlog)
+		restart = true;
+	for (i = 0; !restart && i < c->ntcp; i++)
+		if (strcmp(c->tcp[i], nc->tcp[i]) != 0)
+			restart = true;
+	if (restart)
+		log_warnx("reload: listener and backend changes take effect "
+		    "at the next start");
+
+	c->frame_max = nc->frame_max;
+	c->output_limit = nc->output_limit;
+	c->output_high = nc->output_high;
+	c->output_timeout_ms = nc->output_timeout_ms;
+	c->frame_timeout_ms = nc->frame_timeout_ms;
+	c->idle_timeout_ms = nc->idle_timeout_ms;
+	c->shutdown_timeout_ms = nc->shutdown_timeout_ms;
+	c->reqs_per_wakeup = nc->reqs_per_wakeup;
+	c->accepts_per_wakeup = nc->accepts_per_wakeup;
+	c->verbose = nc->verbose;
+	log_setverbose(c->verbose);
+	if (nc->max_clients > 0 && nc->max_clients != c->max_clients) {
+		c->max_clients = nc->max_clients;
+		if (nc->max_clients <= srv->max_clients)
+			srv->max_clients = nc->max_clients;
+		else
+			log_warnx("reload: max_clients can only be raised "
+			    "at the next start");
+	}
+	for (conn = srv->conns; conn != NULL; conn = conn->next)
+		conn_reconfigure(conn);
+	log_info("reloaded configuration");
+}
+
+/*
+ * Fit max_clients to the fd limit: raise the soft limit as far as needed
+ * (and allowed), keep a reserve for listeners and housekeeping, and size
+ * the loop for the fds that can then exist.
+ */
+static int
+size_clients(struct server *srv, int *setsize)
+{
+	struct rlimit	rl;
+	rlim_t		want;
+	long		limit;
+	int		wanted = srv->conf.max_clients > 0 ?
+			    srv->conf.max_clients : SERVER_CLIENTS_CAP;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -errno;
+	want = (rlim_t)wanted + SERVER_FD_RESERVE;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	limit = rl.rlim_cur == RLIM_INFINITY ? (long)want :
+	    (long)rl.rlim_cur - SERVER_FD_RESERVE;
+	if (limit < 1)
+		limit = 1;
+	if (wanted > limit) {
+		if (srv->conf.max_clients > 0)
+			log_warnx("max_clients %d lowered to %ld to fit the "
+			    "open file limit", wanted, limit);
+		wanted = (int)limit;
+	}
+	srv->max_clients = wanted;
+	*setsize = wanted + SERVER_FD_RESERVE + SERVER_LISTEN_MAX + 16;
+	return 0;
+}
+
+/* A display name for an inherited socket: its path or address. */
+static void
+sock_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 addr[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "fd %d", fd);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_UNIX && sun->sun_path[0] != '\0')
+		snprintf(buf, len, "%.*s", (int)sizeof(sun->sun_path),
+		    sun->sun_path);
+	else if (ss.ss_family == AF_INET &&
+	    inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr)) != NULL)
+		snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
+	else if (ss.ss_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr)) != NULL)
+		snprintf(buf, len, "[%s]:%u", addr, ntohs(sin6->sin6_port));
+}
+
+static int
+setup_listeners(struct server *srv, char *errbuf, size_t errlen)
+{
+	struct sd_listen	 sdl[SD_LISTEN_MAX];
+	struct listener		*l;
+	const char		*errmsg = NULL;
+	char			 path[CONF_PATH_MAX], name[128];
+	int			 n, i, ret;
+
+	if ((n = sd_listen_collect(sdl, SD_LISTEN_MAX)) < 0) {
+		snprintf(errbuf, errlen, "socket activation: %s", strerror(-n));
+		return n;
+	}
+	if (n > 0) {
+		srv->activated = true;
+		if (srv->conf.socket_path[0] != '\0' || srv->conf.ntcp > 0)
+			log_warnx("socket activation: ignoring the configured "
+			    "sockets; systemd passed %d", n);
+		for (i = 0; i < n; i++) {
+			l = &srv->listeners[srv->nlisteners];
+			sock_name(sdl[i].fd, name, sizeof(name));
+			if ((ret = listen_adopt(l, sdl[i].fd, name)) < 0) {
+				snprintf(errbuf, errlen, "adopting %s: %s",
+				    name, strerror(-ret));
+				return ret;
+			}
+			l->flags = LISTEN_F_INHERITED |
+			    (sdl[i].is_unix ? LISTEN_F_UNIX : 0);
+			srv->nlisteners++;
+		}
+		return 0;
+	}
+
+	if (srv->conf.socket_path[0] != '\0')
+		snprintf(path, sizeof(path), "%s", srv->conf.socket_path);
+	else if ((ret = listen_default_path(path, sizeof(path))) < 0) {
+		snprintf(errbuf, errlen, "no default socket path (%s); "
+		    "use --socket", ret == -ENOENT ?
+		    "XDG_RUNTIME_DIR is not set" : strerror(-ret));
+		return ret;
+	}
+	l = &srv->listeners[srv->nlisteners];
+	ret = listen_unix(l, path, srv->conf.socket_mode,
+	    geteuid() == 0 ? 0755 : 0700, srv->conf.backlog, &errmsg);
+	if (ret == LISTEN_E_RUNNING) {
+		snprintf(errbuf, errlen, "already running at %s", path);
+		return LISTEN_E_RUNNING;
+	}
+	if (ret < 0) {
+		snprintf(errbuf, errlen, "%s: %s", path,
+		    errmsg != NULL ? errmsg : strerror(-ret));
+		return ret;
+	}
+	srv->nlisteners++;
+	for (i = 0; i < srv->conf.ntcp; i++) {
+		l = &srv->listeners[srv->nlisteners];
+		errmsg = NULL;
+		ret = listen_tcp(l, srv->conf.tcp[i],
+		    srv->conf.tcp_allow_remote, srv->conf.backlog, &errmsg);
+		if (ret < 0) {
+			snprintf(errbuf, errlen, "%s: %s", srv->conf.tcp[i],
+			    errmsg != NULL ? errmsg : strerror(-ret));
+			return ret;
+		}
+		srv->nlisteners++;
+	}
+	return 0;
+}
+
+static int
+setup_signals(struct server *srv)
+{
+	struct sigaction	sa;
+	sigset_t		set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -errno;
+	srv->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (srv->sigfd == -1)
+		return -errno;
+	return ev_io_add(srv->loop, srv->sigfd, EV_READ, signal_cb, srv);
+}
+
+int
+server_init(struct server *srv, const struct conf *conf, char *errbuf,
+    size_t errlen)
+{
+	int	setsize, ret, i;
+	char	line[160];
+
+	memset(srv, 0, sizeof(*srv));
+	srv->conf = *conf;
+	srv->sigfd = -1;
+	srv->reserve_fd = -1;
+	for (i = 0; i < SERVER_LISTEN_MAX; i++)
+		srv->listeners[i].fd = -1;
+	buf_init(&srv->scratch, 0);
+	ev_timer_init(&srv->accept_timer, accept_resume, srv);
+	ev_timer_init(&srv->shutdown_timer, shutdown_timeout, srv);
+	ev_timer_init(&srv->watchdog_timer, watchdog_cb, srv);
+
+	if ((ret = size_clients(srv, &setsize)) < 0) {
+		snprintf(errbuf, errlen, "open file limit: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = ev_loop_new(conf->backend[0] ? conf->backend : NULL, setsize,
+	    &srv->loop);
+	if (ret < 0) {
+		if (ret == -ENOENT)
+			snprintf(errbuf, errlen, "unknown backend '%s'",
+			    conf->backend);
+		else
+			snprintf(errbuf, errlen, "event loop: %s",
+			    strerror(-ret));
+		goto fail;
+	}
+	srv->start_ms = ev_now(srv->loop);
+	if ((srv->rbuf = malloc(SERVER_RBUF_SIZE)) == NULL) {
+		ret = -ENOMEM;
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
+	if ((ret = setup_signals(srv)) < 0) {
+		snprintf(errbuf, errlen, "signals: %s", strerror(-ret));
+		goto fail;
+	}
+	if ((ret = setup_listeners(srv, errbuf, errlen)) != 0)
+		goto fail;
+	for (i = 0; i < srv->nlisteners; i++) {
+		ret = ev_io_add(srv->loop, srv->listeners[i].fd, EV_READ,
+		    accept_cb, srv);
+		if (ret < 0) {
+			snprintf(errbuf, errlen, "watching %s: %s",
+			    srv->listeners[i].name, strerror(-ret));
+			goto fail;
+		}
+	}
+	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if ((srv->watchdog_ms = sd_watchdog_interval_ms()) > 0)
+		(void)ev_timer_start(srv->loop, &srv->watchdog_timer,
+		    srv->watchdog_ms);
+	for (i = 0; i < srv->nlisteners; i++)
+		log_info("listening on %s%s", srv->listeners[i].name,
+		    srv->activated ? " (from systemd)" : "");
+	log_info("%s %s ready: backend %s, max %d clients", PACKAGE_NAME,
+	    PACKAGE_VERSION, ev_loop_backend(srv->loop), srv->max_clients);
+	status_line(srv, line, sizeof(line));
+	sd_notify_ready(line);
+	return 0;
+
+fail:
+	server_free(srv);
+	return ret;
+}
+
+int
+server_run(struct server *srv)
+{
+	return ev_run(srv->loop);
+}
+
+void
+server_free(struct server *srv)
+{
+	int	i;
+
+	while (srv->conns != NULL)
+		conn_destroy(srv->conns);
+	for (i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].fd < 0)
+			continue;
+		if (srv->loop != NULL)
+			ev_io_del(srv->loop, srv->listeners[i].fd);
+		listen_close(&srv->listeners[i]);
+		srv->listeners[i].fd = -1;
+	}
+	srv->nlisteners = 0;
+	if (srv->sigfd >= 0) {
+		if (srv->loop != NULL)
+			ev_io_del(srv->loop, srv->sigfd);
+		close(srv->sigfd);
+		srv->sigfd = -1;
+	}
+	if (srv->reserve_fd >= 0)
+		close(srv->reserve_fd);
+	srv->reserve_fd = -1;
+	if (srv->loop != NULL) {
+		ev_timer_stop(srv->loop, &srv->accept_timer);
+		ev_timer_stop(srv->loop, &srv->shutdown_timer);
+		ev_timer_stop(srv->loop, &srv->watchdog_timer);
+		ev_loop_free(srv->loop);
+		srv->loop = NULL;
+	}
+	free(srv->rbuf);
+	srv->rbuf = NULL;
+	buf_free(&srv->scratch);
+}

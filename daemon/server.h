@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * server.h: the daemon's top-level state: configuration, the loop, the
+ * listeners, the list of connections, counters, and the shared scratch
+ * buffers that keep the request path free of per-request allocation.
+ */
+
+#ifndef IOMUXD_SERVER_H
+#define IOMUXD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "ev.h"
+#include "listen.h"
+#include "sd.h"
+
+#define SERVER_LISTEN_MAX	(1 + CONF_TCP_MAX + SD_LISTEN_MAX)
+#define SERVER_FD_RESERVE	32	/* fds kept for listeners, logs, STATUS */
+#define SERVER_CLIENTS_CAP	10000	/* default ceiling for max_clients */
+#define SERVER_RBUF_SIZE	(64u << 10)
+
+/* Per-opcode request counters, in STATUS as requests.<name>. */
+enum stat_op {
+	STAT_OP_HELLO,
+	STAT_OP_PING,
+	STAT_OP_STATUS,
+	STAT_OP_UNKNOWN,
+	STAT_OP_COUNT
+};
+
+struct server_stats {
+	uint64_t	clients_accepted;
+	uint64_t	clients_refused;	/* max_clients, fd limits */
+	uint64_t	clients_timed_out;	/* frame or idle deadline */
+	uint64_t	clients_dropped;	/* output limits */
+	uint64_t	requests;
+	uint64_t	requests_op[STAT_OP_COUNT];
+	uint64_t	errors_proto;		/* closed for bad frames */
+	uint64_t	bytes_in;
+	uint64_t	bytes_out;
+	uint64_t	accept_paused;		/* times fd exhaustion paused accept */
+};
+
+struct conn;
+
+struct server {
+	struct conf		 conf;
+	struct ev_loop		*loop;
+
+	struct listener		 listeners[SERVER_LISTEN_MAX];
+	int			 nlisteners;
+	bool			 activated;	/* any listener from systemd */
+	bool			 accept_paused;
+	struct ev_timer		 accept_timer;	/* resumes accepting */
+	int			 reserve_fd;	/* /dev/null, for EMFILE */
+
+	struct conn		*conns;		/* doubly linked, newest first */
+	int			 nclients;
+	int			 max_clients;
+	uint64_t		 next_conn_id;
+
+	/*
+	 * Shared by all connections, used only within one connection's
+	 * turn: input is read here first and only a leftover partial frame
+	 * is copied into the connection; replies are encoded into scratch
+	 * and written straight from it, and only what the socket did not
+	 * take is copied into the connection's output buffer.
+	 */
+	uint8_t			*rbuf;
+	struct buf		 scratch;
+	struct conn		*current;	/* whose replies scratch holds */
+
+	int			 sigfd;
+	bool			 stopping;
+	struct ev_timer		 shutdown_timer;
+	struct ev_timer		 watchdog_timer;
+	uint64_t		 watchdog_ms;
+
+	uint64_t		 start_ms;	/* ev_now() at start */
+	struct server_stats	 stats;
+};
+
+/*
+ * Set up the server from a complete configuration: create the loop, adopt
+ * inherited listeners (sd) or create our own, block and route signals.
+ * Returns 0, or -errno with a sentence in errbuf. On failure everything
+ * created so far is released. Positive: LISTEN_E_RUNNING (another daemon
+ * answers at the socket path).
+ */
+int	server_init(struct server *, const struct conf *, char *errbuf,
+	    size_t errlen);
+/* Run until stopped by a signal; 0 on a clean stop, -errno otherwise. */
+int	server_run(struct server *);
+/* Release everything; removes socket files we created. */
+void	server_free(struct server *);
+
+/* Begin a graceful stop (as SIGTERM does). */
+void	server_stop(struct server *);
+/* Apply a reloaded configuration's run-time settings (limits, timeouts). */
+void	server_reconfigure(struct server *, const struct conf *);
+
+/* Hook for main.c: called on SIGHUP; returns 0 or -errno. */
+extern int	(*server_reload_hook)(struct server *);
+
+/* Connection bookkeeping for conn.c. */
+void	server_conn_closed(struct server *, struct conn *);
+
+#endif /* IOMUXD_SERVER_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * status.c: the STATUS reply. Field names are part of the protocol
+ * (iomuxd-protocol(7)): add new ones, never rename or remove.
+ */
+
+#include <sys/types.h>
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "server.h"
+#include "status.h"
+
+static const char *const stat_op_names[STAT_OP_COUNT] = {
+	[STAT_OP_HELLO] = "requests.hello",
+	[STAT_OP_PING] = "requests.ping",
+	[STAT_OP_STATUS] = "requests.status",
+	[STAT_OP_UNKNOWN] = "requests.unknown",
+};
+
+uint64_t
+status_rss(void)
+{
+	char		 buf[128];
+	unsigned long	 size, resident;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
+		return 0;
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Listener names joined by commas, truncated (never overrun) if long. */
+static void
+listener_names(const struct server *srv, char *buf, size_t len)
+{
+	size_t	off = 0;
+	int	i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < srv->nlisteners; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+		    srv->listeners[i].name);
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
+}
+
+void
+status_reply(struct server *srv, struct reply *r)
+{
+	const struct ev_stats	*es = ev_loop_stats(srv->loop);
+	char			 text[SERVER_LISTEN_MAX * 130];
+	uint64_t		 now = ev_now(srv->loop);
+	int			 i;
+
+	reply_pair(r, "version", PACKAGE_VERSION);
+	reply_pair_u64(r, "pid", (uint64_t)getpid());
+	reply_pair_u64(r, "uptime", (now - srv->start_ms) / 1000);
+	reply_pair(r, "backend", ev_loop_backend(srv->loop));
+	reply_pair(r, "activation", srv->activated ? "systemd" : "standalone");
+	listener_names(srv, text, sizeof(text));
+	reply_pair(r, "listeners", text);
+	reply_pair_u64(r, "clients", (uint64_t)srv->nclients);
+	reply_pair_u64(r, "max_clients", (uint64_t)srv->max_clients);
+	reply_pair_u64(r, "clients_accepted", srv->stats.clients_accepted);
+	reply_pair_u64(r, "clients_refused", srv->stats.clients_refused);
+	reply_pair_u64(r, "clients_timed_out", srv->stats.clients_timed_out);
+	reply_pair_u64(r, "clients_dropped", srv->stats.clients_dropped);
+	reply_pair_u64(r, "requests", srv->stats.requests);
+	for (i = 0; i < STAT_OP_COUNT; i++)
+		reply_pair_u64(r, stat_op_names[i],
+		    srv->stats.requests_op[i]);
+	reply_pair_u64(r, "errors_proto", srv->stats.errors_proto);
+	reply_pair_u64(r, "bytes_in", srv->stats.bytes_in);
+	reply_pair_u64(r, "bytes_out", srv->stats.bytes_out);
+	reply_pair_u64(r, "wakeups", es->wakeups);
+	reply_pair_u64(r, "events", es->events);
+	snprintf(text, sizeof(text), "%.2f", es->wakeups ?
+	    (double)es->events / (double)es->wakeups : 0.0);
+	reply_pair(r, "events_per_wakeup", text);
+	reply_pair_u64(r, "rss", status_rss());
+	reply_pair_u64(r, "frame_max", srv->conf.frame_max);
+	reply_pair_u64(r, "accept_paused", srv->stats.accept_paused);
+}
+
+void
+status_line(struct server *srv, char *buf, size_t len)
+{
+	snprintf(buf, len, "serving %d client%s on %d listener%s (%s)",
+	    srv->nclients, srv->nclients == 1 ? "" : "s", srv->nlisteners,
+	    srv->nlisteners == 1 ? "" : "s", ev_loop_backend(srv->loop));
+}

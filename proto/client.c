@@ -1,0 +1,996 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * client.c: libiomux, the client side of the iomuxd protocol (iomux.h).
+ *
+ * A struct iomux_client owns one non-blocking, close-on-exec socket, an
+ * input and an output struct buf, and the argument arrays that reply views
+ * are built in. Nothing is global: two clients share no state, so distinct
+ * clients may be used from distinct threads, but one client must only be
+ * used by one thread at a time.
+ *
+ * Invariants:
+ * - The input buffer's limit is frame_max + 4: a complete frame always fits
+ *   once the frames before it are consumed, and a length prefix over the
+ *   limit is refused by proto_peek_len() before any of its body is read.
+ * - The frame returned by iomux_next()/iomux_recv()/iomux_call() stays in
+ *   the input buffer ('pending' bytes) until the next call that reads, so
+ *   the argv views handed out point at live bytes until then.
+ * - 'outstanding' counts requests queued by iomux_send() whose reply has
+ *   not been returned yet. iomux_call() refuses to run while it is not
+ *   zero: the reply it would read first belongs to someone else.
+ * - After end of stream or a malformed frame the client is dead: every
+ *   later I/O call fails with the same error and message.
+ * - Every wait is bounded by one deadline per public call (monotonic
+ *   clock), not per syscall; EINTR is retried with the time that is left.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "iomux-proto.h"
+#include "iomux.h"
+
+/* The library is built with -fvisibility=hidden; libiomux.sym lists these. */
+#define EXPORT		__attribute__((visibility("default")))
+
+#define ERRMSG_MAX	256	/* sentences in iomux_errmsg() */
+#define PEER_MAX	256	/* path or HOST:PORT kept for messages */
+#define READ_CHUNK	16384	/* bytes asked of one recv(2) at least */
+#define BUF_KEEP	65536	/* free buffers larger than this when idle */
+#define OUT_FRAMES	4	/* output buffer: this many full frames */
+#define UNIX_RETRY_MS	10	/* AF_UNIX connect with a full backlog */
+#define CLIENT_NAME	"libiomux"
+
+struct iomux_client {
+	int			 fd;
+	int			 timeout_ms;	/* < 0: wait forever */
+	uint32_t		 frame_max;
+	uint32_t		 next_id;
+	uint32_t		 outstanding;	/* sent, reply not yet seen */
+	int			 dead;		/* -errno once unusable */
+	size_t			 pending;	/* bytes of the returned frame */
+	struct buf		 in;
+	struct buf		 out;
+	/* Reply views: grown to the largest argc seen, at most ARGS_MAX. */
+	struct proto_arg	*pargs;
+	struct iomux_value	*vargs;
+	size_t			 args_cap;
+	iomux_push_cb		*push_cb;
+	void			*push_arg;
+	uint64_t		 pushes_dropped;
+	char			 peer[PEER_MAX];
+	char			 errmsg[ERRMSG_MAX];
+};
+
+/* Monotonic now in nanoseconds. */
+static int64_t
+now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Absolute deadline for a timeout in ms; -1 means none. */
+static int64_t
+deadline_of(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -1;
+	return now_ns() + (int64_t)timeout_ms * 1000000;
+}
+
+/*
+ * Milliseconds left for poll(2), rounded up so that poll never returns
+ * just before the deadline and makes us spin: -1 for no deadline, 0 once
+ * it has passed.
+ */
+static int
+remaining_ms(int64_t deadline)
+{
+	int64_t	 left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ns();
+	if (left <= 0)
+		return 0;
+	left = (left + 999999) / 1000000;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Format a message into buf (may be NULL) and return err. */
+static int
+fmt_err(char *buf, size_t len, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int
+fmt_err(char *buf, size_t len, int err, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (buf != NULL && len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(buf, len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+#define set_err(c, err, ...) \
+	fmt_err((c)->errmsg, sizeof((c)->errmsg), (err), __VA_ARGS__)
+
+/* strerror(3) is not thread-safe; this is (GNU strerror_r). */
+static const char *
+errstr(int err, char *buf, size_t len)
+{
+	return strerror_r(err < 0 ? -err : err, buf, len);
+}
+
+/* The sentence for a failed connect to 'peer'; returns err. */
+static int
+connect_err(char *msg, size_t len, int err, const char *peer)
+{
+	char	 eb[128];
+
+	switch (err) {
+	case -ENOENT:
+	case -ECONNREFUSED:
+		return fmt_err(msg, len, err, "iomuxd is not running at %s",
+		    peer);
+	case -EACCES:
+	case -EPERM:
+		return fmt_err(msg, len, -EACCES,
+		    "permission denied connecting to %s", peer);
+	case -ETIMEDOUT:
+		return fmt_err(msg, len, err, "timed out connecting to %s",
+		    peer);
+	default:
+		return fmt_err(msg, len, err, "connect %s: %s", peer,
+		    errstr(err, eb, sizeof(eb)));
+	}
+}
+
+/* Mark the client unusable and keep the reason for later calls. */
+static int
+kill_client(struct iomux_client *c, int err)
+{
+	c->dead = err;
+	return err;
+}
+
+/* Drop the frame handed out last; its views are invalid from here on. */
+static void
+consume_pending(struct iomux_client *c)
+{
+	if (c->pending == 0)
+		return;
+	buf_consume(&c->in, c->pending);
+	c->pending = 0;
+	buf_shrink(&c->in, BUF_KEEP);
+}
+
+static size_t
+in_limit(uint32_t frame_max)
+{
+	return (size_t)frame_max + IOMUX_LEN_SIZE;
+}
+
+static size_t
+out_limit(uint32_t frame_max)
+{
+	return OUT_FRAMES * ((size_t)frame_max + IOMUX_LEN_SIZE);
+}
+
+static struct iomux_client *
+client_new(int fd, const char *peer)
+{
+	struct iomux_client	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->fd = fd;
+	c->frame_max = IOMUX_FRAME_MAX_DEFAULT;
+	c->next_id = 1;
+	buf_init(&c->in, in_limit(c->frame_max));
+	buf_init(&c->out, out_limit(c->frame_max));
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	return c;
+}
+
+/*
+ * Wait until fd is ready for 'events' or the deadline passes. Returns 0
+ * (ready, or an error condition the next syscall will report), -ETIMEDOUT,
+ * or -errno of poll(2).
+ */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd	 pfd;
+	int		 n;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, remaining_ms(deadline));
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+		/* Interrupted: go round with whatever time is left. */
+	}
+}
+
+/* Sleep until the deadline or ms, whichever is first; no signals used. */
+static void
+nap(int ms, int64_t deadline)
+{
+	int	 left;
+
+	left = remaining_ms(deadline);
+	if (left >= 0 && left < ms)
+		ms = left;
+	poll(NULL, 0, ms);
+}
+
+/*
+ * Connect a fresh socket of this family to addr within the deadline.
+ * Returns the fd or -errno. A non-blocking connect finishes in the
+ * background (EINPROGRESS); poll for writability, then SO_ERROR has the
+ * result. A non-blocking AF_UNIX connect fails with EAGAIN when the
+ * listener's backlog is full and cannot be polled for: retry it.
+ */
+static int
+connect_addr(int family, const struct sockaddr *sa, socklen_t salen,
+    int64_t deadline)
+{
+	int		 fd, err, soerr;
+	socklen_t	 len;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	for (;;) {
+		if (connect(fd, sa, salen) == 0)
+			return fd;
+		err = -errno;
+		if (err == -EINTR)
+			continue;
+		if (err == -EAGAIN && family == AF_UNIX) {
+			if (remaining_ms(deadline) == 0) {
+				err = -ETIMEDOUT;
+				goto fail;
+			}
+			nap(UNIX_RETRY_MS, deadline);
+			continue;
+		}
+		break;
+	}
+	if (err != -EINPROGRESS)
+		goto fail;
+	if ((err = wait_fd(fd, POLLOUT, deadline)) != 0)
+		goto fail;
+	len = sizeof(soerr);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1) {
+		err = -errno;
+		goto fail;
+	}
+	if (soerr != 0) {
+		err = -soerr;
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return err;
+}
+
+/*
+ * Contract (iomux.h): connect to the UNIX socket 'path'. Returns 0 and a
+ * new client in *out, or -errno with *out NULL and a sentence in errmsg.
+ * -ENAMETOOLONG when the path does not fit sun_path: it is never cut.
+ */
+EXPORT int
+iomux_connect_unix(const char *path, int timeout_ms,
+    struct iomux_client **out, char *errmsg, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct iomux_client	*c;
+	size_t			 len;
+	int			 fd;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return fmt_err(errmsg, errlen, -EINVAL, "empty socket path");
+	len = strlen(path);
+	if (len >= sizeof(sun.sun_path))
+		return fmt_err(errmsg, errlen, -ENAMETOOLONG,
+		    "socket path too long (max %zu bytes): %s",
+		    sizeof(sun.sun_path) - 1, path);
+	if (len >= PEER_MAX)
+		return fmt_err(errmsg, errlen, -ENAMETOOLONG,
+		    "socket path too long: %s", path);
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, len + 1);
+	fd = connect_addr(AF_UNIX, (struct sockaddr *)&sun, sizeof(sun),
+	    deadline_of(timeout_ms));
+	if (fd < 0)
+		return connect_err(errmsg, errlen, fd, path);
+	if ((c = client_new(fd, path)) == NULL) {
+		close(fd);
+		return fmt_err(errmsg, errlen, -ENOMEM, "out of memory");
+	}
+	c->timeout_ms = timeout_ms;
+	*out = c;
+	return 0;
+}
+
+/*
+ * Split "HOST:PORT" or "[V6]:PORT" into host and port (both copied into
+ * the caller's buffers). 0 or -EINVAL.
+ */
+static int
+split_hostport(const char *hp, char *host, size_t hostlen, char *port,
+    size_t portlen)
+{
+	const char	*colon, *h, *end;
+	size_t		 hl;
+
+	if (*hp == '[') {
+		h = hp + 1;
+		if ((end = strchr(h, ']')) == NULL || end[1] != ':')
+			return -EINVAL;
+		colon = end + 1;
+	} else {
+		h = hp;
+		if ((colon = strrchr(hp, ':')) == NULL)
+			return -EINVAL;
+		end = colon;
+		/* A bare IPv6 address needs brackets. */
+		if (memchr(hp, ':', (size_t)(colon - hp)) != NULL)
+			return -EINVAL;
+	}
+	hl = (size_t)(end - h);
+	if (hl == 0 || hl >= hostlen || colon[1] == '\0' ||
+	    strlen(colon + 1) >= portlen ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+/*
+ * Contract (iomux.h): connect over TCP to "HOST:PORT" or "[V6]:PORT",
+ * trying each resolved address in turn within the one timeout. Name
+ * resolution itself (getaddrinfo) cannot be bounded; use numeric
+ * addresses where that matters. Sets TCP_NODELAY: requests are small and
+ * a reply is awaited after each.
+ */
+EXPORT int
+iomux_connect_tcp(const char *hostport, int timeout_ms,
+    struct iomux_client **out, char *errmsg, size_t errlen)
+{
+	struct addrinfo		 hints, *res, *ai;
+	struct iomux_client	*c;
+	char			 host[256], port[16];
+	int64_t			 deadline;
+	int			 fd, err, one = 1;
+
+	*out = NULL;
+	if (hostport == NULL || strlen(hostport) >= PEER_MAX ||
+	    split_hostport(hostport, host, sizeof(host), port,
+	    sizeof(port)) != 0)
+		return fmt_err(errmsg, errlen, -EINVAL,
+		    "invalid address '%s': expected HOST:PORT or [V6]:PORT",
+		    hostport != NULL ? hostport : "");
+
+	deadline = deadline_of(timeout_ms);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((err = getaddrinfo(host, port, &hints, &res)) != 0)
+		return fmt_err(errmsg, errlen, -EHOSTUNREACH,
+		    "cannot resolve %s: %s", host, gai_strerror(err));
+
+	fd = -ECONNREFUSED;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = connect_addr(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
+		    deadline);
+		if (fd >= 0 || fd == -ETIMEDOUT)
+			break;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return connect_err(errmsg, errlen, fd, hostport);
+
+	/* Best effort: a failure only costs latency. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((c = client_new(fd, hostport)) == NULL) {
+		close(fd);
+		return fmt_err(errmsg, errlen, -ENOMEM, "out of memory");
+	}
+	c->timeout_ms = timeout_ms;
+	*out = c;
+	return 0;
+}
+
+EXPORT void
+iomux_close(struct iomux_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd != -1)
+		close(c->fd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c->pargs);
+	free(c->vargs);
+	free(c);
+}
+
+EXPORT int
+iomux_fd(const struct iomux_client *c)
+{
+	return c->fd;
+}
+
+/* Negative: wait forever; 0: never wait (fail with -ETIMEDOUT at once). */
+EXPORT void
+iomux_set_timeout(struct iomux_client *c, int timeout_ms)
+{
+	c->timeout_ms = timeout_ms;
+}
+
+EXPORT void
+iomux_set_push_cb(struct iomux_client *c, iomux_push_cb *cb, void *arg)
+{
+	c->push_cb = cb;
+	c->push_arg = arg;
+}
+
+/*
+ * Clamped to IOMUX_FRAME_MIN_LIMIT..IOMUX_FRAME_MAX_CAP. Bytes already
+ * buffered stay; the new limits apply to what is read and queued next.
+ */
+EXPORT void
+iomux_set_frame_max(struct iomux_client *c, uint32_t frame_max)
+{
+	if (frame_max < IOMUX_FRAME_MIN_LIMIT)
+		frame_max = IOMUX_FRAME_MIN_LIMIT;
+	if (frame_max > IOMUX_FRAME_MAX_CAP)
+		frame_max = IOMUX_FRAME_MAX_CAP;
+	c->frame_max = frame_max;
+	c->in.limit = in_limit(frame_max);
+	c->out.limit = out_limit(frame_max);
+	/* Never below what is already held. */
+	if (c->in.limit < c->in.cap)
+		c->in.limit = c->in.cap;
+	if (c->out.limit < c->out.cap)
+		c->out.limit = c->out.cap;
+}
+
+EXPORT const char *
+iomux_errmsg(const struct iomux_client *c)
+{
+	return c->errmsg;
+}
+
+EXPORT const char *
+iomux_status_text(uint16_t status)
+{
+	return proto_status_text(status);
+}
+
+EXPORT const char *
+iomux_status_name(uint16_t status)
+{
+	return proto_status_name(status);
+}
+
+/*
+ * Contract (iomux.h): the default socket path. An empty $IOMUXD_SOCKET
+ * counts as unset. The result is not checked for existence.
+ */
+EXPORT int
+iomux_default_socket(char *buf, size_t len)
+{
+	const char	*env, *rt;
+	int		 n;
+
+	if ((env = getenv("IOMUXD_SOCKET")) != NULL && *env != '\0')
+		n = snprintf(buf, len, "%s", env);
+	else if (geteuid() == 0)
+		n = snprintf(buf, len, "/run/iomuxd/iomuxd.sock");
+	else if ((rt = getenv("XDG_RUNTIME_DIR")) != NULL && *rt == '/')
+		n = snprintf(buf, len, "%s/iomuxd/iomuxd.sock", rt);
+	else
+		return -ENOENT;
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Contract (iomux.h): queue one request; no I/O. Ids count up from 1 and
+ * skip 0, which the server uses for frames that answer no request.
+ * Returns 0, -EMSGSIZE (over frame_max), -E2BIG (argc over
+ * IOMUX_ARGS_MAX), -ENOBUFS (output buffer full: flush first), -ENOMEM,
+ * or the client's error once it is dead.
+ */
+EXPORT int
+iomux_send(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, uint32_t *idp)
+{
+	struct proto_enc	 enc;
+	uint32_t		 id;
+	size_t			 i;
+	int			 r;
+
+	if (c->dead != 0)
+		return c->dead;
+	if (argc > IOMUX_ARGS_MAX)
+		return set_err(c, -E2BIG, "too many arguments (%zu > %d)",
+		    argc, IOMUX_ARGS_MAX);
+	id = c->next_id;
+	proto_enc_begin(&enc, &c->out, c->frame_max, IOMUX_KIND_REQUEST, op,
+	    id);
+	for (i = 0; i < argc; i++) {
+		if (argv[i].absent)
+			proto_enc_absent(&enc);
+		else
+			proto_enc_arg(&enc, argv[i].data, argv[i].len);
+	}
+	if ((r = proto_enc_end(&enc)) < 0) {
+		switch (r) {
+		case -EMSGSIZE:
+			return set_err(c, r, "request too large (limit %u "
+			    "bytes)", c->frame_max);
+		case -ENOBUFS:
+			return set_err(c, r, "output buffer full: flush "
+			    "before queueing more");
+		case -E2BIG:
+			return set_err(c, r, "too many arguments");
+		default:
+			return set_err(c, r, "out of memory");
+		}
+	}
+	if (++c->next_id == 0)
+		c->next_id = 1;
+	c->outstanding++;
+	if (idp != NULL)
+		*idp = id;
+	return 0;
+}
+
+/* Turn a socket error into the client's error (the peer went away?). */
+static int
+io_err(struct iomux_client *c, const char *what, int err)
+{
+	char	 eb[128];
+
+	if (err == -EPIPE || err == -ECONNRESET)
+		return kill_client(c, set_err(c, err,
+		    "connection closed by iomuxd"));
+	return kill_client(c, set_err(c, err, "%s %s: %s", what, c->peer,
+	    errstr(err, eb, sizeof(eb))));
+}
+
+/* Contract (iomux.h): write queued output without waiting. 0 all written,
+ * 1 some remains (wait for POLLOUT), or -errno. */
+EXPORT int
+iomux_write(struct iomux_client *c)
+{
+	ssize_t	 n;
+
+	if (c->dead != 0)
+		return c->dead;
+	while (buf_len(&c->out) > 0) {
+		n = send(c->fd, buf_data(&c->out), buf_len(&c->out),
+		    MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 1;
+			return io_err(c, "send to", -errno);
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	buf_shrink(&c->out, BUF_KEEP);
+	return 0;
+}
+
+EXPORT int
+iomux_want_write(const struct iomux_client *c)
+{
+	return buf_len(&c->out) > 0;
+}
+
+/*
+ * Contract (iomux.h): one recv(2) into the input buffer, never more than
+ * the frame limit allows. Returns bytes read (> 0), 0 at end of stream,
+ * -EAGAIN when nothing is there, -ENOBUFS if a complete frame fills the
+ * buffer (call iomux_next() first), or -errno. Invalidates the views of
+ * the frame returned last.
+ */
+EXPORT int
+iomux_read(struct iomux_client *c)
+{
+	uint32_t	 body;
+	size_t		 want, room;
+	ssize_t		 n;
+	int		 r;
+
+	if (c->dead != 0)
+		return c->dead;
+	consume_pending(c);
+	room = c->in.limit - buf_len(&c->in);
+	if (room == 0)
+		return -ENOBUFS;
+	want = READ_CHUNK;
+	/* Ask for the whole announced frame at once if it is larger. */
+	if (proto_peek_len(buf_data(&c->in), buf_len(&c->in), c->frame_max,
+	    &body) == 1 && IOMUX_LEN_SIZE + (size_t)body > buf_len(&c->in) &&
+	    IOMUX_LEN_SIZE + (size_t)body - buf_len(&c->in) > want)
+		want = IOMUX_LEN_SIZE + (size_t)body - buf_len(&c->in);
+	if (want > room)
+		want = room;
+	if ((r = buf_reserve(&c->in, want)) != 0)
+		return set_err(c, r, "out of memory");
+	/* cap <= limit, so the free tail never exceeds 'room'. */
+	for (;;) {
+		n = recv(c->fd, buf_space(&c->in), buf_avail(&c->in), 0);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -EAGAIN;
+		return io_err(c, "recv from", -errno);
+	}
+	buf_advance(&c->in, (size_t)n);
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* Make the view arrays hold n arguments; 0 or -ENOMEM. */
+static int
+grow_args(struct iomux_client *c, size_t n)
+{
+	struct proto_arg	*pa;
+	struct iomux_value	*va;
+	size_t			 cap;
+
+	if (n <= c->args_cap)
+		return 0;
+	cap = c->args_cap != 0 ? c->args_cap : 8;
+	while (cap < n)
+		cap *= 2;
+	if (cap > IOMUX_ARGS_MAX)
+		cap = IOMUX_ARGS_MAX;
+	if ((pa = reallocarray(c->pargs, cap, sizeof(*pa))) == NULL)
+		return -ENOMEM;
+	c->pargs = pa;
+	if ((va = reallocarray(c->vargs, cap, sizeof(*va))) == NULL)
+		return -ENOMEM;
+	c->vargs = va;
+	c->args_cap = cap;
+	return 0;
+}
+
+/*
+ * Contract (iomux.h): decode the next buffered frame, no I/O. Returns 1
+ * and fills *r, 0 if no whole frame is buffered yet, or -errno: -EMSGSIZE
+ * for an announced length over frame_max (refused before it is read),
+ * -EPROTO for anything malformed or not a reply/push. Errors are final.
+ */
+EXPORT int
+iomux_next(struct iomux_client *c, struct iomux_reply *r)
+{
+	struct proto_frame	 f;
+	const uint8_t		*p;
+	uint32_t		 body;
+	size_t			 len, i, argc;
+	int			 n;
+
+	if (c->dead != 0)
+		return c->dead;
+	consume_pending(c);
+	p = buf_data(&c->in);
+	len = buf_len(&c->in);
+	n = proto_peek_len(p, len, c->frame_max, &body);
+	if (n == -EMSGSIZE)
+		return kill_client(c, set_err(c, n, "reply from iomuxd too "
+		    "large (%u > %u bytes)", buf_get_u32(p), c->frame_max));
+	if (n < 0)
+		return kill_client(c, set_err(c, -EPROTO, "malformed frame "
+		    "from iomuxd (length %u)", buf_get_u32(p)));
+	if (n == PROTO_E_AGAIN || len - IOMUX_LEN_SIZE < body)
+		return 0;
+
+	/* Size the view arrays from argc before decoding into them. */
+	argc = buf_get_u16(p + IOMUX_LEN_SIZE + 8);
+	if (argc > IOMUX_ARGS_MAX)
+		return kill_client(c, set_err(c, -EPROTO, "malformed frame "
+		    "from iomuxd (%zu arguments)", argc));
+	if (grow_args(c, argc) != 0)
+		return set_err(c, -ENOMEM, "out of memory");
+
+	n = proto_decode(p, len, c->frame_max, &f, c->pargs, c->args_cap);
+	if (n == PROTO_E_AGAIN)		/* cannot happen: length checked */
+		return 0;
+	if (n == -EPROTONOSUPPORT)
+		return kill_client(c, set_err(c, -EPROTO, "iomuxd speaks "
+		    "protocol version %u, not %d", f.version,
+		    IOMUX_PROTO_VERSION));
+	if (n < 0)
+		return kill_client(c, set_err(c, -EPROTO, "malformed frame "
+		    "from iomuxd"));
+	if (f.kind != IOMUX_KIND_REPLY && f.kind != IOMUX_KIND_PUSH)
+		return kill_client(c, set_err(c, -EPROTO, "unexpected frame "
+		    "kind %u from iomuxd", f.kind));
+
+	for (i = 0; i < f.argc; i++) {
+		c->vargs[i].data = c->pargs[i].p;
+		c->vargs[i].len = c->pargs[i].len;
+		c->vargs[i].absent = c->pargs[i].absent;
+	}
+	r->kind = f.kind;
+	r->code = f.code;
+	r->id = f.id;
+	r->argc = f.argc;
+	r->argv = c->vargs;
+	c->pending = (size_t)n;
+	/* Id 0 answers no request (a connection-level error). */
+	if (f.kind == IOMUX_KIND_REPLY && f.id != 0 && c->outstanding > 0)
+		c->outstanding--;
+	return 1;
+}
+
+/* Write everything queued before the deadline. 0 or -errno. */
+static int
+flush_until(struct iomux_client *c, int64_t deadline)
+{
+	int	 r;
+
+	for (;;) {
+		if ((r = iomux_write(c)) <= 0)
+			return r;
+		if ((r = wait_fd(c->fd, POLLOUT, deadline)) == -ETIMEDOUT)
+			return set_err(c, r, "timed out writing to iomuxd");
+		if (r != 0)
+			return io_err(c, "poll", r);
+	}
+}
+
+/*
+ * Wait for the next frame before the deadline, writing queued output
+ * meanwhile so a caller who forgot to flush cannot wait for a reply to a
+ * request that was never sent. 0 and *r, or -errno.
+ */
+static int
+recv_until(struct iomux_client *c, struct iomux_reply *r, int64_t deadline)
+{
+	short	 events;
+	int	 n;
+
+	for (;;) {
+		if ((n = iomux_next(c, r)) != 0)
+			return n < 0 ? n : 0;
+		if (buf_len(&c->out) > 0 && (n = iomux_write(c)) < 0)
+			return n;
+		n = iomux_read(c);
+		if (n > 0)
+			continue;
+		if (n == 0) {
+			if (buf_len(&c->in) > 0)
+				return kill_client(c, set_err(c, -ECONNRESET,
+				    "connection closed by iomuxd in the "
+				    "middle of a frame"));
+			return kill_client(c, set_err(c, -ECONNRESET,
+			    "connection closed by iomuxd"));
+		}
+		if (n != -EAGAIN)
+			return n;
+		events = POLLIN;
+		if (buf_len(&c->out) > 0)
+			events |= POLLOUT;
+		if ((n = wait_fd(c->fd, events, deadline)) == -ETIMEDOUT)
+			return set_err(c, n, "timed out waiting for iomuxd");
+		if (n != 0)
+			return io_err(c, "poll", n);
+	}
+}
+
+EXPORT int
+iomux_flush(struct iomux_client *c)
+{
+	if (c->dead != 0)
+		return c->dead;
+	return flush_until(c, deadline_of(c->timeout_ms));
+}
+
+EXPORT int
+iomux_recv(struct iomux_client *c, struct iomux_reply *r)
+{
+	if (c->dead != 0)
+		return c->dead;
+	return recv_until(c, r, deadline_of(c->timeout_ms));
+}
+
+/*
+ * Contract (iomux.h): send one request and wait for its reply, all within
+ * one timeout. Returns 0 with *r filled (whatever its status), or -errno.
+ * Requires that no pipelined request is outstanding (-EBUSY otherwise):
+ * replies come in order, so the next reply would not be this one. A reply
+ * with id 0 is the server's connection-level error (EBUSY when full,
+ * ETOOBIG, EPROTO, ETIMEOUT) sent just before it closes: it is returned as
+ * this call's reply, even when the request itself could not be written
+ * because the server had already closed. Push frames that arrive first go
+ * to the push callback, or are dropped (and counted) when there is none.
+ */
+EXPORT int
+iomux_call(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, struct iomux_reply *r)
+{
+	int64_t		 deadline;
+	uint32_t	 id;
+	int		 err, werr;
+
+	if (c->dead != 0)
+		return c->dead;
+	if (c->outstanding > 0)
+		return set_err(c, -EBUSY, "iomux_call: %u pipelined "
+		    "request(s) still awaiting replies", c->outstanding);
+	deadline = deadline_of(c->timeout_ms);
+	consume_pending(c);
+	if ((err = iomux_send(c, op, argc, argv, &id)) != 0)
+		return err;
+	werr = flush_until(c, deadline);
+	if (werr != 0 && werr != -EPIPE && werr != -ECONNRESET)
+		return werr;
+	if (werr != 0) {
+		/* The server may have said why before closing: read on. */
+		c->dead = 0;
+		c->outstanding = 0;
+		buf_consume(&c->out, buf_len(&c->out));
+	}
+	for (;;) {
+		if ((err = recv_until(c, r, deadline)) != 0) {
+			if (werr != 0 && err != -ETIMEDOUT) {
+				set_err(c, werr, "connection closed by iomuxd");
+				return kill_client(c, werr);
+			}
+			return err;
+		}
+		if (r->kind == IOMUX_KIND_PUSH) {
+			if (c->push_cb != NULL)
+				c->push_cb(c, r, c->push_arg);
+			else
+				c->pushes_dropped++;
+			continue;
+		}
+		if (r->id == 0) {
+			/* No reply for our request will follow. */
+			c->outstanding = 0;
+			return 0;
+		}
+		if (r->id == id && werr == 0)
+			return 0;
+		return kill_client(c, set_err(c, -EPROTO, "reply id %u from "
+		    "iomuxd does not match request id %u", r->id, id));
+	}
+}
+
+/* Strict decimal u32; 0 or -EINVAL. */
+static int
+parse_u32(const struct iomux_value *v, uint32_t *out)
+{
+	const char	*p;
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	if (v == NULL || v->absent || v->len == 0 || v->len > 10)
+		return -EINVAL;
+	p = v->data;
+	for (i = 0; i < v->len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -EINVAL;
+		n = n * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (n > UINT32_MAX)
+		return -EINVAL;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/*
+ * Contract (iomux.h): HELLO with our protocol version and name. On an OK
+ * reply the server's frame_max is adopted (clamped as by
+ * iomux_set_frame_max()). Returns as iomux_call().
+ */
+EXPORT int
+iomux_hello(struct iomux_client *c, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[2];
+	uint8_t			 ver[4];
+	uint32_t		 fm;
+	int			 err;
+
+	buf_put_u32(ver, IOMUX_PROTO_VERSION);
+	argv[0].data = ver;
+	argv[0].len = sizeof(ver);
+	argv[0].absent = 0;
+	argv[1].data = CLIENT_NAME;
+	argv[1].len = sizeof(CLIENT_NAME) - 1;
+	argv[1].absent = 0;
+	if ((err = iomux_call(c, IOMUX_OP_HELLO, 2, argv, r)) != 0)
+		return err;
+	if (r->kind == IOMUX_KIND_REPLY && r->code == IOMUX_ST_OK &&
+	    parse_u32(iomux_reply_field(r, "frame_max"), &fm) == 0)
+		iomux_set_frame_max(c, fm);
+	return 0;
+}
+
+/* data NULL: a PING without argument; else one argument (may be empty). */
+EXPORT int
+iomux_ping(struct iomux_client *c, const void *data, size_t len,
+    struct iomux_reply *r)
+{
+	struct iomux_value	 arg;
+
+	if (data == NULL)
+		return iomux_call(c, IOMUX_OP_PING, 0, NULL, r);
+	arg.data = data;
+	arg.len = len;
+	arg.absent = 0;
+	return iomux_call(c, IOMUX_OP_PING, 1, &arg, r);
+}
+
+EXPORT int
+iomux_status(struct iomux_client *c, struct iomux_reply *r)
+{
+	return iomux_call(c, IOMUX_OP_STATUS, 0, NULL, r);
+}
+
+/* Pairs name, value: the value after the first name that matches. */
+EXPORT const struct iomux_value *
+iomux_reply_field(const struct iomux_reply *r, const char *name)
+{
+	size_t	 i, len;
+
+	len = strlen(name);
+	for (i = 0; i + 1 < r->argc; i += 2) {
+		if (r->argv[i].absent || r->argv[i].len != len)
+			continue;
+		if (memcmp(r->argv[i].data, name, len) == 0)
+			return &r->argv[i + 1];
+	}
+	return NULL;
+}

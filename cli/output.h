@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * output.h: iomuxctl's printers. Text is "name: value" lines; JSON is one
+ * object per record (one line each, so a stream is JSON Lines). The same
+ * content is printed whether or not stdout is a terminal. Values are byte
+ * strings from the daemon and are escaped, never trusted: text output
+ * shows control bytes and invalid UTF-8 as \xNN (and '\' as "\\"); JSON
+ * strings escape them as \u00XX.
+ */
+
+#ifndef IOMUXD_OUTPUT_H
+#define IOMUXD_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct output {
+	FILE	*fp;
+	int	 json;
+	int	 quiet;		/* print nothing at all */
+	int	 nfields;	/* fields in the open JSON object */
+};
+
+void	output_init(struct output *, FILE *, int json, int quiet);
+
+/* A record: JSON "{...}\n"; nothing in text mode (fields are lines). */
+void	output_begin(struct output *);
+void	output_end(struct output *);
+
+/*
+ * One field. output_field() decides: a value that is a decimal integer or
+ * decimal fraction ("42", "-1", "1.27") is a JSON number, anything else a
+ * string. output_field_str() always makes a string; output_field_num()
+ * takes preformatted number text (the caller guarantees the syntax).
+ */
+void	output_field(struct output *, const char *name, const void *, size_t);
+void	output_field_str(struct output *, const char *name, const char *);
+void	output_field_num(struct output *, const char *name, const char *);
+
+/* Free-form text line(s), printed in text mode only. */
+void	output_printf(struct output *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Escapers, usable on any stream (e.g. stderr for daemon messages). */
+void	output_text(FILE *, const void *, size_t);
+void	output_json_string(FILE *, const void *, size_t);
+/* 1 if the bytes are a JSON-compatible decimal integer or fraction. */
+int	output_is_number(const void *, size_t);
+
+#endif /* IOMUXD_OUTPUT_H */

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * parser.c: the iomuxctl command table and its parser.
+ *
+ * Two tables drive everything: 'options' describes each command option
+ * once (names, argument type, bounds), and 'commands' lists the commands
+ * with the options each takes and how many positional arguments. The
+ * parser only fills a struct parse_result; it prints nothing, connects to
+ * nothing and knows no handler, so it can be unit-tested alone and the
+ * help text can never disagree with what is accepted.
+ *
+ * Deliberate rules: command and option names match exactly (no unique
+ * prefixes: a script's meaning must not change when a command is added);
+ * options precede positional arguments (POSIX), so a value such as "-5"
+ * after the first positional is data, and "--" ends options explicitly.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parser.h"
+
+#define COUNT_MAX	1000000		/* ping -c */
+#define INTERVAL_MAX	3600000		/* ping -i, ms */
+
+static const struct parse_option options[POPT_MAX] = {
+	[POPT_JSON] = { POPT_JSON, 0, "json", POT_FLAG, NULL, 0, 0,
+	    "machine-readable JSON output" },
+	[POPT_QUIET] = { POPT_QUIET, 'q', "quiet", POT_FLAG, NULL, 0, 0,
+	    "print nothing; the exit status is the answer" },
+	[POPT_COUNT] = { POPT_COUNT, 'c', "count", POT_COUNT, "N", 1,
+	    COUNT_MAX, "send N requests (default 1)" },
+	[POPT_INTERVAL] = { POPT_INTERVAL, 'i', "interval", POT_SECONDS,
+	    "SECS", 0, INTERVAL_MAX, "wait SECS between requests (default 0)" },
+};
+
+static const enum parse_opt no_opts[] = { POPT_MAX };
+static const enum parse_opt ping_opts[] = {
+	POPT_COUNT, POPT_INTERVAL, POPT_MAX
+};
+
+static const struct command commands[] = {
+	{ "status", ACT_STATUS, no_opts, 0, 0, NULL,
+	    "show the daemon's state and counters" },
+	{ "ping", ACT_PING, ping_opts, 0, 1, "[DATA]",
+	    "check the daemon answers; DATA is echoed back" },
+	{ "version", ACT_VERSION, no_opts, 0, 0, NULL,
+	    "show the versions of iomuxctl and iomuxd" },
+	{ "help", ACT_HELP, no_opts, 0, 0, NULL,
+	    "show this help" },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static int
+parse_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int
+parse_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+const struct command *
+parser_lookup(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int
+parser_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t	 n = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (n > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	if (n < min || n > max)
+		return -ERANGE;
+	*out = n;
+	return 0;
+}
+
+int
+parser_seconds(const char *s, uint64_t max_ms, uint64_t *out)
+{
+	uint64_t	 sec = 0, ms = 0;
+	int		 ndig = 0, nfrac = 0, up = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++, ndig++) {
+		/* Anything this long is over every bound we use. */
+		if (sec > UINT64_MAX / 10000)
+			return -ERANGE;
+		sec = sec * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, nfrac++) {
+			if (nfrac < 3)
+				ms = ms * 10 + (uint64_t)(*s - '0');
+			else if (*s != '0')
+				up = 1;
+		}
+		if (nfrac == 0)
+			return -EINVAL;
+		for (; nfrac < 3; nfrac++)
+			ms *= 10;
+	}
+	if (*s != '\0' || ndig + nfrac == 0)
+		return -EINVAL;
+	ms += sec * 1000 + (uint64_t)up;
+	if (ms > max_ms)
+		return -ERANGE;
+	*out = ms;
+	return 0;
+}
+
+/* May command 'c' take option 'id'? The common ones always. */
+static int
+takes(const struct command *c, enum parse_opt id)
+{
+	const enum parse_opt	*o;
+
+	if (id == POPT_JSON || id == POPT_QUIET)
+		return 1;
+	for (o = c->opts; *o != POPT_MAX; o++)
+		if (*o == id)
+			return 1;
+	return 0;
+}
+
+/* Store an option's value; the argument is checked against its type. */
+static int
+set_opt(const struct command *c, const struct parse_option *o,
+    const char *arg, struct parse_result *res, char *err, size_t errlen)
+{
+	struct parse_value	*v = &res->opt[o->id];
+	int			 r = 0;
+
+	switch (o->type) {
+	case POT_FLAG:
+		break;
+	case POT_COUNT:
+		r = parser_count(arg, o->min, o->max, &v->num);
+		if (r != 0)
+			return parse_err(err, errlen, "%s: invalid %s '%s' "
+			    "(expected %llu..%llu)", c->name, o->long_name,
+			    arg, (unsigned long long)o->min,
+			    (unsigned long long)o->max);
+		break;
+	case POT_SECONDS:
+		r = parser_seconds(arg, o->max, &v->num);
+		if (r != 0 || v->num < o->min)
+			return parse_err(err, errlen, "%s: invalid %s '%s' "
+			    "(expected seconds, at most %llu)", c->name,
+			    o->long_name, arg,
+			    (unsigned long long)o->max / 1000);
+		break;
+	case POT_STRING:
+		break;
+	}
+	v->set = 1;
+	v->str = arg;
+	return 0;
+}
+
+/* "--name" or "--name=value" at argv[*i]; advances *i past a value. */
+static int
+long_opt(const struct command *c, int argc, char **argv, int *i,
+    struct parse_result *res, char *err, size_t errlen)
+{
+	const struct parse_option	*o = NULL;
+	const char			*name = argv[*i] + 2, *eq, *arg = NULL;
+	size_t				 len, k;
+
+	eq = strchr(name, '=');
+	len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+	for (k = 0; k < POPT_MAX; k++) {
+		if (options[k].long_name != NULL &&
+		    strlen(options[k].long_name) == len &&
+		    strncmp(options[k].long_name, name, len) == 0) {
+			o = &options[k];
+			break;
+		}
+	}
+	if (o == NULL || !takes(c, o->id))
+		return parse_err(err, errlen, "%s: unknown option '--%.*s'",
+		    c->name, (int)len, name);
+	if (o->type == POT_FLAG) {
+		if (eq != NULL)
+			return parse_err(err, errlen, "%s: option '--%s' "
+			    "takes no value", c->name, o->long_name);
+	} else if (eq != NULL)
+		arg = eq + 1;
+	else if (*i + 1 < argc)
+		arg = argv[++*i];
+	else
+		return parse_err(err, errlen, "%s: option '--%s' needs a "
+		    "value (%s)", c->name, o->long_name, o->argname);
+	return set_opt(c, o, arg, res, err, errlen);
+}
+
+/* "-x", "-xVALUE", "-x VALUE" or bundled flags "-qx" at argv[*i]. */
+static int
+short_opts(const struct command *c, int argc, char **argv, int *i,
+    struct parse_result *res, char *err, size_t errlen)
+{
+	const struct parse_option	*o;
+	const char			*p, *arg;
+	size_t				 k;
+	int				 r;
+
+	for (p = argv[*i] + 1; *p != '\0'; p++) {
+		o = NULL;
+		for (k = 0; k < POPT_MAX; k++)
+			if (options[k].short_name == *p) {
+				o = &options[k];
+				break;
+			}
+		if (o == NULL || !takes(c, o->id))
+			return parse_err(err, errlen, "%s: unknown option "
+			    "'-%c'", c->name, *p);
+		if (o->type == POT_FLAG) {
+			if ((r = set_opt(c, o, NULL, res, err, errlen)) != 0)
+				return r;
+			continue;
+		}
+		if (p[1] != '\0')
+			arg = p + 1;
+		else if (*i + 1 < argc)
+			arg = argv[++*i];
+		else
+			return parse_err(err, errlen, "%s: option '-%c' needs "
+			    "a value (%s)", c->name, *p, o->argname);
+		return set_opt(c, o, arg, res, err, errlen);
+	}
+	return 0;
+}
+
+int
+parser_parse(int argc, char **argv, struct parse_result *res, char *err,
+    size_t errlen)
+{
+	const struct command	*c;
+	int			 i, r;
+
+	memset(res, 0, sizeof(*res));
+	if (argc < 1)
+		return parse_err(err, errlen, "no command given");
+	if ((c = parser_lookup(argv[0])) == NULL)
+		return parse_err(err, errlen, "unknown command '%s'", argv[0]);
+	res->cmd = c;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		/* "-" alone is an argument (by convention: stdin). */
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			break;
+		if (argv[i][1] == '-')
+			r = long_opt(c, argc, argv, &i, res, err, errlen);
+		else
+			r = short_opts(c, argc, argv, &i, res, err, errlen);
+		if (r != 0)
+			return r;
+	}
+
+	res->argc = argc - i;
+	res->argv = argv + i;
+	if ((unsigned int)res->argc < c->min_args)
+		return parse_err(err, errlen, "%s: missing argument (usage: "
+		    "%s %s)", c->name, c->name, c->args != NULL ? c->args : "");
+	if (c->max_args != PARSE_ARGS_ANY &&
+	    (unsigned int)res->argc > c->max_args)
+		return parse_err(err, errlen, "%s: too many arguments",
+		    c->name);
+	return 0;
+}
+
+/* "-c N" or "--json" into buf; with 'both', "-c, --count N". */
+static void
+opt_usage(const struct parse_option *o, int both, char *buf, size_t len)
+{
+	const char	*sp = o->argname != NULL ? " " : "";
+	const char	*an = o->argname != NULL ? o->argname : "";
+
+	if (o->short_name != 0 && both)
+		snprintf(buf, len, "-%c, --%s%s%s", o->short_name,
+		    o->long_name, sp, an);
+	else if (o->short_name != 0)
+		snprintf(buf, len, "-%c%s%s", o->short_name, sp, an);
+	else
+		snprintf(buf, len, "--%s%s%s", o->long_name, sp, an);
+}
+
+void
+parser_help(FILE *fp)
+{
+	const enum parse_opt	*id;
+	size_t			 i, n;
+	char			 line[256], opt[64];
+
+	fprintf(fp, "commands:\n");
+	for (i = 0; i < NCOMMANDS; i++) {
+		snprintf(line, sizeof(line), "%s", commands[i].name);
+		for (id = commands[i].opts; *id != POPT_MAX; id++) {
+			opt_usage(&options[*id], 0, opt, sizeof(opt));
+			n = strlen(line);
+			snprintf(line + n, sizeof(line) - n, " [%s]", opt);
+		}
+		if (commands[i].args != NULL) {
+			n = strlen(line);
+			snprintf(line + n, sizeof(line) - n, " %s",
+			    commands[i].args);
+		}
+		fprintf(fp, "  %-30s %s\n", line, commands[i].help);
+		for (id = commands[i].opts; *id != POPT_MAX; id++) {
+			opt_usage(&options[*id], 1, opt, sizeof(opt));
+			fprintf(fp, "      %-26s %s\n", opt,
+			    options[*id].help);
+		}
+	}
+}

@@ -1,0 +1,363 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2025 The iomuxd developers
+#
+# End-to-end test of the shipped units under a real systemd (PID 1 in a
+# systemd-nspawn container booting a minimal Debian 12).  Not part of
+# "make check" (it needs root, a mirror and ~250 MB); .ci/run runs it.
+#
+#   tests/e2e-nspawn.sh
+#
+# What it checks, as shipped (the units are not modified):
+#   - iomuxd.socket listens; iomuxd.service is not started before the
+#     first connection; "iomuxctl status" activates it (activation: systemd);
+#   - PID 1 saw READY=1 (ActiveState=active for Type=notify) and a STATUS=;
+#   - the sandbox is in force (user iomuxd, no capabilities, seccomp,
+#     no_new_privs), the socket is 0660 root:iomuxd;
+#   - after SIGKILL of the service the socket unit keeps listening and the
+#     next "iomuxctl status" is served by a new instance;
+#   - "systemctl reload" keeps the same process and it still answers;
+#   - iomuxd-tcp.socket: the loopback TCP listener is passed in and works
+#     despite PrivateNetwork=yes and RestrictAddressFamilies=AF_UNIX;
+#   - "systemctl stop" ends the service cleanly, the socket stays.
+#
+# Environment:
+#   IOMUXD_E2E_CACHE   where the pristine rootfs is kept between runs
+#                      (default /var/cache/iomuxd-e2e; cold ~40-80 s)
+#   IOMUXD_E2E_STAGE   an already installed tree (make install DESTDIR=,
+#                      --prefix=/usr) to use instead of building one
+#   IOMUXD_E2E_MIRROR  Debian mirror for debootstrap (default: from apt)
+#   IOMUXD_E2E_KEEP=1  keep the work directory (for debugging)
+# Exit: 0 pass, 1 fail, 77 skip (not root, no nspawn/debootstrap/nsenter,
+# no network to the mirror).
+
+set -u
+export LC_ALL=C
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${IOMUXD_E2E_CACHE:-/var/cache/iomuxd-e2e}
+ROOTFS_CACHE=$CACHE/rootfs
+MARKER=.iomuxd-e2e-complete
+# procps: /bin/kill for ExecReload=.  Changing the list rebuilds the cache.
+INCLUDE=systemd,systemd-sysv,dbus,libsystemd0,procps
+MACHINE=iomuxd-e2e-$$
+T0=$(date +%s)
+PASS=0
+WORK=
+NSPID=
+LEADER=
+
+say()	{ printf '[e2e %3ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+ok()	{ PASS=$((PASS + 1)); say "ok: $*"; }
+skip()	{ say "SKIP: $*"; exit 77; }
+fail()
+{
+	say "FAIL: $*"
+	if [ -n "$LEADER" ]; then
+		say "--- iomuxd journal and unit state:"
+		C journalctl --no-pager -n 60 -u iomuxd.service -u iomuxd.socket \
+		    -u iomuxd-tcp.socket 2>&1 | sed -e 's/^/    /'
+		C systemctl --no-pager status iomuxd.socket iomuxd.service \
+		    2>&1 | sed -e 's/^/    /'
+	fi
+	exit 1
+}
+
+# Run a command inside the container, bounded.  The environment is reset
+# so that nothing from the host leaks in.
+C()
+{
+	timeout "${CTIMEOUT:-30}" nsenter -t "$LEADER" -a \
+	    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+}
+
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup()
+{
+	rc=$?
+	trap - EXIT INT TERM
+	if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
+		say "cleanup: stopping the container"
+		[ -n "$LEADER" ] && CTIMEOUT=10 C systemctl --no-block poweroff \
+		    >/dev/null 2>&1
+		n=0
+		while kill -0 "$NSPID" 2>/dev/null && [ "$n" -lt 150 ]; do
+			sleep 0.2; n=$((n + 1))
+		done
+		if kill -0 "$NSPID" 2>/dev/null; then
+			# nspawn turns SIGTERM into a container poweroff.
+			kill -TERM "$NSPID" 2>/dev/null; sleep 3
+			kill -KILL "$NSPID" 2>/dev/null
+		fi
+		wait "$NSPID" 2>/dev/null
+	fi
+	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+		if [ -n "${IOMUXD_E2E_KEEP:-}" ]; then
+			say "kept $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+	fi
+	exit "$rc"
+}
+
+# --- preconditions ------------------------------------------------------
+[ "$(id -u)" -eq 0 ] || skip "needs root (systemd-nspawn, debootstrap)"
+for tool in systemd-nspawn nsenter timeout; do
+	command -v $tool >/dev/null 2>&1 ||
+	    skip "$tool not found (apt-get install systemd-container util-linux)"
+done
+if [ -z "${container:-}" ] && [ -e /run/host/container-manager ]; then
+	skip "already inside a container; nested nspawn is not attempted"
+fi
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- 1. pristine rootfs, cached -----------------------------------------
+mirror()
+{
+	if [ -n "${IOMUXD_E2E_MIRROR:-}" ]; then
+		echo "$IOMUXD_E2E_MIRROR"; return
+	fi
+	# deb822 "URIs:" first, then one-line "deb URL"; skip security.
+	{
+		sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources \
+		    2>/dev/null | tr ' ' '\n'
+		sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' \
+		    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+	} | grep -E '^https?://' | grep -v -- '-security' | head -n 1
+}
+
+if [ "$(cat "$ROOTFS_CACHE/$MARKER" 2>/dev/null)" = "$INCLUDE" ]; then
+	say "rootfs: cached at $ROOTFS_CACHE"
+else
+	command -v debootstrap >/dev/null 2>&1 ||
+	    skip "debootstrap not found (apt-get install debootstrap)"
+	M=$(mirror)
+	[ -n "$M" ] || M=http://deb.debian.org/debian
+	hostport=${M#*://}; hostport=${hostport%%/*}
+	host=${hostport%%:*}; port=80
+	case $M in https://*) port=443 ;; esac
+	case $hostport in *:*) port=${hostport##*:} ;; esac
+	timeout 10 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null ||
+	    skip "mirror $M not reachable ($host:$port)"
+	say "rootfs: debootstrap bookworm from $M (cold, about a minute)"
+	mkdir -p "$CACHE" || fail "mkdir $CACHE"
+	rm -rf "$ROOTFS_CACHE.new" "$ROOTFS_CACHE"
+	if ! timeout 900 debootstrap --variant=minbase \
+	    --include="$INCLUDE" \
+	    bookworm "$ROOTFS_CACHE.new" "$M" >"$CACHE/debootstrap.log" 2>&1; then
+		tail -n 20 "$CACHE/debootstrap.log"
+		rm -rf "$ROOTFS_CACHE.new"
+		fail "debootstrap failed (log: $CACHE/debootstrap.log)"
+	fi
+	echo "$INCLUDE" >"$ROOTFS_CACHE.new/$MARKER"
+	mv "$ROOTFS_CACHE.new" "$ROOTFS_CACHE" || fail "mv rootfs"
+	say "rootfs: done"
+fi
+
+WORK=$(mktemp -d /var/tmp/iomuxd-e2e.XXXXXX) || fail "mktemp"
+ROOT=$WORK/rootfs
+cp -a "$ROOTFS_CACHE" "$ROOT" || fail "copy rootfs"
+say "rootfs: working copy in $ROOT"
+
+# --- 2. build and install into the rootfs -------------------------------
+STAGE=${IOMUXD_E2E_STAGE:-}
+if [ -z "$STAGE" ]; then
+	[ -x "$SRCDIR/configure" ] ||
+	    fail "$SRCDIR/configure missing: run autoreconf -fi first"
+	STAGE=$WORK/stage
+	mkdir "$WORK/build" || fail "mkdir build"
+	say "build: configure --prefix=/usr, make, make install DESTDIR=stage"
+	(cd "$WORK/build" &&
+	    "$SRCDIR/configure" -q --prefix=/usr --sysconfdir=/etc \
+	    --localstatedir=/var --runstatedir=/run \
+	    --with-systemdsystemunitdir=/usr/lib/systemd/system \
+	    --with-systemduserunitdir=/usr/lib/systemd/user \
+	    --with-sysusersdir=/usr/lib/sysusers.d \
+	    --with-bashcompdir=/usr/share/bash-completion/completions &&
+	    make -s -j"$(nproc)" &&
+	    make -s install DESTDIR="$STAGE") >"$WORK/build.log" 2>&1 || {
+		tail -n 30 "$WORK/build.log"
+		fail "build/install failed (log above)"
+	}
+fi
+for f in usr/sbin/iomuxd usr/bin/iomuxctl usr/lib/systemd/system/iomuxd.socket \
+    usr/lib/systemd/system/iomuxd.service usr/lib/systemd/system/iomuxd-tcp.socket \
+    usr/lib/sysusers.d/iomuxd.conf; do
+	[ -e "$STAGE/$f" ] || fail "staged tree lacks /$f"
+done
+cp -a "$STAGE/." "$ROOT/" || fail "copy staged tree into rootfs"
+grep -q '^ExecStart=/usr/sbin/iomuxd' "$ROOT/usr/lib/systemd/system/iomuxd.service" ||
+    fail "installed iomuxd.service does not run /usr/sbin/iomuxd"
+# The user and group the units name (PID 1 resolves SocketGroup= when it
+# creates the socket), and the library cache for libiomux.
+systemd-sysusers --root="$ROOT" "$ROOT/usr/lib/sysusers.d/iomuxd.conf" \
+    >"$WORK/sysusers.log" 2>&1 || {
+	cat "$WORK/sysusers.log"; fail "systemd-sysusers --root"; }
+ldconfig -r "$ROOT" || fail "ldconfig -r"
+ok "installed into the rootfs: /usr/sbin/iomuxd, /usr/bin/iomuxctl, units"
+
+# --- 3. boot ------------------------------------------------------------
+say "boot: systemd-nspawn --boot (machine $MACHINE)"
+systemd-nspawn -D "$ROOT" --boot --register=no --keep-unit \
+    --private-network --console=read-only -M "$MACHINE" \
+    </dev/null >"$WORK/nspawn.log" 2>&1 &
+NSPID=$!
+
+# nspawn's first child is short-lived; PID 1 of the container is the
+# child whose command is "systemd".
+n=0
+while [ -z "$LEADER" ]; do
+	# nspawn refusing to run at all is this machine's limit, not ours.
+	kill -0 "$NSPID" 2>/dev/null || {
+		tail -n 20 "$WORK/nspawn.log"
+		NSPID=
+		skip "systemd-nspawn cannot boot a container here (log above)"; }
+	for p in $(pgrep -P "$NSPID" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] && LEADER=$p
+	done
+	[ -n "$LEADER" ] && break
+	n=$((n + 1)); [ $n -lt 150 ] || fail "no container PID 1 after 30 s"
+	sleep 0.2
+done
+
+# PID 1's bus is not there at once: retry until systemctl answers.
+state=
+n=0
+while :; do
+	state=$(CTIMEOUT=90 C systemctl is-system-running --wait 2>/dev/null)
+	case $state in
+	running|degraded) break ;;
+	esac
+	n=$((n + 1)); [ $n -lt 60 ] || {
+		tail -n 30 "$WORK/nspawn.log"; fail "container did not boot ($state)"; }
+	sleep 0.5
+done
+if [ "$state" = degraded ]; then
+	say "note: container is degraded (unrelated units failed):"
+	C systemctl --no-pager --failed | sed -e 's/^/    /'
+fi
+ok "booted: $state, PID 1 is host pid $LEADER"
+
+# --- 4. socket activation -------------------------------------------------
+prop()	{ C systemctl show -P "$2" "$1"; }
+wait_state()	# UNIT WANTED SECONDS
+{
+	n=$(( $3 * 5 ))
+	while [ "$(prop "$1" ActiveState)" != "$2" ]; do
+		n=$((n - 1)); [ $n -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+
+C systemctl start iomuxd.socket || fail "systemctl start iomuxd.socket"
+[ "$(prop iomuxd.socket ActiveState)" = active ] ||
+    fail "iomuxd.socket not active"
+C test -S /run/iomuxd/iomuxd.sock || fail "/run/iomuxd/iomuxd.sock missing"
+perm=$(C stat -c '%a %U %G' /run/iomuxd/iomuxd.sock)
+[ "$perm" = "660 root iomuxd" ] ||
+    fail "socket mode/owner is '$perm', want '660 root iomuxd'"
+ok "iomuxd.socket listening: /run/iomuxd/iomuxd.sock $perm"
+
+st=$(prop iomuxd.service ActiveState)
+[ "$st" = inactive ] || fail "iomuxd.service is $st before any connection"
+ok "iomuxd.service inactive before the first connection"
+
+C iomuxctl -t 10 status >"$WORK/status1" 2>&1 || {
+	cat "$WORK/status1"; fail "iomuxctl status (first connect)"; }
+grep -q '^activation: systemd$' "$WORK/status1" || {
+	cat "$WORK/status1"; fail "status does not say activation: systemd"; }
+grep -q '^listeners: .*/run/iomuxd/iomuxd.sock' "$WORK/status1" || {
+	cat "$WORK/status1"; fail "status does not list /run/iomuxd/iomuxd.sock"; }
+ok "iomuxctl status activated iomuxd: $(grep -E '^(activation|backend|listeners):' "$WORK/status1" | tr '\n' ' ')"
+
+wait_state iomuxd.service active 10 ||
+    fail "iomuxd.service not active (READY=1 not seen?)"
+text=$(prop iomuxd.service StatusText)
+[ -n "$text" ] || fail "no STATUS= text from iomuxd"
+PID1=$(prop iomuxd.service MainPID)
+ok "PID 1 saw READY=1 and STATUS=\"$text\" (MainPID $PID1)"
+wd=$(prop iomuxd.service WatchdogUSec)
+[ "$wd" = 30s ] || fail "WatchdogUSec=$wd, want 30s"
+
+# The sandbox as applied, from the service's own /proc entry.
+C cat "/proc/$PID1/status" >"$WORK/proc1" || fail "read /proc/$PID1/status"
+uid=$(C stat -c %U "/proc/$PID1")
+grep -q '^CapEff:[[:space:]]*0*$' "$WORK/proc1" || fail "CapEff not 0"
+grep -q '^NoNewPrivs:[[:space:]]*1$' "$WORK/proc1" || fail "NoNewPrivs not 1"
+grep -q '^Seccomp:[[:space:]]*2$' "$WORK/proc1" || fail "no seccomp filter"
+[ "$uid" = iomuxd ] || fail "iomuxd runs as '$uid', want iomuxd"
+ok "sandbox: user $uid, CapEff 0, NoNewPrivs 1, Seccomp 2"
+
+# --- 5. crash: the socket survives, the next client re-activates -------
+C systemctl kill -s KILL iomuxd.service || fail "systemctl kill -s KILL"
+n=0
+while [ "$(prop iomuxd.service MainPID)" = "$PID1" ]; do
+	n=$((n + 1)); [ $n -lt 50 ] || fail "MainPID unchanged 10 s after SIGKILL"
+	sleep 0.2
+done
+[ "$(prop iomuxd.socket ActiveState)" = active ] ||
+    fail "iomuxd.socket not active after the service was killed"
+C test -S /run/iomuxd/iomuxd.sock || fail "socket file gone after SIGKILL"
+ok "after SIGKILL: iomuxd.socket still active, socket file in place"
+C iomuxctl -t 10 status >"$WORK/status2" 2>&1 || {
+	cat "$WORK/status2"; fail "iomuxctl status after SIGKILL"; }
+wait_state iomuxd.service active 10 || fail "iomuxd.service not active again"
+PID2=$(prop iomuxd.service MainPID)
+{ [ "$PID2" != "$PID1" ] && [ "$PID2" != 0 ]; } ||
+    fail "no new iomuxd process after SIGKILL ($PID1 -> $PID2)"
+ok "re-activated after SIGKILL: pid $PID1 -> $PID2, NRestarts=$(prop iomuxd.service NRestarts)"
+
+# --- 6. reload ------------------------------------------------------------
+C systemctl reload iomuxd.service || fail "systemctl reload iomuxd.service"
+sleep 0.5
+[ "$(prop iomuxd.service ActiveState)" = active ] || fail "not active after reload"
+[ "$(prop iomuxd.service MainPID)" = "$PID2" ] ||
+    fail "reload replaced the process"
+C iomuxctl -t 10 status >/dev/null 2>&1 || fail "iomuxctl status after reload"
+ok "systemctl reload: same pid $PID2, still answering"
+
+# --- 7. the loopback TCP socket unit ------------------------------------
+# A running service does not receive sockets started later: stop it, so
+# the next activation gets both listeners.
+# (stderr: the warning that the sockets can still activate it.)
+C systemctl stop iomuxd.service 2>/dev/null ||
+    fail "systemctl stop iomuxd.service"
+C systemctl start iomuxd-tcp.socket || fail "systemctl start iomuxd-tcp.socket"
+C iomuxctl -t 10 -H 127.0.0.1:7411 status >"$WORK/status3" 2>&1 || {
+	cat "$WORK/status3"; fail "iomuxctl -H 127.0.0.1:7411 status"; }
+grep -q '^activation: systemd$' "$WORK/status3" ||
+    fail "TCP status does not say activation: systemd"
+grep -q '^listeners: .*127\.0\.0\.1:7411' "$WORK/status3" || {
+	cat "$WORK/status3"; fail "status does not list 127.0.0.1:7411"; }
+grep -q '^listeners: .*/run/iomuxd/iomuxd.sock' "$WORK/status3" || {
+	cat "$WORK/status3"; fail "status does not list the UNIX socket too"; }
+C iomuxctl -t 10 status >/dev/null 2>&1 || fail "UNIX status with TCP on"
+ok "TCP via iomuxd-tcp.socket: $(grep '^listeners:' "$WORK/status3")"
+
+# --- 8. clean stop ----------------------------------------------------------
+C systemctl stop iomuxd.service 2>/dev/null ||
+    fail "systemctl stop iomuxd.service"
+res=$(prop iomuxd.service Result)
+[ "$res" = success ] || fail "iomuxd.service Result=$res after stop"
+[ "$(prop iomuxd.socket ActiveState)" = active ] ||
+    fail "iomuxd.socket not active after the service stopped"
+C test -S /run/iomuxd/iomuxd.sock || fail "socket file removed on stop"
+ok "systemctl stop: Result=success, socket unit still listening"
+
+# --- 9. poweroff ------------------------------------------------------------
+C systemctl --no-block poweroff >/dev/null 2>&1
+n=0
+while kill -0 "$NSPID" 2>/dev/null; do
+	n=$((n + 1)); [ $n -lt 150 ] || fail "container still running 30 s after poweroff"
+	sleep 0.2
+done
+wait "$NSPID" 2>/dev/null
+NSPID=
+LEADER=
+ok "container powered off"
+say "PASS: $PASS checks in $(( $(date +%s) - T0 )) s"
+exit 0

@@ -17,9 +17,17 @@
 #include <stdint.h>
 
 void	log_init(const char *progname, int verbose);
+/* Send messages to syslog(3) instead of stderr (after daemonizing). */
+void	log_syslog(int on);
 void	log_setverbose(int);
 int	log_getverbose(void);
 uint64_t	log_dropped(void);	/* messages lost to a full stderr */
+/*
+ * 1 if stderr is the journal: JOURNAL_STREAM ("dev:ino") matches fstat(2)
+ * of fd 2. log_init() evaluates it once; call log_init() again after
+ * redirecting stderr (daemonizing). Needs no libsystemd.
+ */
+int	log_stderr_is_journal(void);
 
 void	log_warn(const char *, ...)	/* appends ": strerror(errno)" */
 	    __attribute__((format(printf, 1, 2)));
@@ -39,7 +47,9 @@ void	fatalx(const char *, ...)
 /*
  * Per-source rate limit for client-triggered warnings: returns 1 if a
  * message may be logged now (at most 'burst' per second per limiter),
- * counting the suppressed ones in ->dropped.
+ * counting the suppressed ones in ->dropped. The window is fixed: it
+ * starts at the first message and lasts 1000 ms. A zeroed limiter is
+ * valid; burst 0 is treated as 1.
  */
 struct log_ratelimit {
 	uint64_t	window_start_ms;

@@ -16,6 +16,34 @@
 
 #define CONF_PATH_MAX	108	/* sun_path */
 #define CONF_TCP_MAX	4
+#define CONF_LINE_MAX	1024	/* config file line, newline excluded */
+
+/* The config keys, one bit each in struct conf_set. */
+enum conf_key {
+	CONF_K_SOCKET,
+	CONF_K_SOCKET_MODE,
+	CONF_K_TCP,
+	CONF_K_TCP_ALLOW_REMOTE,
+	CONF_K_BACKEND,
+	CONF_K_BACKLOG,
+	CONF_K_FRAME_MAX,
+	CONF_K_OUTPUT_LIMIT,
+	CONF_K_OUTPUT_HIGH,
+	CONF_K_MAX_CLIENTS,
+	CONF_K_FRAME_TIMEOUT,
+	CONF_K_IDLE_TIMEOUT,
+	CONF_K_SHUTDOWN_TIMEOUT,
+	CONF_K_REQS_PER_WAKEUP,
+	CONF_K_ACCEPTS_PER_WAKEUP,
+	CONF_K_VERBOSE,
+	CONF_K_COUNT
+};
+#define CONF_KEY_BIT(k)	(UINT64_C(1) << (k))
+/* Keys a reload cannot change (listeners, backend): need a restart. */
+#define CONF_RESTART_KEYS \
+	(CONF_KEY_BIT(CONF_K_SOCKET) | CONF_KEY_BIT(CONF_K_SOCKET_MODE) | \
+	CONF_KEY_BIT(CONF_K_TCP) | CONF_KEY_BIT(CONF_K_TCP_ALLOW_REMOTE) | \
+	CONF_KEY_BIT(CONF_K_BACKEND) | CONF_KEY_BIT(CONF_K_BACKLOG))
 
 struct conf {
 	char	 socket_path[CONF_PATH_MAX];	/* "" = default for this uid */
@@ -54,19 +82,59 @@ void	conf_defaults(struct conf *);
  * Returns 0, -ENOENT if the file does not exist (callers decide whether
  * that is fine), -EINVAL on a syntax or value error with a message
  * "path:line: what" in errbuf, or -errno.
+ *
+ * The result is built from scratch: compiled-in defaults, then the
+ * values of the 'locked' keys and 'foreground' taken from *c, then the
+ * file (locked keys in the file are validated but not applied), then
+ * conf_check(). So a key removed from the file goes back to its default
+ * on reload, and anything the command line sets must go through
+ * conf_set_key() with 'set' so that it is locked. *c is replaced only
+ * when all of this succeeds; on any error it is left untouched.
  */
 int	conf_load(struct conf *c, const char *path, const struct conf_set *locked,
 	    char *errbuf, size_t errlen);
 
 /*
+ * SIGHUP: conf_load() into a copy, then move into *c only the settings
+ * that can change at run time (every key outside CONF_RESTART_KEYS:
+ * limits, timeouts, per-wakeup budgets, verbose). Restart keys whose
+ * value differs keep their running value, are logged with log_warnx()
+ * and reported in *restart if not NULL. Same returns as conf_load();
+ * on error *c is untouched. max_clients comes back as configured (0 =
+ * derive again).
+ */
+int	conf_reload(struct conf *c, const char *path,
+	    const struct conf_set *locked, struct conf_set *restart,
+	    char *errbuf, size_t errlen);
+
+/*
+ * Cross-key checks and adjustments after the command line (conf_load()
+ * calls it itself): output_high above output_limit is lowered to
+ * output_limit. 0 or -EINVAL with a message.
+ */
+int	conf_check(struct conf *c, char *errbuf, size_t errlen);
+
+/* The config-file name of a CONF_K_* key ("frame_max"), or NULL. */
+const char	*conf_key_name(int key);
+
+/*
  * Set one setting by its config-file key and text value, as the file
  * and the command line both do. Marks it in 'set' if not NULL. Returns 0 or
- * -EINVAL with a message in errbuf.
+ * -EINVAL with a message in errbuf ("unknown key 'x'", "bad value for
+ * 'frame_max': ..."). "tcp" appends (at most CONF_TCP_MAX); '-' in a key
+ * is read as '_' ("frame-max"). On error *c is unchanged.
  */
 int	conf_set_key(struct conf *c, const char *key, const char *value,
 	    struct conf_set *set, char *errbuf, size_t errlen);
 
-/* Parse helpers shared with the CLI tests: "0660", "10s", "1.5", "8M". */
+/*
+ * Parse helpers shared with the CLI tests: "0660", "10s", "1.5", "8M".
+ * 0, -EINVAL for junk (signs, spaces, empty, bad suffix) or -ERANGE.
+ * Mode: 1-4 octal digits, at most 0777. Size: decimal bytes with an
+ * optional K, M or G (binary) suffix. Time: decimal seconds with an
+ * optional fraction and an optional unit ms, s or m; the result in ms
+ * must fit 32 bits, and a non-zero time under 1 ms is -ERANGE.
+ */
 int	conf_parse_mode(const char *, mode_t *);
 int	conf_parse_size(const char *, uint64_t *);	/* K/M/G suffixes */
 int	conf_parse_ms(const char *, uint32_t *);	/* "1.5" s, "250ms" */

@@ -1,0 +1,243 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The iomuxd developers
+#
+# cli.sh: iomuxctl against a real iomuxd, per backend.
+#
+# What a script or a person relies on: "status" prints every field as
+# "name: value", the same on a pipe and a terminal; "status --json" is one
+# JSON object with numbers as numbers; "ping -c N" prints N reply lines and
+# a summary; "version" names both sides; $IOMUXD_SOCKET is honoured; and
+# the exit status says what happened (0 ok, 2 usage, 3 cannot connect, with
+# "is not running" in words), also for a stale socket file and a server
+# that accepts but never answers.
+#
+# Exit status: 0 pass, 77 skip, 1 fail.
+
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+[ -n "${IOMUXD:-}" ] && [ -x "$IOMUXD" ] || t_skip "IOMUXD is not built"
+[ -n "${IOMUXCTL:-}" ] && [ -x "$IOMUXCTL" ] || t_skip "IOMUXCTL is not built"
+PY=${PYTHON3:-}
+[ -n "$PY" ] || PY=$(command -v python3 2>/dev/null) ||
+    t_skip "python3 is needed to check JSON"
+BACKENDS=${IOMUXD_BACKENDS:-epoll poll select}
+CTL=$IOMUXCTL
+
+t_tmpdir
+
+# The STATUS fields of the spec; those that may change between two calls.
+FIELDS="version pid uptime backend activation listeners clients max_clients
+clients_accepted clients_refused clients_timed_out clients_dropped requests
+requests.hello requests.ping requests.status requests.unknown errors_proto
+bytes_in bytes_out wakeups events events_per_wakeup rss frame_max"
+VOLATILE='^(uptime|clients|clients_accepted|requests[.a-z]*|bytes_in|bytes_out|wakeups|events|events_per_wakeup|rss):'
+NUMERIC="pid uptime clients max_clients clients_accepted clients_refused
+clients_timed_out clients_dropped requests requests.hello requests.ping
+requests.status requests.unknown errors_proto bytes_in bytes_out wakeups
+events rss frame_max"
+
+# Milliseconds since the epoch (GNU date).
+now_ms()
+{
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# Run a command on a pseudo-terminal; its output with CRs removed.
+on_pty()
+{
+	script -qec "$*" /dev/null </dev/null | tr -d '\r'
+}
+
+have_script=no
+if command -v script >/dev/null 2>&1 &&
+    [ "$(on_pty echo pty-ok 2>/dev/null)" = pty-ok ]; then
+	have_script=yes
+fi
+
+# ---- without a daemon ---------------------------------------------------
+t_log "exit statuses without a daemon"
+t_expect_rc 2 "$CTL" -s "$T_DIR/none.sock" nosuchcommand
+[ -s "$T_ERR" ] || t_fail "an unknown command must say so on stderr"
+t_expect_rc 2 "$CTL" --no-such-option status
+[ -s "$T_ERR" ] || t_fail "a bad option must say so on stderr"
+t_expect_rc 2 "$CTL" -t notanumber -s "$T_DIR/none.sock" status
+
+t_expect_rc 3 "$CTL" -s "$T_DIR/none.sock" status
+t_expect_grep "is not running at $T_DIR/none.sock" "$T_ERR"
+t_expect_rc 3 "$CTL" -s "$T_DIR/none.sock" ping
+t_expect_grep 'is not running' "$T_ERR"
+
+"$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.close()' "$T_DIR/stale.sock" || t_fail "cannot make a stale socket"
+[ -S "$T_DIR/stale.sock" ] || t_fail "test bug: no stale socket"
+t_expect_rc 3 "$CTL" -s "$T_DIR/stale.sock" status
+t_expect_grep "is not running at $T_DIR/stale.sock" "$T_ERR"
+
+t_expect_rc 3 "$CTL" -q -s "$T_DIR/none.sock" status
+[ ! -s "$T_OUT" ] || t_fail "-q printed on stdout"
+
+# A server that accepts and never answers: -t 0.2 must give up quickly.
+"$PY" -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(16)
+open(sys.argv[2], "w").close()
+s.settimeout(0.1)
+held = []
+end = time.monotonic() + 20
+while time.monotonic() < end:
+    try:
+        held.append(s.accept()[0])
+    except socket.timeout:
+        pass' "$T_DIR/mute.sock" "$T_DIR/mute.ready" &
+mute=$!
+n=50
+while [ ! -e "$T_DIR/mute.ready" ] && [ "$n" -gt 0 ]; do
+	sleep 0.1
+	n=$((n - 1))
+done
+[ -e "$T_DIR/mute.ready" ] || t_fail "the mute server did not start"
+for cmd in status ping version; do
+	t0=$(now_ms)
+	timeout 10 "$CTL" -s "$T_DIR/mute.sock" -t 0.2 $cmd \
+	    >"$T_OUT" 2>"$T_ERR"
+	rc=$?
+	dt=$(( $(now_ms) - t0 ))
+	case $rc in
+	0|2|124)
+		cat "$T_ERR" >&2
+		t_fail "-t 0.2 $cmd against a mute server: exit $rc after $dt ms" ;;
+	esac
+	[ "$dt" -lt 2000 ] ||
+	    t_fail "-t 0.2 $cmd against a mute server took $dt ms"
+	[ -s "$T_ERR" ] || t_fail "-t 0.2 $cmd: no message on timeout"
+	t_ok "-t 0.2 $cmd against a mute server: exit $rc after $dt ms"
+done
+kill "$mute" 2>/dev/null
+wait "$mute" 2>/dev/null
+
+for b in $BACKENDS; do
+	t_log "=== backend $b"
+	T_SOCK=$T_DIR/$b.sock
+	t_start_daemon "$b" || t_fail "$b: start"
+
+	# ---- status ---------------------------------------------------------
+	t_expect_rc 0 "$CTL" -s "$T_SOCK" status
+	cp "$T_OUT" "$T_DIR/$b.status"
+	for f in $FIELDS; do
+		grep -Eq "^$(printf '%s' "$f" | sed 's/\./\\./g'): " \
+		    "$T_DIR/$b.status" || {
+			cat "$T_DIR/$b.status" >&2
+			t_fail "$b: status lacks a \"$f: \" line"
+		}
+	done
+	t_expect_grep "^pid: $T_PID\$" "$T_DIR/$b.status" "$b: status pid"
+	t_expect_grep "^backend: $b\$" "$T_DIR/$b.status" "$b: status backend"
+	t_expect_grep '^activation: standalone$' "$T_DIR/$b.status"
+	t_expect_grep "^listeners: (.*,)?$T_SOCK(,.*)?\$" "$T_DIR/$b.status"
+	nlines=$(wc -l <"$T_DIR/$b.status")
+	bad=$(grep -Evc '^[a-z_.]+: ' "$T_DIR/$b.status")
+	[ "$bad" -eq 0 ] || t_fail "$b: $bad status lines are not \"name: value\""
+	t_ok "$b: status has $nlines \"name: value\" lines"
+
+	# Same content on a pipe and on a terminal.
+	if [ "$have_script" = yes ]; then
+		on_pty "'$CTL' -s '$T_SOCK' status" >"$T_DIR/$b.status.pty"
+		grep -q "$(printf '\033')" "$T_DIR/$b.status.pty" &&
+		    t_fail "$b: escape sequences in status on a tty"
+		cut -d: -f1 "$T_DIR/$b.status" >"$T_DIR/$b.names.pipe"
+		cut -d: -f1 "$T_DIR/$b.status.pty" >"$T_DIR/$b.names.pty"
+		cmp -s "$T_DIR/$b.names.pipe" "$T_DIR/$b.names.pty" || {
+			diff "$T_DIR/$b.names.pipe" "$T_DIR/$b.names.pty" >&2
+			t_fail "$b: status fields differ between a pipe and a tty"
+		}
+		grep -Ev "$VOLATILE" "$T_DIR/$b.status" >"$T_DIR/$b.fixed.pipe"
+		grep -Ev "$VOLATILE" "$T_DIR/$b.status.pty" >"$T_DIR/$b.fixed.pty"
+		cmp -s "$T_DIR/$b.fixed.pipe" "$T_DIR/$b.fixed.pty" || {
+			diff "$T_DIR/$b.fixed.pipe" "$T_DIR/$b.fixed.pty" >&2
+			t_fail "$b: status values differ between a pipe and a tty"
+		}
+		t_ok "$b: status is the same on a pipe and a tty"
+		on_pty "'$CTL' -s '$T_SOCK' --json status" >"$T_DIR/$b.json.pty"
+		"$PY" -c 'import json, sys; json.load(sys.stdin)' \
+		    <"$T_DIR/$b.json.pty" ||
+		    t_fail "$b: status --json on a tty is not JSON"
+		t_ok "$b: status --json on a tty is JSON"
+	else
+		t_log "no usable script(1): pty comparison skipped"
+	fi
+
+	# ---- status --json ----------------------------------------------------
+	t_expect_rc 0 "$CTL" -s "$T_SOCK" --json status
+	"$PY" -c 'import json, sys
+want_backend, want_pid, numeric, fields = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
+o = json.load(open(sys.argv[5]))
+assert isinstance(o, dict), "not an object: %r" % (o,)
+for f in fields:
+    assert f in o, "no field %s" % f
+for f in numeric:
+    assert isinstance(o[f], int) and not isinstance(o[f], bool), \
+        "%s is %r, not a JSON integer" % (f, o[f])
+assert isinstance(o["events_per_wakeup"], (int, float)), \
+    "events_per_wakeup %r is not a number" % (o["events_per_wakeup"],)
+for f in ("version", "backend", "activation", "listeners"):
+    assert isinstance(o[f], str), "%s is %r, not a string" % (f, o[f])
+assert o["backend"] == want_backend, "backend %r" % o["backend"]
+assert o["pid"] == want_pid, "pid %r" % o["pid"]
+assert o["activation"] == "standalone", "activation %r" % o["activation"]
+assert o["clients"] >= 1
+' "$b" "$T_PID" "$NUMERIC" "$FIELDS" "$T_OUT" 2>"$T_DIR/py.err" || {
+		cat "$T_OUT" "$T_DIR/py.err" >&2
+		t_fail "$b: status --json"
+	}
+	[ "$(grep -c . "$T_OUT")" -ge 1 ] || t_fail "$b: empty JSON"
+	t_ok "$b: status --json is one object with backend $b"
+
+	# ---- ping -c 3 --------------------------------------------------------
+	t_expect_rc 0 timeout 10 "$CTL" -s "$T_SOCK" ping -c 3
+	n=$(grep -Ec "^reply from $T_SOCK: seq=[0-9]+ bytes=[0-9]+ time=[0-9]+(\.[0-9]+)? ms\$" "$T_OUT")
+	[ "$n" -eq 3 ] || { cat "$T_OUT" >&2; t_fail "$b: ping -c 3 printed $n reply lines"; }
+	t_expect_grep '^3 sent, 3 received, rtt min/avg/max = [0-9.]+/[0-9.]+/[0-9.]+ ms$' \
+	    "$T_OUT" "$b: ping summary"
+	[ "$(wc -l <"$T_OUT")" -eq 4 ] || { cat "$T_OUT" >&2; t_fail "$b: ping -c 3: extra output"; }
+	t_expect_rc 0 timeout 10 "$CTL" -s "$T_SOCK" ping -c 2 hello
+	n=$(grep -c '^reply from ' "$T_OUT")
+	[ "$n" -eq 2 ] || { cat "$T_OUT" >&2; t_fail "$b: ping -c 2 DATA printed $n reply lines"; }
+	t_expect_grep '^2 sent, 2 received' "$T_OUT" "$b: ping -c 2 DATA summary"
+
+	# ---- version ----------------------------------------------------------
+	t_expect_rc 0 "$CTL" -s "$T_SOCK" version
+	[ "$(sed -n 1p "$T_OUT")" = "iomuxctl 0.1.0" ] ||
+	    { cat "$T_OUT" >&2; t_fail "$b: version line 1"; }
+	[ "$(sed -n 2p "$T_OUT")" = "iomuxd 0.1.0 (protocol 1)" ] ||
+	    { cat "$T_OUT" >&2; t_fail "$b: version line 2"; }
+	t_ok "$b: version names both sides"
+
+	# ---- $IOMUXD_SOCKET -----------------------------------------------------
+	t_expect_rc 0 env IOMUXD_SOCKET="$T_SOCK" "$CTL" status
+	t_expect_grep "^backend: $b\$" "$T_OUT" "$b: IOMUXD_SOCKET honoured"
+	t_expect_rc 3 env IOMUXD_SOCKET="$T_DIR/none.sock" "$CTL" status
+	t_expect_grep 'is not running' "$T_ERR"
+
+	# ---- -q ---------------------------------------------------------------
+	t_expect_rc 0 "$CTL" -q -s "$T_SOCK" status
+	[ ! -s "$T_OUT" ] && [ ! -s "$T_ERR" ] ||
+	    t_fail "$b: -q status printed something"
+	t_ok "$b: -q status is silent"
+
+	# ---- usage errors with a live daemon ---------------------------------
+	t_expect_rc 2 "$CTL" -s "$T_SOCK" nosuchcommand
+	t_expect_rc 2 "$CTL" -s "$T_SOCK" --bogus status
+
+	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+	[ ! -e "$T_SOCK" ] || t_fail "$b: socket left after SIGTERM"
+	# The same path, now gone: "is not running".
+	t_expect_rc 3 "$CTL" -s "$T_SOCK" status
+	t_expect_grep "is not running at $T_SOCK" "$T_ERR"
+done
+
+t_ok "cli.sh: all backends passed"
+exit 0

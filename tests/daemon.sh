@@ -1,0 +1,283 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The iomuxd developers
+#
+# daemon.sh: iomuxd's life cycle around its socket file, per backend.
+#
+# A stale socket (left by SIGKILL) is replaced; a live one is refused with
+# "already running" and the running daemon is untouched; a regular file at
+# the path is never removed; a path over sun_path is refused before any
+# file is made; the socket mode is 0660 unless --socket-mode says
+# otherwise; SIGTERM removes the socket; SIGHUP applies a changed config
+# file and survives a bad one; an unknown backend is a usage error that
+# names the valid ones; and a daemon short of file descriptors neither
+# spins on accept nor stops serving (RELIABILITY.md (b) 1, 6, 7, 8).
+#
+# Exit status: 0 pass, 77 skip, 1 fail.
+
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+[ -n "${IOMUXD:-}" ] && [ -x "$IOMUXD" ] || t_skip "IOMUXD is not built"
+[ -n "${IOMUXCTL:-}" ] && [ -x "$IOMUXCTL" ] || t_skip "IOMUXCTL is not built"
+PY=${PYTHON3:-}
+[ -n "$PY" ] || PY=$(command -v python3 2>/dev/null) ||
+    t_skip "python3 is needed for the connection helpers"
+BACKENDS=${IOMUXD_BACKENDS:-epoll poll select}
+
+t_tmpdir
+
+# A client that connects and reports whether the server closes it within
+# SECS: "closed SECONDS BYTES" or "open".
+cat >"$T_DIR/idle.py" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.settimeout(float(sys.argv[2]))
+t = time.monotonic()
+try:
+    n = 0
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        n += len(d)
+    print("closed %.2f %d" % (time.monotonic() - t, n))
+except socket.timeout:
+    print("open")
+except ConnectionResetError:
+    print("closed %.2f %d" % (time.monotonic() - t, n))
+EOF
+
+# Open N connections, touch READY, hold them HOLD seconds, then report how
+# many the server closed: "closed=C open=O".
+cat >"$T_DIR/hold.py" <<'EOF'
+import socket, sys, time
+path, n, hold, ready = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+socks = []
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.connect(path)
+    except OSError as e:
+        print("connect %d: %s" % (i, e), file=sys.stderr)
+        s.close()
+        continue
+    socks.append(s)
+open(ready, "w").close()
+time.sleep(hold)
+closed = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                closed += 1
+                break
+    except BlockingIOError:
+        pass
+    except ConnectionResetError:
+        closed += 1
+    s.close()
+print("closed=%d open=%d" % (closed, len(socks) - closed))
+EOF
+
+# Bind a UNIX socket at PATH and close it without unlinking: a stale file.
+mkstale()
+{
+	"$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.close()' "$1"
+}
+
+# utime + stime of PID in clock ticks.
+cputicks()
+{
+	sed -e 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# N copies of character C.
+repeat()
+{
+	printf "%$1s" '' | tr ' ' "$2"
+}
+
+ping_ok()
+{
+	"$IOMUXCTL" -s "$1" -t 2 ping >/dev/null 2>&1
+}
+
+# ---- an unknown backend: usage error naming the valid ones ------------------
+t_log "--backend nosuch"
+t_expect_rc 2 timeout 10 "$IOMUXD" -f -s "$T_DIR/nosuch.sock" -b nosuch
+t_expect_grep 'nosuch' "$T_ERR" "the message names the bad backend"
+for b in $BACKENDS; do
+	t_expect_grep "(^|[^a-z])$b([^a-z]|\$)" "$T_ERR" \
+	    "the message lists backend $b"
+done
+[ ! -e "$T_DIR/nosuch.sock" ] || t_fail "--backend nosuch created a socket"
+
+for b in $BACKENDS; do
+	t_log "=== backend $b"
+
+	# ---- stale socket replaced ----------------------------------------
+	T_SOCK=$T_DIR/$b.stale.sock
+	t_start_daemon "$b" || t_fail "$b: start"
+	kill -KILL "$T_PID"
+	wait "$T_PID" 2>/dev/null
+	[ -S "$T_SOCK" ] || t_fail "$b: socket file gone after SIGKILL"
+	t_start_daemon "$b" || t_fail "$b: restart over a stale socket"
+	ping_ok "$T_SOCK" || t_fail "$b: no answer after replacing a stale socket"
+	t_ok "$b: stale socket (after SIGKILL) replaced"
+	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+	[ ! -e "$T_SOCK" ] || t_fail "$b: SIGTERM left $T_SOCK"
+	t_ok "$b: SIGTERM removed the socket file"
+
+	# A stale socket that was never listened on (a bind+close).
+	T_SOCK=$T_DIR/$b.stale2.sock
+	mkstale "$T_SOCK" || t_fail "$b: make a stale socket"
+	t_start_daemon "$b" || t_fail "$b: start over a bound-but-dead socket"
+	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+
+	# ---- live socket refused --------------------------------------------
+	T_SOCK=$T_DIR/$b.live.sock
+	t_start_daemon "$b" || t_fail "$b: start"
+	first=$T_PID
+	t_expect_rc 1 timeout 10 "$IOMUXD" -f -s "$T_SOCK" -b "$b"
+	t_expect_grep 'already running' "$T_ERR"
+	t_alive "$first" || t_fail "$b: the first daemon died"
+	[ -S "$T_SOCK" ] || t_fail "$b: the second daemon removed the live socket"
+	ping_ok "$T_SOCK" || t_fail "$b: the first daemon stopped answering"
+	t_ok "$b: the first daemon still answers"
+	t_stop_daemon "$first" || t_fail "$b: stop (status $T_RC)"
+
+	# ---- a regular file at the path is left alone ---------------------
+	f=$T_DIR/$b.file.sock
+	printf 'precious data\n' >"$f"
+	cp "$f" "$T_DIR/$b.file.orig"
+	t_expect_rc 1 timeout 10 "$IOMUXD" -f -s "$f" -b "$b"
+	t_expect_grep 'not a socket' "$T_ERR"
+	[ -f "$f" ] || t_fail "$b: the regular file at the socket path is gone"
+	cmp -s "$f" "$T_DIR/$b.file.orig" ||
+	    t_fail "$b: the regular file at the socket path was changed"
+	t_ok "$b: regular file untouched"
+
+	# ---- sun_path length: 107 bytes work, 108 and 200 are refused -----
+	for len in 108 200; do
+		long=$T_DIR/$(repeat $((len - ${#T_DIR} - 1)) L)
+		[ ${#long} -eq "$len" ] || t_fail "test bug: path length ${#long}"
+		timeout 10 "$IOMUXD" -f -s "$long" -b "$b" \
+		    >"$T_OUT" 2>"$T_ERR"
+		rc=$?
+		if [ "$rc" -ne 1 ] && [ "$rc" -ne 2 ]; then
+			cat "$T_ERR" >&2
+			t_fail "$b: a $len-byte socket path: exit $rc, want 1 or 2"
+		fi
+		t_expect_grep 'too long' "$T_ERR" \
+		    "$b: a $len-byte path is refused as too long"
+		trunc=$(printf '%.107s' "$long")
+		[ ! -e "$long" ] && [ ! -e "$trunc" ] ||
+		    t_fail "$b: a $len-byte path left a file behind"
+	done
+	T_SOCK=$T_DIR/$(repeat $((107 - ${#T_DIR} - 1)) S)
+	[ ${#T_SOCK} -eq 107 ] || t_fail "test bug: path length ${#T_SOCK}"
+	t_start_daemon "$b" || t_fail "$b: a 107-byte socket path must work"
+	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+	t_ok "$b: a 107-byte socket path works"
+
+	# ---- socket mode ----------------------------------------------------
+	T_SOCK=$T_DIR/$b.mode.sock
+	t_start_daemon "$b" || t_fail "$b: start"
+	mode=$(stat -c %a "$T_SOCK")
+	[ "$mode" = 660 ] || t_fail "$b: default socket mode $mode, want 660"
+	type=$(ls -l "$T_SOCK" | cut -c1)
+	[ "$type" = s ] || t_fail "$b: ls -l type '$type', want 's'"
+	t_ok "$b: default mode 0660, a socket"
+	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+	t_start_daemon "$b" --socket-mode 0600 || t_fail "$b: start"
+	mode=$(stat -c %a "$T_SOCK")
+	[ "$mode" = 600 ] || t_fail "$b: --socket-mode 0600 gave $mode"
+	t_ok "$b: --socket-mode 0600 honoured"
+	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+
+	# ---- SIGHUP reloads the config file ---------------------------------
+	T_SOCK=$T_DIR/$b.hup.sock
+	conf=$T_DIR/$b.conf
+	printf '# test\nidle_timeout = 0\n' >"$conf"
+	t_start_daemon "$b" -c "$conf" || t_fail "$b: start with -c"
+	r=$("$PY" "$T_DIR/idle.py" "$T_SOCK" 1.2)
+	[ "$r" = open ] || t_fail "$b: idle_timeout = 0 but an idle client was $r"
+	printf '# test\nidle_timeout = 0.5\n' >"$conf"
+	kill -HUP "$T_PID"
+	sleep 0.3
+	t_alive "$T_PID" || t_fail "$b: died on SIGHUP"
+	r=$("$PY" "$T_DIR/idle.py" "$T_SOCK" 3)
+	case $r in
+	"closed 0."*" 0"|"closed 1."*" 0"|"closed 2."[0-4]*" 0")
+		t_ok "$b: after SIGHUP an idle client was $r" ;;
+	*)
+		cat "$T_LOG" >&2
+		t_fail "$b: after SIGHUP with idle_timeout = 0.5: $r" ;;
+	esac
+	# A bad file on reload: keep running with the last good settings.
+	printf 'idle_timeout = banana\n' >"$conf"
+	kill -HUP "$T_PID"
+	sleep 0.3
+	t_alive "$T_PID" || t_fail "$b: died on SIGHUP with a bad config"
+	ping_ok "$T_SOCK" || t_fail "$b: no answer after a bad reload"
+	r=$("$PY" "$T_DIR/idle.py" "$T_SOCK" 3)
+	case $r in
+	closed*) t_ok "$b: a bad reload kept the previous settings ($r)" ;;
+	*) t_fail "$b: after a bad reload the idle timeout is gone: $r" ;;
+	esac
+	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+
+	# ---- out of file descriptors: no accept spin ------------------------
+	T_SOCK=$T_DIR/$b.emfile.sock
+	log=$T_DIR/$b.emfile.log
+	prlimit --nofile=40:40 "$IOMUXD" -f -s "$T_SOCK" -b "$b" 2>"$log" &
+	pid=$!
+	T_PIDS="$T_PIDS $pid"
+	t_wait_ready "$T_SOCK" 5 || { cat "$log" >&2; t_fail "$b: start under nofile=40"; }
+	ready=$T_DIR/$b.ready
+	rm -f "$ready"
+	timeout 30 "$PY" "$T_DIR/hold.py" "$T_SOCK" 60 3 "$ready" \
+	    >"$T_DIR/$b.hold.out" 2>"$T_DIR/$b.hold.err" &
+	holder=$!
+	n=100
+	while [ ! -e "$ready" ] && [ "$n" -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	[ -e "$ready" ] || { cat "$T_DIR/$b.hold.err" >&2; t_fail "$b: 60 connections did not open within 10 s"; }
+	t1=$(cputicks "$pid")
+	sleep 2
+	t2=$(cputicks "$pid")
+	hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	used=$((t2 - t1))
+	[ "$used" -lt $((hz / 5)) ] || {
+		tail -n 20 "$log" >&2
+		t_fail "$b: with 60 clients at nofile=40 the daemon used $used ticks (of $hz/s) in 2 s: accept spin?"
+	}
+	t_ok "$b: $used CPU ticks in 2 s with the fd table full"
+	wait "$holder"
+	hold_rc=$?
+	[ "$hold_rc" -eq 0 ] || { cat "$T_DIR/$b.hold.err" >&2; t_fail "$b: holder exit $hold_rc"; }
+	res=$(cat "$T_DIR/$b.hold.out")
+	closed=${res#closed=}
+	closed=${closed%% *}
+	[ "$closed" -ge 20 ] ||
+	    t_fail "$b: only $closed of 60 connections were closed by a daemon with 40 fds ($res); the rest hang"
+	t_ok "$b: extra clients were refused, not left hanging ($res)"
+	t_wait_ready "$T_SOCK" 5 ||
+	    t_fail "$b: no answer after the extra clients closed"
+	t_ok "$b: serves again after the fd table drained"
+	t_alive "$pid" || t_fail "$b: daemon died"
+	t_stop_daemon "$pid" || { cat "$log" >&2; t_fail "$b: stop (status $T_RC)"; }
+done
+
+t_ok "daemon.sh: all backends passed"
+exit 0

@@ -16,11 +16,16 @@
 #define LISTEN_F_UNIX		0x01	/* AF_UNIX (else TCP) */
 #define LISTEN_F_INHERITED	0x02	/* from systemd: never unlink */
 #define LISTEN_F_CREATED_PATH	0x04	/* we bound it: unlink at exit */
+#define LISTEN_F_LOCKED		0x08	/* lock_fd holds "<path>.lock" */
 
 struct listener {
 	int	 fd;
 	int	 flags;
 	char	 name[128];	/* path, or "ADDR:PORT", for logs and STATUS */
+	/* UNIX listeners we created (listen_unix() fills these): */
+	int	 lock_fd;	/* flock(2)ed "<path>.lock"; valid if F_LOCKED */
+	dev_t	 dev;		/* the socket file we bound, so that */
+	ino_t	 ino;		/* listen_close() never unlinks another's */
 };
 
 /* Positive result of listen_unix(). */
@@ -35,6 +40,15 @@ struct listener {
  * never removed (-EEXIST). Returns 0, LISTEN_E_RUNNING if something
  * accepts connections at the path, -ENAMETOOLONG if the path does not fit
  * sun_path, or -errno; *errmsg (static text) says what went wrong.
+ *
+ * An flock(2) on "<path>.lock" is held from before the liveness check
+ * until listen_close(), so two daemons starting at once cannot both
+ * decide the socket is stale; a lock held by another process also gives
+ * LISTEN_E_RUNNING. *errmsg is a phrase without the path, meant to be
+ * printed as "PATH: ERRMSG" (plus ": strerror" for other -errno), e.g.
+ * LISTEN_E_RUNNING "already running", -EEXIST "exists and is not a
+ * socket; not removing it", -ENAMETOOLONG "socket path too long (max 107
+ * bytes)". On failure nothing is left open and *l has fd -1.
  */
 int	listen_unix(struct listener *, const char *path, mode_t mode,
 	    mode_t dirmode, int backlog, const char **errmsg);
@@ -47,10 +61,21 @@ int	listen_unix(struct listener *, const char *path, mode_t mode,
 int	listen_tcp(struct listener *, const char *addrport, bool allow_remote,
 	    int backlog, const char **errmsg);
 
-/* Adopt an inherited listening fd: set O_NONBLOCK and CLOEXEC; 0/-errno. */
+/*
+ * Adopt an inherited listening fd: set O_NONBLOCK and CLOEXEC; 0/-errno
+ * (-ENOTSOCK / -EINVAL if fd is not a listening stream socket). 'name'
+ * NULL or "" takes the socket's own address (its path, or ADDR:PORT),
+ * which is what logs and STATUS want. On success the listener owns fd
+ * (flags LISTEN_F_INHERITED, plus LISTEN_F_UNIX for AF_UNIX); on failure
+ * the caller still does.
+ */
 int	listen_adopt(struct listener *, int fd, const char *name);
 
-/* Close; unlink the path only if we created it (never an inherited one). */
+/*
+ * Close; unlink the path only if we created it (never an inherited one)
+ * and it is still the socket we bound (same dev/ino), then drop the
+ * lock file. Safe on a listener with fd -1; sets fd to -1.
+ */
 void	listen_close(struct listener *);
 
 /* Check a UNIX path fits sun_path (0 or -ENAMETOOLONG). */

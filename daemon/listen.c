@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * listen.c: create and own listening sockets (no systemd here).
+ *
+ * The UNIX listener follows the stale-socket and umask rules of
+ * RELIABILITY.md #6-#8, in this order:
+ *   1. the path must fit sun_path (107 bytes); nothing is created
+ *      otherwise, since a truncated bind would create a different file;
+ *   2. missing parent directories are created with 'dirmode';
+ *   3. flock(2) "<path>.lock" (kept until listen_close()), which makes
+ *      steps 4-5 atomic between two daemons starting at once;
+ *   4. lstat(2): anything but a socket is never removed. A socket is
+ *      probed with connect(2): an answer means a live daemon; only
+ *      ECONNREFUSED proves it stale, and only then is it unlinked
+ *      (connect(2) to a regular file also fails with ECONNREFUSED, hence
+ *      the S_ISSOCK check first);
+ *   5. bind(2) under umask(~mode), so the file never exists with wider
+ *      permissions, then chmod(2) to exactly 'mode'.
+ * The dev/ino of the bound file is remembered so that listen_close()
+ * only ever removes the file it created, never a successor's.
+ *
+ * Every fd is created non-blocking and close-on-exec. errmsg strings are
+ * static phrases without the path; the caller prints "PATH: ERRMSG".
+ */
+
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netdb.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listen.h"
+
+#define SUN_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path))
+#define LOCK_SUFFIX	".lock"
+#define LOCK_TRIES	8
+
+int
+listen_check_path(const char *path)
+{
+	if (path == NULL || *path == '\0')
+		return -EINVAL;
+	if (strlen(path) >= SUN_PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
+listen_default_path(char *buf, size_t len)
+{
+	const char	*xdg;
+	int		 n;
+
+	/*
+	 * Not RUNSTATEDIR: configure's default is ${prefix}/var/run, and
+	 * the documented system path is /run whatever the prefix.
+	 */
+	if (geteuid() == 0)
+		n = snprintf(buf, len, "/run/iomuxd/iomuxd.sock");
+	else {
+		xdg = getenv("XDG_RUNTIME_DIR");
+		if (xdg == NULL || xdg[0] != '/')
+			return -ENOENT;
+		n = snprintf(buf, len, "%s/iomuxd/iomuxd.sock", xdg);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return listen_check_path(buf);
+}
+
+/* Fill sun for path (already checked by listen_check_path()). */
+static socklen_t
+sun_fill(struct sockaddr_un *sun, const char *path)
+{
+	size_t	 len = strlen(path);
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, len + 1);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+}
+
+/*
+ * mkdir -p of path's parent. Directories we create get exactly dirmode
+ * (mkdir(2) is narrowed by the umask, chmod(2) is not; narrower first
+ * and then exact is never too wide). 0 or -errno.
+ */
+static int
+mkdir_parents(const char *path, mode_t dirmode)
+{
+	char		 dir[PATH_MAX];
+	char		*p, *slash, c;
+	struct stat	 st;
+
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, strlen(path) + 1);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, dirmode) == 0) {
+			if (chmod(dir, dirmode) == -1)
+				return -errno;
+		} else if (errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(dir, &st) == -1)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return 0;
+}
+
+static void
+lock_path(char *buf, size_t len, const char *path)
+{
+	snprintf(buf, len, "%s" LOCK_SUFFIX, path);
+}
+
+/*
+ * Take an exclusive, non-blocking flock on "<path>.lock". -EWOULDBLOCK
+ * if another process holds it. A holder that is exiting unlinks the file
+ * before closing it, so we may lock a file no longer at the path: check
+ * that the locked inode is the one at the path, else try again.
+ */
+static int
+lock_take(const char *path, int *fdp)
+{
+	char		 lpath[SUN_PATH_MAX + sizeof(LOCK_SUFFIX)];
+	struct stat	 a, b;
+	int		 fd, i, r;
+
+	lock_path(lpath, sizeof(lpath), path);
+	for (i = 0; i < LOCK_TRIES; i++) {
+		fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+		if (fd == -1)
+			return -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		if (fstat(fd, &a) == 0 && stat(lpath, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			*fdp = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
+/* Unlink "<path>.lock" if it is still our file, then unlock by closing. */
+static void
+lock_release(const char *path, int fd)
+{
+	char		 lpath[SUN_PATH_MAX + sizeof(LOCK_SUFFIX)];
+	struct stat	 a, b;
+
+	lock_path(lpath, sizeof(lpath), path);
+	if (fstat(fd, &a) == 0 && lstat(lpath, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		unlink(lpath);
+	close(fd);
+}
+
+/*
+ * Is something accepting at path? 1 yes, 0 stale (ECONNREFUSED) or gone,
+ * -errno if we cannot tell (e.g. EACCES: maybe another user's daemon).
+ * A non-blocking AF_UNIX connect completes or fails at once; EAGAIN
+ * means a full backlog, which only a live listener has.
+ */
+static int
+probe(const char *path)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len = sun_fill(&sun, path);
+	int			 fd, r;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, len) == 0)
+		r = 1;
+	else if (errno == EAGAIN || errno == EINPROGRESS)
+		r = 1;
+	else if (errno == ECONNREFUSED || errno == ENOENT)
+		r = 0;
+	else
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int
+listen_unix(struct listener *l, const char *path, mode_t mode,
+    mode_t dirmode, int backlog, const char **errmsg)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	const char		*dummy;
+	socklen_t		 slen;
+	mode_t			 old;
+	int			 fd = -1, lock_fd = -1, r, saved_errno;
+
+	if (errmsg == NULL)
+		errmsg = &dummy;
+	*errmsg = NULL;
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->lock_fd = -1;
+
+	if ((r = listen_check_path(path)) != 0) {
+		*errmsg = r == -ENAMETOOLONG ?
+		    "socket path too long (max 107 bytes)" :
+		    "empty socket path";
+		return r;
+	}
+	if (mode & ~(mode_t)0777) {
+		*errmsg = "bad socket mode";
+		return -EINVAL;
+	}
+	if ((r = mkdir_parents(path, dirmode)) != 0) {
+		*errmsg = "cannot create the socket's directory";
+		return r;
+	}
+	if ((r = lock_take(path, &lock_fd)) != 0) {
+		if (r == -EWOULDBLOCK) {
+			*errmsg = "already running";
+			return LISTEN_E_RUNNING;
+		}
+		*errmsg = "cannot take the lock file";
+		return r;
+	}
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*errmsg = "exists and is not a socket; not removing it";
+			r = -EEXIST;
+			goto fail;
+		}
+		if ((r = probe(path)) == 1) {
+			*errmsg = "already running";
+			r = LISTEN_E_RUNNING;
+			goto fail;
+		}
+		if (r < 0) {
+			*errmsg = "cannot tell whether the existing socket is "
+			    "in use; not removing it";
+			goto fail;
+		}
+		if (unlink(path) == -1 && errno != ENOENT) {
+			r = -errno;
+			*errmsg = "cannot remove the stale socket";
+			goto fail;
+		}
+	} else if (errno != ENOENT) {
+		r = -errno;
+		*errmsg = "cannot check the socket path";
+		goto fail;
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		r = -errno;
+		*errmsg = "cannot create the socket";
+		goto fail;
+	}
+	/*
+	 * Linux bind(2) starts from the socket inode's mode: this caps the
+	 * file mode even where a default ACL would override the umask. The
+	 * umask is the portable part, so a failure here is not fatal.
+	 */
+	(void)fchmod(fd, mode);
+	slen = sun_fill(&sun, path);
+	old = umask(~mode & 0777);
+	r = bind(fd, (struct sockaddr *)&sun, slen);
+	saved_errno = errno;
+	umask(old);
+	if (r == -1) {
+		r = -saved_errno;
+		*errmsg = "cannot bind the socket";
+		goto fail;
+	}
+	if (lstat(path, &st) == -1) {
+		r = -errno;
+		*errmsg = "cannot check the new socket";
+		goto fail_unlink;
+	}
+	if (chmod(path, mode) == -1) {
+		r = -errno;
+		*errmsg = "cannot set the socket's mode";
+		goto fail_unlink;
+	}
+	if (listen(fd, backlog) == -1) {
+		r = -errno;
+		*errmsg = "cannot listen on the socket";
+		goto fail_unlink;
+	}
+
+	l->fd = fd;
+	l->flags = LISTEN_F_UNIX | LISTEN_F_CREATED_PATH | LISTEN_F_LOCKED;
+	l->lock_fd = lock_fd;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	snprintf(l->name, sizeof(l->name), "%s", path);
+	return 0;
+
+fail_unlink:
+	unlink(path);
+fail:
+	if (fd != -1)
+		close(fd);
+	lock_release(path, lock_fd);
+	return r;
+}
+
+/* "ADDR:PORT" / "[ADDR]:PORT" / a path for a bound socket, or "". */
+static void
+sock_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
+	socklen_t		 slen = sizeof(ss);
+	char			 host[NI_MAXHOST], serv[NI_MAXSERV];
+	size_t			 plen;
+
+	buf[0] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == -1)
+		return;
+	switch (ss.ss_family) {
+	case AF_UNIX:
+		if (slen <= offsetof(struct sockaddr_un, sun_path))
+			return;
+		plen = slen - offsetof(struct sockaddr_un, sun_path);
+		if (sun->sun_path[0] == '\0')	/* abstract: "@name" */
+			snprintf(buf, len, "@%.*s", (int)(plen - 1),
+			    sun->sun_path + 1);
+		else
+			snprintf(buf, len, "%.*s", (int)plen, sun->sun_path);
+		break;
+	case AF_INET:
+	case AF_INET6:
+		if (getnameinfo((struct sockaddr *)&ss, slen, host,
+		    sizeof(host), serv, sizeof(serv),
+		    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+			return;
+		snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" :
+		    "%s:%s", host, serv);
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+			return 1;
+		return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+		    sin6->sin6_addr.s6_addr[12] == 127;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Split "ADDR:PORT" or "[ADDR]:PORT" into host and port. IPv6 needs the
+ * brackets: "::1:80" is ambiguous. 0 or -EINVAL.
+ */
+static int
+split_addrport(const char *s, char *host, size_t hlen, char *port,
+    size_t plen)
+{
+	const char	*hs, *he, *ps, *p;
+
+	if (s[0] == '[') {
+		hs = s + 1;
+		if ((he = strchr(hs, ']')) == NULL || he[1] != ':')
+			return -EINVAL;
+		ps = he + 2;
+	} else {
+		hs = s;
+		if ((he = strchr(s, ':')) == NULL || strchr(he + 1, ':'))
+			return -EINVAL;
+		ps = he + 1;
+	}
+	if (he == hs || (size_t)(he - hs) >= hlen)
+		return -EINVAL;
+	for (p = ps; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	}
+	if (p == ps || (size_t)(p - ps) >= plen || p - ps > 5 ||
+	    strtoul(ps, NULL, 10) > 65535)
+		return -EINVAL;
+	memcpy(host, hs, (size_t)(he - hs));
+	host[he - hs] = '\0';
+	memcpy(port, ps, (size_t)(p - ps) + 1);
+	return 0;
+}
+
+int
+listen_tcp(struct listener *l, const char *addrport, bool allow_remote,
+    int backlog, const char **errmsg)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 host[64], port[8];
+	const char	*dummy;
+	int		 fd = -1, one = 1, r;
+
+	if (errmsg == NULL)
+		errmsg = &dummy;
+	*errmsg = NULL;
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->lock_fd = -1;
+
+	if (split_addrport(addrport, host, sizeof(host), port,
+	    sizeof(port)) != 0) {
+		*errmsg = "expected ADDR:PORT or [IPV6]:PORT";
+		return -EINVAL;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		*errmsg = "not a numeric IPv4 or IPv6 address";
+		if (r == EAI_MEMORY)
+			return -ENOMEM;
+		return -EINVAL;
+	}
+	if (!is_loopback(res->ai_addr) && !allow_remote) {
+		*errmsg = "refusing non-loopback address without "
+		    "--tcp-allow-remote";
+		r = -EPERM;
+		goto out;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		r = -errno;
+		*errmsg = "cannot create the socket";
+		goto out;
+	}
+	/* Restart without waiting out TIME_WAIT of the last run's clients. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1) {
+		r = -errno;
+		*errmsg = "cannot set SO_REUSEADDR";
+		goto out;
+	}
+	/* "[::]:P" must not silently take IPv4 too. */
+	if (res->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1) {
+		r = -errno;
+		*errmsg = "cannot set IPV6_V6ONLY";
+		goto out;
+	}
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1) {
+		r = -errno;
+		*errmsg = "cannot bind";
+		goto out;
+	}
+	if (listen(fd, backlog) == -1) {
+		r = -errno;
+		*errmsg = "cannot listen";
+		goto out;
+	}
+	/* The real port, for STATUS and logs when PORT was 0. */
+	sock_name(fd, l->name, sizeof(l->name));
+	if (l->name[0] == '\0')
+		snprintf(l->name, sizeof(l->name), "%s", addrport);
+	l->fd = fd;
+	fd = -1;
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(res);
+	return r;
+}
+
+int
+listen_adopt(struct listener *l, int fd, const char *name)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 slen = sizeof(ss);
+	int			 type, acc, fl;
+	socklen_t		 olen;
+
+	olen = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1)
+		return -errno;
+	if (type != SOCK_STREAM)
+		return -EINVAL;
+	olen = sizeof(acc);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen) == -1)
+		return -errno;
+	if (!acc)
+		return -EINVAL;
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == -1)
+		return -errno;
+
+	/* Inherited sockets are blocking; accept(2) must never block. */
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -errno;
+	if ((fl = fcntl(fd, F_GETFD)) == -1 ||
+	    fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
+		return -errno;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->lock_fd = -1;
+	l->flags = LISTEN_F_INHERITED;
+	if (ss.ss_family == AF_UNIX)
+		l->flags |= LISTEN_F_UNIX;
+	if (name != NULL && *name != '\0')
+		snprintf(l->name, sizeof(l->name), "%s", name);
+	else
+		sock_name(fd, l->name, sizeof(l->name));
+	if (l->name[0] == '\0')
+		snprintf(l->name, sizeof(l->name), "fd %d", fd);
+	return 0;
+}
+
+void
+listen_close(struct listener *l)
+{
+	struct stat	 st;
+
+	/*
+	 * Unlink before close, lock last: a daemon starting meanwhile finds
+	 * the lock held ("already running"), never a half-removed listener.
+	 */
+	if ((l->flags & LISTEN_F_CREATED_PATH) &&
+	    !(l->flags & LISTEN_F_INHERITED) && l->name[0] != '\0' &&
+	    lstat(l->name, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == l->dev && st.st_ino == l->ino)
+		unlink(l->name);
+	if (l->fd != -1)
+		close(l->fd);
+	if (l->flags & LISTEN_F_LOCKED)
+		lock_release(l->name, l->lock_fd);
+	l->fd = -1;
+	l->lock_fd = -1;
+	l->flags = 0;
+}

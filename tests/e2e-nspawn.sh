@@ -19,7 +19,9 @@
 #   - "systemctl reload" keeps the same process and it still answers;
 #   - iomuxd-tcp.socket: the loopback TCP listener is passed in and works
 #     despite PrivateNetwork=yes and RestrictAddressFamilies=AF_UNIX;
-#   - "systemctl stop" ends the service cleanly, the socket stays.
+#   - "systemctl stop" ends the service cleanly, the socket stays;
+#   - the per-user units, under a user manager (a lingering user):
+#     $XDG_RUNTIME_DIR/iomuxd/iomuxd.sock 0600, activation on first use.
 #
 # Environment:
 #   IOMUXD_E2E_CACHE   where the pristine rootfs is kept between runs
@@ -38,8 +40,9 @@ SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${IOMUXD_E2E_CACHE:-/var/cache/iomuxd-e2e}
 ROOTFS_CACHE=$CACHE/rootfs
 MARKER=.iomuxd-e2e-complete
-# procps: /bin/kill for ExecReload=.  Changing the list rebuilds the cache.
-INCLUDE=systemd,systemd-sysv,dbus,libsystemd0,procps
+# procps: /bin/kill for ExecReload=; libpam-systemd: user managers (the
+# per-user units).  Changing the list rebuilds the cache.
+INCLUDE=systemd,systemd-sysv,dbus,libsystemd0,procps,libpam-systemd
 MACHINE=iomuxd-e2e-$$
 T0=$(date +%s)
 PASS=0
@@ -186,6 +189,7 @@ if [ -z "$STAGE" ]; then
 fi
 for f in usr/sbin/iomuxd usr/bin/iomuxctl usr/lib/systemd/system/iomuxd.socket \
     usr/lib/systemd/system/iomuxd.service usr/lib/systemd/system/iomuxd-tcp.socket \
+    usr/lib/systemd/user/iomuxd.socket usr/lib/systemd/user/iomuxd.service \
     usr/lib/sysusers.d/iomuxd.conf; do
 	[ -e "$STAGE/$f" ] || fail "staged tree lacks /$f"
 done
@@ -198,6 +202,11 @@ systemd-sysusers --root="$ROOT" "$ROOT/usr/lib/sysusers.d/iomuxd.conf" \
     >"$WORK/sysusers.log" 2>&1 || {
 	cat "$WORK/sysusers.log"; fail "systemd-sysusers --root"; }
 ldconfig -r "$ROOT" || fail "ldconfig -r"
+# An ordinary user with lingering, so that its user manager starts at boot
+# and the per-user units can be tried.
+chroot "$ROOT" useradd -m -u 4242 -s /bin/sh e2e || fail "useradd e2e"
+{ mkdir -p "$ROOT/var/lib/systemd/linger" &&
+    touch "$ROOT/var/lib/systemd/linger/e2e"; } || fail "linger e2e"
 ok "installed into the rootfs: /usr/sbin/iomuxd, /usr/bin/iomuxctl, units"
 
 # --- 3. boot ------------------------------------------------------------
@@ -348,7 +357,39 @@ res=$(prop iomuxd.service Result)
 C test -S /run/iomuxd/iomuxd.sock || fail "socket file removed on stop"
 ok "systemctl stop: Result=success, socket unit still listening"
 
-# --- 9. poweroff ------------------------------------------------------------
+# --- 9. the per-user units ---------------------------------------------------
+U()
+{
+	C runuser -u e2e -- env XDG_RUNTIME_DIR=/run/user/4242 "$@"
+}
+n=0
+while [ "$(prop user@4242.service ActiveState)" != active ]; do
+	n=$((n + 1)); [ $n -lt 100 ] || fail "user@4242.service not active after 20 s"
+	sleep 0.2
+done
+U systemctl --user start iomuxd.socket || fail "systemctl --user start iomuxd.socket"
+perm=$(C stat -c '%a %U' /run/user/4242/iomuxd/iomuxd.sock) ||
+    fail "no /run/user/4242/iomuxd/iomuxd.sock"
+[ "$perm" = "600 e2e" ] || fail "user socket is '$perm', want '600 e2e'"
+st=$(U systemctl --user show -P ActiveState iomuxd.service)
+[ "$st" = inactive ] || fail "user iomuxd.service is $st before any connection"
+U iomuxctl -t 10 status >"$WORK/status4" 2>&1 || {
+	cat "$WORK/status4"; U journalctl --user --no-pager -n 30 2>&1
+	fail "iomuxctl status as user e2e (default socket)"; }
+grep -q '^activation: systemd$' "$WORK/status4" ||
+    fail "user status does not say activation: systemd"
+grep -q '^listeners: .*/run/user/4242/iomuxd/iomuxd.sock' "$WORK/status4" || {
+	cat "$WORK/status4"; fail "user status does not list the user socket"; }
+n=0
+while [ "$(U systemctl --user show -P ActiveState iomuxd.service)" != active ]; do
+	n=$((n + 1)); [ $n -lt 50 ] || fail "user iomuxd.service not active"
+	sleep 0.2
+done
+U systemctl --user stop iomuxd.service iomuxd.socket ||
+    fail "systemctl --user stop"
+ok "per-user units: socket $perm, activated on first use, READY seen"
+
+# --- 10. poweroff ------------------------------------------------------------
 C systemctl --no-block poweroff >/dev/null 2>&1
 n=0
 while kill -0 "$NSPID" 2>/dev/null; do

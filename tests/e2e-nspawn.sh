@@ -327,7 +327,13 @@ sleep 0.5
 [ "$(prop iomuxd.service MainPID)" = "$PID2" ] ||
     fail "reload replaced the process"
 C iomuxctl -t 10 status >/dev/null 2>&1 || fail "iomuxctl status after reload"
-ok "systemctl reload: same pid $PID2, still answering"
+# The SIGHUP reached the daemon (through the ExecPaths= sandbox): it says so.
+n=0
+until C journalctl --no-pager -o cat "_PID=$PID2" 2>/dev/null | grep -qi reload; do
+	n=$((n + 1)); [ $n -lt 25 ] || fail "iomuxd logged no reload after SIGHUP"
+	sleep 0.2
+done
+ok "systemctl reload: same pid $PID2, reload logged, still answering"
 
 # --- 7. the loopback TCP socket unit ------------------------------------
 # A running service does not receive sockets started later: stop it, so
@@ -388,6 +394,9 @@ done
 U systemctl --user stop iomuxd.service iomuxd.socket ||
     fail "systemctl --user stop"
 ok "per-user units: socket $perm, activated on first use, READY seen"
+
+say "iomuxd's own log lines (for the record):"
+C journalctl --no-pager -o cat _COMM=iomuxd 2>&1 | tail -n 25 | sed -e 's/^/    /'
 
 # --- 10. poweroff ------------------------------------------------------------
 C systemctl --no-block poweroff >/dev/null 2>&1

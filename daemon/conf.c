@@ -76,6 +76,8 @@ static const struct key keys[] = {
 	    4 * KIB, 4 * GIB },
 	{ "output_high", CONF_K_OUTPUT_HIGH, V_SIZE, F(output_high),
 	    4 * KIB, 4 * GIB },
+	{ "output_timeout", CONF_K_OUTPUT_TIMEOUT, V_MS,
+	    F(output_timeout_ms), 0, MS_MAX },
 	{ "max_clients", CONF_K_MAX_CLIENTS, V_INT, F(max_clients),
 	    0, 1000000 },
 	{ "frame_timeout", CONF_K_FRAME_TIMEOUT, V_MS, F(frame_timeout_ms),
@@ -118,6 +120,7 @@ conf_defaults(struct conf *c)
 	c->frame_max = 1 * MIB;
 	c->output_limit = 8 * MIB;
 	c->output_high = 1 * MIB;
+	c->output_timeout_ms = 10000;
 	c->max_clients = 0;
 	c->frame_timeout_ms = 10000;
 	c->idle_timeout_ms = 0;

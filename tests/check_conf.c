@@ -71,6 +71,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.frame_max, 1024 * 1024);
 	ck_assert_uint_eq(c.output_limit, 8 * 1024 * 1024);
 	ck_assert_uint_eq(c.output_high, 1024 * 1024);
+	ck_assert_uint_eq(c.output_timeout_ms, 10000);
 	ck_assert_int_eq(c.max_clients, 0);
 	ck_assert_uint_eq(c.frame_timeout_ms, 10000);
 	ck_assert_uint_eq(c.idle_timeout_ms, 0);
@@ -101,6 +102,7 @@ START_TEST(test_every_key)
 	    "frame_max = 64K\n"
 	    "output_limit = 16M\n"
 	    "output_high = 2M\n"
+	    "output_timeout = 0\n"
 	    "max_clients = 100\n"
 	    "frame_timeout = 1.5\n"
 	    "idle_timeout = 2m\n"
@@ -119,6 +121,7 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(c.frame_max, 65536);
 	ck_assert_uint_eq(c.output_limit, 16 * 1024 * 1024);
 	ck_assert_uint_eq(c.output_high, 2 * 1024 * 1024);
+	ck_assert_uint_eq(c.output_timeout_ms, 0);
 	ck_assert_int_eq(c.max_clients, 100);
 	ck_assert_uint_eq(c.frame_timeout_ms, 1500);
 	ck_assert_uint_eq(c.idle_timeout_ms, 120000);
@@ -295,7 +298,8 @@ START_TEST(test_bad_values)
 		{ "frame_max", "18446744073709551616" },
 		{ "frame_max", "17179869184G" },
 		{ "output_limit", "1K" }, { "output_limit", "5G" },
-		{ "output_high", "0" },
+		{ "output_high", "0" }, { "output_timeout", "2x" },
+		{ "output_timeout", "86400001ms" },
 		{ "max_clients", "-1" }, { "max_clients", "1000001" },
 		{ "frame_timeout", "0" }, { "frame_timeout", "2d" },
 		{ "frame_timeout", "86401" }, { "frame_timeout", "1h" },

@@ -9,12 +9,17 @@
  * full or non-blocking stderr can never stall the event loop: a line
  * that cannot be written at once is dropped and counted (log_dropped()).
  *
- * Two line formats:
+ * Line formats:
  * - journal (stderr is the journal stream, see log_stderr_is_journal()):
  *   "<N>message", N the syslog priority; journald adds time and ident.
  * - plain: "2026-11-26T13:49:51.123Z warning: message" (UTC, ms).
  *   fatal*() lines are err(3)-shaped instead, "iomuxd: message", since
  *   they explain to whoever started the daemon why it did not start.
+ * - syslog, after log_syslog(1) (a daemonized iomuxd, stderr is
+ *   /dev/null): one RFC 3164 datagram per message to /dev/log, facility
+ *   daemon. Not syslog(3): glibc sends on a blocking socket, which would
+ *   stall the loop behind a stuck syslogd. Ours is non-blocking and a
+ *   datagram that does not fit is dropped and counted like a line.
  *
  * Messages may carry client-supplied text (names, paths), so control
  * characters in the formatted message are replaced by '?': a client
@@ -23,13 +28,16 @@
  * Single-threaded by design: the state below is not locked.
  */
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,15 +45,13 @@
 
 #define LOG_LINE_MAX	2048	/* whole line, prefix and newline included */
 
-/* syslog(3) priorities, as sd-daemon(3) prefixes expect them. */
-#define PRI_ERR		3
-#define PRI_WARNING	4
-#define PRI_INFO	6
-#define PRI_DEBUG	7
+#define SYSLOG_PATH	"/dev/log"
 
 static const char	*log_progname = "iomuxd";
 static int		 log_verbose;
 static int		 log_journal;
+static int		 log_to_syslog;
+static int		 log_sock = -1;	/* connected to SYSLOG_PATH */
 static uint64_t		 log_ndropped;
 
 static void	log_vline(int, const char *, int, const char *, va_list)
@@ -62,6 +68,44 @@ log_init(const char *progname, int verbose)
 		log_progname = progname;
 	log_verbose = verbose;
 	log_journal = log_stderr_is_journal();
+	errno = saved_errno;
+}
+
+/* Connect the non-blocking datagram socket to syslogd; 0 or -1. */
+static int
+syslog_connect(void)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	if (log_sock != -1)
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, SYSLOG_PATH, sizeof(SYSLOG_PATH));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	log_sock = fd;
+	return 0;
+}
+
+void
+log_syslog(int on)
+{
+	int	 saved_errno = errno;
+
+	log_to_syslog = on;
+	if (on)
+		(void)syslog_connect();
+	else if (log_sock != -1) {
+		close(log_sock);
+		log_sock = -1;
+	}
 	errno = saved_errno;
 }
 
@@ -136,6 +180,29 @@ log_write(const char *line, size_t len)
 }
 
 /*
+ * One datagram to syslogd, never waiting. A restarted syslogd leaves our
+ * socket unconnected: reconnect once and retry.
+ */
+static void
+log_send(const char *msg, size_t len)
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++) {
+		if (syslog_connect() == -1)
+			break;
+		if (send(log_sock, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+		    (ssize_t)len)
+			return;
+		if (errno != ECONNREFUSED && errno != ENOTCONN)
+			break;
+		close(log_sock);
+		log_sock = -1;
+	}
+	log_ndropped++;
+}
+
+/*
  * Format "prefix message[: strerror(err)]\n" into one buffer and write
  * it. err 0 means no error suffix. Overlong messages are cut and end in
  * "..." so a line is always whole.
@@ -149,7 +216,18 @@ log_vline(int pri, const char *level, int err, const char *fmt, va_list ap)
 	size_t		 off = 0, msg, max = sizeof(line) - 1, i;
 	int		 n;
 
-	if (log_journal)
+	if (log_to_syslog) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		n = snprintf(line, sizeof(line), "<%d>", LOG_DAEMON | pri);
+		if (n < 0)
+			return;
+		off = (size_t)n;
+		off += strftime(line + off, sizeof(line) - off,
+		    "%b %e %H:%M:%S ", &tm);
+		n = snprintf(line + off, sizeof(line) - off, "%s[%ld]: ",
+		    log_progname, (long)getpid());
+	} else if (log_journal)
 		n = snprintf(line, sizeof(line), "<%d>", pri);
 	else if (level == NULL)
 		n = snprintf(line, sizeof(line), "%s: ", log_progname);
@@ -183,6 +261,10 @@ log_vline(int pri, const char *level, int err, const char *fmt, va_list ap)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
 	}
+	if (log_to_syslog) {
+		log_send(line, off);
+		return;
+	}
 	line[off++] = '\n';
 	log_write(line, off);
 }
@@ -203,7 +285,7 @@ log_warn(const char *fmt, ...)
 	int	 err = errno;
 
 	va_start(ap, fmt);
-	log_emit(PRI_WARNING, "warning", err, fmt, ap);
+	log_emit(LOG_WARNING, "warning", err, fmt, ap);
 	va_end(ap);
 }
 
@@ -213,7 +295,7 @@ log_warnc(int err, const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	log_emit(PRI_WARNING, "warning", err < 0 ? -err : err, fmt, ap);
+	log_emit(LOG_WARNING, "warning", err < 0 ? -err : err, fmt, ap);
 	va_end(ap);
 }
 
@@ -223,7 +305,7 @@ log_warnx(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	log_emit(PRI_WARNING, "warning", 0, fmt, ap);
+	log_emit(LOG_WARNING, "warning", 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -233,7 +315,7 @@ log_info(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	log_emit(PRI_INFO, "info", 0, fmt, ap);
+	log_emit(LOG_INFO, "info", 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -245,7 +327,7 @@ log_debug(const char *fmt, ...)
 	if (log_verbose < 1)
 		return;
 	va_start(ap, fmt);
-	log_emit(PRI_DEBUG, "debug", 0, fmt, ap);
+	log_emit(LOG_DEBUG, "debug", 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -256,7 +338,7 @@ fatal(const char *fmt, ...)
 	int	 err = errno;
 
 	va_start(ap, fmt);
-	log_emit(PRI_ERR, NULL, err, fmt, ap);
+	log_emit(LOG_ERR, NULL, err, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -267,7 +349,7 @@ fatalc(int err, const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	log_emit(PRI_ERR, NULL, err < 0 ? -err : err, fmt, ap);
+	log_emit(LOG_ERR, NULL, err < 0 ? -err : err, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -278,7 +360,7 @@ fatalx(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	log_emit(PRI_ERR, NULL, 0, fmt, ap);
+	log_emit(LOG_ERR, NULL, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

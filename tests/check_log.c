@@ -8,15 +8,21 @@
  * non-blocking stderr, and fatal*() exit status and format.
  *
  * Tests that redirect fd 2 run in Check's forked child, so they cannot
- * disturb the runner; fatal*() run in a grandchild since they exit.
+ * disturb the runner; fatal*() run in a grandchild since they exit. The
+ * syslog test needs root: its grandchild mounts a private tmpfs on /dev
+ * (in its own mount namespace) to own /dev/log; it is skipped otherwise.
  */
 
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +355,79 @@ START_TEST(test_fatal)
 }
 END_TEST
 
+#define STEP(n, cond)	do { if (!(cond)) _exit(n); } while (0)
+
+static void
+syslog_child(void)
+{
+	struct sockaddr_un	 sun;
+	char			 buf[4096], want[64];
+	uint64_t		 before;
+	ssize_t			 n;
+	size_t			 wlen;
+	int			 fd, i;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") == -1)
+		_exit(77);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, "/dev/log");
+	STEP(1, (fd = socket(AF_UNIX, SOCK_DGRAM, 0)) >= 0);
+	STEP(2, bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+
+	log_init("iomuxd", 0);
+	log_syslog(1);
+	log_warnx("hello %s\n", "syslog");
+	STEP(3, (n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0);
+	buf[n] = '\0';
+	/* <daemon.warning>Mmm dd hh:mm:ss iomuxd[pid]: message, no \n */
+	STEP(4, strncmp(buf, "<28>", 4) == 0);
+	snprintf(want, sizeof(want), " iomuxd[%ld]: hello syslog?",
+	    (long)getpid());
+	wlen = strlen(want);
+	STEP(5, (size_t)n > wlen && strcmp(buf + n - wlen, want) == 0);
+	STEP(6, buf[19] == ' ' && buf[7] == ' ');
+	log_info("i");
+	STEP(7, recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 &&
+	    strncmp(buf, "<30>", 4) == 0);
+
+	/* Nobody reading: messages are dropped, the caller never waits. */
+	before = log_dropped();
+	for (i = 0; i < 5000; i++)
+		log_info("flood %d", i);
+	STEP(8, log_dropped() > before);
+
+	/* syslogd gone: dropped and counted, then back to stderr. */
+	close(fd);
+	unlink("/dev/log");
+	before = log_dropped();
+	log_warnx("lost");
+	STEP(9, log_dropped() == before + 1);
+	log_syslog(0);
+	_exit(0);
+}
+
+START_TEST(test_syslog)
+{
+	pid_t	 pid;
+	int	 status;
+
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0)
+		syslog_child();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		fprintf(stderr, "# cannot mount a private /dev, skipping\n");
+		return;
+	}
+	ck_assert_msg(WEXITSTATUS(status) == 0, "step %d failed",
+	    WEXITSTATUS(status));
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -369,6 +448,10 @@ log_suite(void)
 
 	tc = tcase_create("nonblocking");
 	tcase_add_test(tc, test_dropped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("syslog");
+	tcase_add_test(tc, test_syslog);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fatal");

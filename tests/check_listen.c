@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,45 +301,63 @@ END_TEST
  * RELIABILITY #7: with umask 000 in force, a watcher lstat(2)ing the path
  * in a tight loop must never see the socket wider than 0600. Best effort:
  * a race can only be shown, not excluded; against a bind-then-chmod
- * implementation this fails within a few hundred rounds on 2 CPUs.
+ * implementation this fails within a few hundred rounds on 2 CPUs. The
+ * watcher tells us over a pipe that it runs and when it first saw a
+ * socket, so a loaded machine cannot turn the test into a vacuous pass.
  */
 START_TEST(test_umask_race)
 {
 	struct listener	 l;
 	struct stat	 st;
-	char		 path[128], done[128];
+	struct pollfd	 pfd;
+	char		 path[128], done[128], ch;
 	pid_t		 pid;
 	unsigned long	 n;
-	int		 i, status, seen = 0;
+	int		 i, p[2], status, seen = 0, told = 0;
 
 	path_in(path, sizeof(path), "sock");
 	path_in(done, sizeof(done), "done");
+	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_ge(pid = fork(), 0);
 	if (pid == 0) {
+		close(p[0]);
+		if (write(p[1], "r", 1) != 1)
+			_exit(3);
 		for (n = 0;; n++) {
 			if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-				seen++;
 				if (st.st_mode & 0177)
 					_exit(1);
+				if (seen++ == 0 && write(p[1], "s", 1) != 1)
+					_exit(3);
 			}
 			if ((n & 1023) == 0 && access(done, F_OK) == 0)
 				_exit(seen > 0 ? 0 : 2);
 		}
 	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &ch, 1), 1);
+	ck_assert_int_eq(ch, 'r');
 	umask(0);
-	for (i = 0; i < 400; i++) {
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (i = 0; i < 400 || (!told && i < 1000); i++) {
 		ck_assert_int_eq(listen_unix(&l, path, 0600, 0700, 16, NULL),
 		    0);
+		/* Now and then hold the socket until the watcher saw one. */
+		if (!told && i % 16 == 0 && poll(&pfd, 1, 10) == 1) {
+			ck_assert_int_eq(read(p[0], &ch, 1), 1);
+			told = 1;
+		}
 		listen_close(&l);
-		if (i % 16 == 0)
-			usleep(1000);
 	}
 	ck_assert_int_ge(i = open(done, O_CREAT | O_WRONLY, 0600), 0);
 	close(i);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	close(p[0]);
 	ck_assert(WIFEXITED(status));
 	ck_assert_msg(WEXITSTATUS(status) != 1, "watcher saw a wider mode");
-	ck_assert_msg(WEXITSTATUS(status) == 0, "watcher never saw a socket");
+	ck_assert_msg(WEXITSTATUS(status) == 0, "watcher never saw a socket "
+	    "(status %d)", WEXITSTATUS(status));
 }
 END_TEST
 

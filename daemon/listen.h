@@ -23,7 +23,7 @@ struct listener {
 	int	 flags;
 	char	 name[128];	/* path, or "ADDR:PORT", for logs and STATUS */
 	/* UNIX listeners we created (listen_unix() fills these): */
-	int	 lock_fd;	/* flock(2)ed "<path>.lock"; valid if F_LOCKED */
+	int	 lock_fd;	/* flock(2)ed "<path>.lock", if F_LOCKED */
 	dev_t	 dev;		/* the socket file we bound, so that */
 	ino_t	 ino;		/* listen_close() never unlinks another's */
 };

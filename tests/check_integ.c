@@ -1401,7 +1401,12 @@ START_TEST(test_max_clients)
 }
 END_TEST
 
-/* A pipelining client that never reads is dropped at the output limit. */
+/*
+ * Clients that do not read their replies. With --output-limit 64K the
+ * high mark is 32K: above it the daemon stops reading the client, and
+ * drops it after --output-timeout (1 s here; 10 s by default). A single
+ * reply that would pass the hard limit drops the client at once.
+ */
 START_TEST(test_output_limit)
 {
 	struct tu_daemon	 d;
@@ -1410,20 +1415,38 @@ START_TEST(test_output_limit)
 	uint8_t			*pl, *fr;
 	size_t			 fsz, off = 0;
 	ssize_t			 w;
-	int64_t			 deadline;
-	int			 fd, dropped = 0, err = 0;
+	int64_t			 t0, deadline, dt;
+	int			 fd, dropped = 0, err = 0, rc;
 
-	pl = malloc(4096);
+	pl = malloc(512 * 1024);
 	ASSERT(pl != NULL, "malloc");
-	memset(pl, 'o', 4096);
+	memset(pl, 'o', 512 * 1024);
+	dstart(&d, BACKEND, "--output-limit", "64K", "--output-timeout", "1",
+	    NULL);
+
+	/* Hard limit: one 512 KiB reply cannot fit in 64K plus the kernel. */
+	fd = rconnect(&d);
 	a.p = pl;
+	a.len = 512 * 1024;
+	rsend_req(fd, IOMUX_OP_PING, 1, 1, &a);
+	t0 = tu_now_ms();
+	pfd.fd = fd;
+	pfd.events = 0;		/* only POLLHUP: do not read the reply */
+	rc = poll(&pfd, 1, 3000);
+	dt = tu_now_ms() - t0;
+	ASSERT(rc == 1 && (pfd.revents & POLLHUP), "a 512 KiB reply to a "
+	    "non-reader with --output-limit 64K: not dropped within 3 s");
+	ASSERT(dt < 900, "hard output limit: dropped only after %lld ms "
+	    "(by the 1 s output timeout, not the limit?)", (long long)dt);
+	close(fd);
+	lping_fresh(&d, "after the hard output limit");
+
+	/* Soft limit: many small pings, never read. */
 	a.len = 4096;
 	fsz = tu_encode_req(NULL, 0, IOMUX_OP_PING, 1, 1, &a);
 	fr = malloc(fsz);
 	ASSERT(fr != NULL, "malloc");
 	tu_encode_req(fr, fsz, IOMUX_OP_PING, 1, 1, &a);
-
-	dstart(&d, BACKEND, "--output-limit", "64K", NULL);
 	fd = rconnect(&d);
 	deadline = tu_now_ms() + 5000;
 	while (tu_now_ms() < deadline) {
@@ -1439,18 +1462,20 @@ START_TEST(test_output_limit)
 			dropped = 1;
 			break;
 		}
+		/* Stalled: the daemon stopped reading us. Others go on. */
+		lping_fresh(&d, "while a client is stalled");
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
 		(void)poll(&pfd, 1, 50);
 	}
-	ASSERT(dropped, "a client that never reads was not dropped within "
-	    "5 s with --output-limit 64K");
+	ASSERT(dropped, "a pipelining client that never reads was not "
+	    "dropped within 5 s (--output-limit 64K --output-timeout 1)");
 	ASSERT(err == EPIPE || err == ECONNRESET, "write error %s",
 	    strerror(err));
 	close(fd);
 	lping_fresh(&d, "after a dropped client");
-	ASSERT(lstatus_num(&d, "clients_dropped") >= 1, "clients_dropped "
-	    "not counted");
+	ASSERT(lstatus_num(&d, "clients_dropped") >= 2, "clients_dropped "
+	    "%lld, want >= 2", lstatus_num(&d, "clients_dropped"));
 	dalive(&d, "after output limit");
 	free(fr);
 	free(pl);

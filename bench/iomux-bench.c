@@ -1794,7 +1794,7 @@ human_server(const struct server *s)
 	printf("  %-7s pid %ld%s", s->name, (long)s->pid,
 	    s->child > 0 ? " (started here)" : "");
 	if (s->wire == WIRE_IOMUX)
-		printf(", %s, backend %s", s->version, s->backend);
+		printf(", version %s, backend %s", s->version, s->backend);
 	printf(", %s\n", s->path);
 }
 

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,7 +141,7 @@ build_conf(struct conf *c, char *err, size_t errlen)
 	}
 	ret = conf_load(c, conf_path, &locked, err, errlen);
 	if (ret == -ENOENT && !conf_explicit)
-		ret = 0;
+		ret = conf_check(c, err, errlen);	/* conf_load did not */
 	else if (ret == -ENOENT)
 		snprintf(err, errlen, "%s: no such file", conf_path);
 	else if (ret < 0 && ret != -EINVAL)
@@ -189,6 +190,27 @@ backend_list(char *buf, size_t len)
 			break;
 		off += (size_t)n;
 	}
+}
+
+/*
+ * Going to the background changes directory to "/", after which a relative
+ * socket path would name another file when we remove it at exit.
+ */
+static int
+absolute_socket_path(struct conf *c)
+{
+	char	cwd[PATH_MAX], abs[CONF_PATH_MAX];
+	int	n;
+
+	if (c->socket_path[0] == '\0' || c->socket_path[0] == '/')
+		return 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -errno;
+	n = snprintf(abs, sizeof(abs), "%s/%s", cwd, c->socket_path);
+	if (n < 0 || (size_t)n >= sizeof(abs))
+		return -ENAMETOOLONG;
+	memcpy(c->socket_path, abs, sizeof(abs));
+	return 0;
 }
 
 /* Detach from the terminal once the sockets are bound and errors told. */
@@ -284,10 +306,17 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_setverbose(conf.verbose);
+	if (!conf.foreground && absolute_socket_path(&conf) < 0) {
+		fprintf(stderr, "iomuxd: socket path too long once made "
+		    "absolute: %s\n", conf.socket_path);
+		return 2;
+	}
 
 	if ((ret = server_init(&srv, &conf, err, sizeof(err))) != 0) {
 		fprintf(stderr, "iomuxd: %s\n", err);
-		return 1;
+		/* A socket the configuration names wrongly is its error. */
+		return ret == -EPERM || ret == -EINVAL ||
+		    ret == -ENAMETOOLONG ? 2 : 1;
 	}
 	server_reload_hook = reload;
 	if (!conf.foreground && !srv.activated &&

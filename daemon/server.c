@@ -281,7 +281,8 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 
 	if (strcmp(c->socket_path, nc->socket_path) != 0 ||
 	    c->socket_mode != nc->socket_mode || c->ntcp != nc->ntcp ||
-	    strcmp(c->backend, nc->backend) != 0 || c->backlog != nc->backlog)
+	    strcmp(c->backend, nc->backend) != 0 || c->backlog != nc->backlog ||
+	    c->tcp_allow_remote != nc->tcp_allow_remote)
 		restart = true;
 	for (i = 0; !restart && i < c->ntcp; i++)
 		if (strcmp(c->tcp[i], nc->tcp[i]) != 0)
@@ -377,6 +378,22 @@ sock_name(int fd, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%u", addr, ntohs(sin6->sin6_port));
 }
 
+/*
+ * "WHAT: PHRASE: CAUSE", or "WHAT: PHRASE" where the phrase already is the
+ * cause (a path too long, a live instance, a file that is not a socket).
+ */
+static void
+errtext(char *buf, size_t len, const char *what, const char *phrase, int err)
+{
+	if (phrase == NULL)
+		snprintf(buf, len, "%s: %s", what, strerror(-err));
+	else if (err == -ENAMETOOLONG || err == -EEXIST || err == -EPERM ||
+	    err == -EINVAL)
+		snprintf(buf, len, "%s: %s", what, phrase);
+	else
+		snprintf(buf, len, "%s: %s: %s", what, phrase, strerror(-err));
+}
+
 static int
 setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 {
@@ -426,8 +443,7 @@ setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 		return LISTEN_E_RUNNING;
 	}
 	if (ret < 0) {
-		snprintf(errbuf, errlen, "%s: %s", path,
-		    errmsg != NULL ? errmsg : strerror(-ret));
+		errtext(errbuf, errlen, path, errmsg, ret);
 		return ret;
 	}
 	srv->nlisteners++;
@@ -437,8 +453,7 @@ setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 		ret = listen_tcp(l, srv->conf.tcp[i],
 		    srv->conf.tcp_allow_remote, srv->conf.backlog, &errmsg);
 		if (ret < 0) {
-			snprintf(errbuf, errlen, "%s: %s", srv->conf.tcp[i],
-			    errmsg != NULL ? errmsg : strerror(-ret));
+			errtext(errbuf, errlen, srv->conf.tcp[i], errmsg, ret);
 			return ret;
 		}
 		srv->nlisteners++;
@@ -472,7 +487,7 @@ int
 server_init(struct server *srv, const struct conf *conf, char *errbuf,
     size_t errlen)
 {
-	int	setsize, ret, i;
+	int	setsize = 0, ret, i;
 	char	line[160];
 
 	memset(srv, 0, sizeof(*srv));

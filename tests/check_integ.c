@@ -322,6 +322,37 @@ lstatus_num(const struct tu_daemon *d, const char *name)
 	return v;
 }
 
+/*
+ * Poll STATUS on c until "clients" is want (the daemon has seen earlier
+ * closes, e.g. the readiness probe's), at most 3 s. The daemon counts a
+ * close at once but closes the fd at the end of that loop turn, after
+ * our reply may have gone out: one more round trip makes sure that turn
+ * is over, so /proc/PID/fd is settled too.
+ */
+static void
+wait_clients(struct iomux_client *c, long long want)
+{
+	struct iomux_reply	r;
+	struct status		s;
+	int64_t			deadline;
+	long long		n;
+	int			rc;
+
+	deadline = tu_now_ms() + 3000;
+	for (;;) {
+		status_get(c, &s);
+		n = snum(&s, "clients");
+		if (n == want) {
+			rc = iomux_ping(c, "sync", 4, &r);
+			ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "sync ping");
+			return;
+		}
+		ASSERT(tu_now_ms() < deadline, "STATUS clients stays at %lld, "
+		    "want %lld", n, want);
+		tu_sleep_ms(20);
+	}
+}
+
 /* 1 if the comma-separated list holds item exactly. */
 static int
 list_has(const char *list, const char *item)
@@ -1254,6 +1285,97 @@ START_TEST(test_graceful_stop)
 }
 END_TEST
 
+/* A frame written one byte per send(), each a separate read. */
+START_TEST(test_split_writes)
+{
+	struct tu_daemon	 d;
+	struct tu_frame		 f;
+	struct tu_arg		 a = { "split\0frame", 11 };
+	uint8_t			 buf[64];
+	size_t			 n, i;
+	int			 fd, rc;
+
+	dstart(&d, BACKEND, NULL);
+	fd = rconnect(&d);
+	n = tu_encode_req(buf, sizeof buf, IOMUX_OP_PING, 21, 1, &a);
+	for (i = 0; i < n; i++) {
+		rc = tu_write_all(fd, buf + i, 1, IO_MS);
+		ASSERT(rc == 0, "write byte %zu: %s", i, strerror(-rc));
+		tu_sleep_ms(2);
+	}
+	rexpect(fd, &f, IOMUX_ST_OK, 21);
+	ASSERT(f.argc == 1 && tu_arg_eq(&f.args[0], a.p, a.len), "echo");
+	tu_frame_free(&f);
+	/* Two frames in one write, the second cut, then completed. */
+	n = tu_encode_req(buf, sizeof buf, IOMUX_OP_PING, 22, 1, &a);
+	memcpy(buf + n, buf, n);
+	tu_put32(buf + n + 8, 23);
+	rc = tu_write_all(fd, buf, n + 5, IO_MS);
+	ASSERT(rc == 0, "write");
+	rexpect(fd, &f, IOMUX_ST_OK, 22);
+	tu_frame_free(&f);
+	tu_sleep_ms(20);
+	rc = tu_write_all(fd, buf + n + 5, n - 5, IO_MS);
+	ASSERT(rc == 0, "write");
+	rexpect(fd, &f, IOMUX_ST_OK, 23);
+	tu_frame_free(&f);
+	close(fd);
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * Big replies to a reader with a tiny receive buffer that reads in small
+ * pieces: the daemon's short writes must reassemble byte-exact.
+ */
+START_TEST(test_slow_reader)
+{
+	enum { PL = 600 * 1024, NREQ = 3 };
+	struct tu_daemon	 d;
+	struct tu_arg		 a;
+	uint8_t			*pl, *got, hdr[18];
+	size_t			 i, off;
+	ssize_t			 r;
+	int			 fd, rcvbuf = 4096, k;
+
+	pl = malloc(PL);
+	got = malloc(PL);
+	ASSERT(pl != NULL && got != NULL, "malloc");
+	for (i = 0; i < PL; i++)
+		pl[i] = (uint8_t)(i * 131 + (i >> 9));
+	dstart(&d, BACKEND, NULL);
+	fd = rconnect(&d);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	a.p = pl;
+	a.len = PL;
+	for (k = 0; k < NREQ; k++)
+		rsend_req(fd, IOMUX_OP_PING, (uint32_t)k + 100, 1, &a);
+	for (k = 0; k < NREQ; k++) {
+		r = tu_read_n(fd, hdr, sizeof hdr, IO_MS);
+		ASSERT(r == (ssize_t)sizeof hdr, "reply %d header: %zd", k, r);
+		ASSERT(tu_get32(hdr) == 10 + 4 + PL && hdr[5] ==
+		    IOMUX_KIND_REPLY && tu_get16(hdr + 6) == IOMUX_ST_OK &&
+		    tu_get32(hdr + 8) == (uint32_t)k + 100 &&
+		    tu_get16(hdr + 12) == 1 && tu_get32(hdr + 14) == PL,
+		    "reply %d: bad header", k);
+		for (off = 0; off < PL; off += (size_t)r) {
+			r = tu_read_n(fd, got + off, PL - off < 3000 ?
+			    PL - off : 3000, IO_MS);
+			ASSERT(r > 0, "reply %d: stream ended or stalled at "
+			    "%zu of %d bytes", k, off, PL);
+			if ((off / 3000) % 16 == 0)
+				tu_sleep_ms(1);
+		}
+		ASSERT(memcmp(got, pl, PL) == 0, "reply %d: payload differs",
+		    k);
+	}
+	close(fd);
+	free(got);
+	free(pl);
+	dstop(&d);
+}
+END_TEST
+
 /* ---- deadlines ------------------------------------------------------ */
 
 START_TEST(test_frame_timeout)
@@ -1318,6 +1440,47 @@ START_TEST(test_frame_timeout)
 }
 END_TEST
 
+/*
+ * Slowloris: the slots held by partial headers (and one quiet client).
+ * The 6th client is refused, the 4 are timed out, and then a fresh client
+ * is served.
+ */
+START_TEST(test_slowloris)
+{
+	struct tu_daemon	 d;
+	struct iomux_client	*c;
+	uint8_t			 b[3] = { 0, 0, 0 };
+	int64_t			 t0, dt;
+	int			 fd[4], extra, i, rc;
+
+	dstart(&d, BACKEND, "--max-clients", "5", "--frame-timeout", "0.5",
+	    NULL);
+	c = lconnect(&d);
+	wait_clients(c, 1);
+	t0 = tu_now_ms();
+	for (i = 0; i < 4; i++) {
+		fd[i] = rconnect(&d);
+		rc = tu_write_all(fd[i], b, sizeof b, IO_MS);
+		ASSERT(rc == 0, "write");
+	}
+	extra = rconnect(&d);
+	rexpect_err(extra, IOMUX_ST_EBUSY, 0);
+	close(extra);
+	for (i = 0; i < 4; i++) {
+		rexpect_err(fd[i], IOMUX_ST_ETIMEOUT, 0);
+		rexpect_eof(fd[i], 2000, "slowloris client");
+		close(fd[i]);
+	}
+	dt = tu_now_ms() - t0;
+	ASSERT(dt <= 2500, "4 partial headers held the server for %lld ms",
+	    (long long)dt);
+	wait_clients(c, 1);	/* the quiet client was not timed out */
+	iomux_close(c);
+	lping_fresh(&d, "after slowloris");
+	dstop(&d);
+}
+END_TEST
+
 START_TEST(test_idle_timeout)
 {
 	struct tu_daemon	 d;
@@ -1361,9 +1524,11 @@ START_TEST(test_max_clients)
 	int			 i, fd, rc;
 
 	dstart(&d, BACKEND, "--max-clients", "5", NULL);
-	tu_sleep_ms(100);	/* let the readiness probe's close land */
+	c[0] = lconnect(&d);
+	wait_clients(c[0], 1);	/* the readiness probe's close has landed */
 	for (i = 0; i < 5; i++) {
-		c[i] = lconnect(&d);
+		if (i > 0)
+			c[i] = lconnect(&d);
 		rc = iomux_ping(c[i], "in", 2, &r);
 		ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "client %d of 5: "
 		    "ping: %s", i + 1, strerror(-rc));
@@ -1386,7 +1551,7 @@ START_TEST(test_max_clients)
 
 	iomux_close(c[1]);
 	c[1] = NULL;
-	tu_sleep_ms(200);
+	wait_clients(c[0], 4);
 	n = lconnect(&d);
 	rc = iomux_ping(n, "room again", 10, &r);
 	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "client after a close: "
@@ -1569,6 +1734,7 @@ START_TEST(test_fd_leak)
 {
 	enum { CYCLES = 2000 };
 	struct tu_daemon	 d;
+	struct iomux_client	*c;
 	struct tu_arg		 a = { "leak?", 5 };
 	uint8_t			 buf[64], junk[64];
 	size_t			 n;
@@ -1577,8 +1743,9 @@ START_TEST(test_fd_leak)
 
 	memset(junk, 0xff, sizeof junk);
 	dstart(&d, BACKEND, NULL);
-	lping_fresh(&d, "baseline");
-	tu_sleep_ms(100);
+	/* Baseline: exactly one client (c, open throughout). */
+	c = lconnect(&d);
+	wait_clients(c, 1);
 	base = tu_proc_fd_count(d.pid);
 	ASSERT(base > 0, "fd count: %s", strerror(-base));
 	for (i = 0; i < CYCLES; i++) {
@@ -1618,8 +1785,12 @@ START_TEST(test_fd_leak)
 			break;
 		tu_sleep_ms(50);
 	}
+	if (now != base)
+		tu_proc_fd_dump(d.pid, "iomuxd fds after the cycles");
 	ASSERT(now == base, "daemon fds: %d before %d connect/garbage/close "
 	    "cycles, %d after", base, CYCLES, now);
+	wait_clients(c, 1);
+	iomux_close(c);
 	lping_fresh(&d, "after the cycles");
 	dstop(&d);
 }
@@ -1759,15 +1930,18 @@ integ_suite(void)
 	LOOP(tc, test_garbage);
 	LOOP(tc, test_bad_frames);
 	LOOP(tc, test_half_frame);
+	LOOP(tc, test_split_writes);
 
 	tc = tcase(s, "peer", 60);
 	LOOP(tc, test_shutdown_wr);
 	LOOP(tc, test_sigpipe);
+	LOOP(tc, test_slow_reader);
 	LOOP(tc, test_graceful_stop);
 
 	tc = tcase(s, "deadlines", 60);
 	LOOP(tc, test_frame_timeout);
 	LOOP(tc, test_idle_timeout);
+	LOOP(tc, test_slowloris);
 
 	tc = tcase(s, "limits", 60);
 	LOOP(tc, test_max_clients);

@@ -918,3 +918,28 @@ tu_proc_cpu_ticks(pid_t pid)
 		return -EINVAL;
 	return (long long)(ut + st);
 }
+
+void
+tu_proc_fd_dump(pid_t pid, const char *tag)
+{
+	char		 path[64], fpath[PATH_MAX], target[PATH_MAX];
+	DIR		*dp;
+	struct dirent	*de;
+	ssize_t		 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+	if ((dp = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fpath, sizeof fpath, "%s/%s", path, de->d_name);
+		n = readlink(fpath, target, sizeof target - 1);
+		if (n < 0)
+			n = 0;
+		target[n] = '\0';
+		fprintf(stderr, "%s: pid %ld fd %s -> %s\n", tag, (long)pid,
+		    de->d_name, target);
+	}
+	closedir(dp);
+}

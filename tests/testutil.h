@@ -232,5 +232,7 @@ int	tu_arg_eq(const struct tu_arg *a, const void *p, size_t len);
 long long	tu_proc_rss(pid_t pid);
 int		tu_proc_fd_count(pid_t pid);
 long long	tu_proc_cpu_ticks(pid_t pid);
+/* List pid's open fds and their targets on stderr, each line tagged. */
+void		tu_proc_fd_dump(pid_t pid, const char *tag);
 
 #endif /* IOMUXD_TESTUTIL_H */

@@ -20,6 +20,7 @@
 #   - iomuxd-tcp.socket: the loopback TCP listener is passed in and works
 #     despite PrivateNetwork=yes and RestrictAddressFamilies=AF_UNIX;
 #   - "systemctl stop" ends the service cleanly, the socket stays;
+#   - the daemon sends watchdog pings (WatchdogSec= shortened to 1 s);
 #   - the per-user units, under a user manager (a lingering user):
 #     $XDG_RUNTIME_DIR/iomuxd/iomuxd.sock 0600, activation on first use.
 #
@@ -362,6 +363,31 @@ res=$(prop iomuxd.service Result)
     fail "iomuxd.socket not active after the service stopped"
 C test -S /run/iomuxd/iomuxd.sock || fail "socket file removed on stop"
 ok "systemctl stop: Result=success, socket unit still listening"
+
+# --- 8b. watchdog pings -------------------------------------------------------
+# WatchdogSec=30s is too long to wait for here: a drop-in shortens it to
+# 1 s for this step only.  A daemon that does not ping is killed (SIGABRT)
+# within about a second; this one must stay up with the same pid.
+if ! { C mkdir -p /run/systemd/system/iomuxd.service.d &&
+    printf '[Service]\nWatchdogSec=1s\n' |
+    C tee /run/systemd/system/iomuxd.service.d/e2e-watchdog.conf >/dev/null &&
+    C systemctl daemon-reload; }; then
+	fail "watchdog drop-in"
+fi
+C iomuxctl -t 10 status >/dev/null 2>&1 || fail "iomuxctl status (watchdog step)"
+wait_state iomuxd.service active 10 || fail "iomuxd.service not active (watchdog step)"
+PID3=$(prop iomuxd.service MainPID)
+[ "$(prop iomuxd.service WatchdogUSec)" = 1s ] || fail "drop-in not applied"
+sleep 4
+if [ "$(prop iomuxd.service MainPID)" != "$PID3" ] ||
+    [ "$(prop iomuxd.service ActiveState)" != active ]; then
+	C journalctl --no-pager -n 15 -u iomuxd.service | sed -e 's/^/    /'
+	fail "iomuxd did not survive WatchdogSec=1s (no WATCHDOG=1 pings?)"
+fi
+C rm -rf /run/systemd/system/iomuxd.service.d
+C systemctl daemon-reload || fail "daemon-reload"
+C systemctl stop iomuxd.service 2>/dev/null || fail "stop after watchdog step"
+ok "watchdog: pid $PID3 survived 4 s under WatchdogSec=1s"
 
 # --- 9. the per-user units ---------------------------------------------------
 U()

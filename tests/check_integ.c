@@ -1114,15 +1114,15 @@ START_TEST(test_half_frame)
 {
 	struct tu_daemon	 d;
 	struct tu_arg		 a;
-	uint8_t			 buf[256];
+	uint8_t			 buf[256], pl[100];
 	size_t			 n;
 	int			 fd, i, rc;
 
-	memset(buf, 'h', sizeof buf);
+	memset(pl, 'h', sizeof pl);
 	dstart(&d, BACKEND, NULL);
 	for (i = 0; i < 20; i++) {
 		fd = rconnect(&d);
-		a.p = buf;
+		a.p = pl;
 		a.len = 100;
 		n = tu_encode_req(buf, sizeof buf, IOMUX_OP_PING, 1, 1, &a);
 		/* Cut anywhere: in the prefix, the header, the argument. */
@@ -1384,7 +1384,7 @@ START_TEST(test_frame_timeout)
 	struct tu_frame		 f;
 	struct tu_arg		 a;
 	struct pollfd		 pfd;
-	uint8_t			 buf[128];
+	uint8_t			 buf[128], pl[40];
 	size_t			 n, off;
 	int64_t			 t0, dt;
 	int			 fd, rc;
@@ -1409,9 +1409,9 @@ START_TEST(test_frame_timeout)
 	 * Dribble: one byte every 100 ms. The deadline runs from the
 	 * frame's first byte and is not reset by each read.
 	 */
-	memset(buf, 'd', sizeof buf);
-	a.p = buf;
-	a.len = 40;
+	memset(pl, 'd', sizeof pl);
+	a.p = pl;
+	a.len = sizeof pl;
 	n = tu_encode_req(buf, sizeof buf, IOMUX_OP_PING, 3, 1, &a);
 	fd = rconnect(&d);
 	t0 = tu_now_ms();

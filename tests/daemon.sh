@@ -84,6 +84,34 @@ for s in socks:
 print("closed=%d open=%d" % (closed, len(socks) - closed))
 EOF
 
+# Start iomuxd under umask 000 and stat its socket path as fast as possible
+# until it answers: print every mode seen (octal permission bits).
+cat >"$T_DIR/umask.py" <<'EOF'
+import os, socket, stat, subprocess, sys, time
+daemon, path, backend, log = sys.argv[1:5]
+os.umask(0)
+p = subprocess.Popen([daemon, "-f", "-s", path, "-b", backend],
+                     stderr=open(log, "w"))
+print("pid %d" % p.pid, flush=True)
+seen = set()
+end = time.monotonic() + 5
+while time.monotonic() < end:
+    try:
+        seen.add(stat.S_IMODE(os.lstat(path).st_mode))
+    except FileNotFoundError:
+        continue
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+for m in sorted(seen):
+    print("mode %o" % m)
+EOF
+
 # Bind a UNIX socket at PATH and close it without unlinking: a stale file.
 mkstale()
 {
@@ -265,6 +293,28 @@ for b in $BACKENDS; do
 	[ "$mode" = 600 ] || t_fail "$b: --socket-mode 0600 gave $mode"
 	t_ok "$b: --socket-mode 0600 honoured"
 	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+
+	# ---- no window with a wider mode, even under umask 000 --------------
+	T_SOCK=$T_DIR/$b.umask.sock
+	"$PY" "$T_DIR/umask.py" "$IOMUXD" "$T_SOCK" "$b" \
+	    "$T_DIR/$b.umask.log" >"$T_DIR/$b.umask.out" ||
+	    t_fail "$b: umask probe failed"
+	pid=$(sed -n 's/^pid //p' "$T_DIR/$b.umask.out")
+	[ -n "$pid" ] || t_fail "$b: umask probe started nothing"
+	T_PIDS="$T_PIDS $pid"
+	t_wait_ready "$T_SOCK" 5 ||
+	    { cat "$T_DIR/$b.umask.log" >&2; t_fail "$b: start under umask 000"; }
+	modes=$(sed -n 's/^mode //p' "$T_DIR/$b.umask.out" | tr '\n' ' ')
+	for m in $modes; do
+		[ $((0$m & ~0660)) -eq 0 ] ||
+		    t_fail "$b: under umask 000 the socket was seen with mode $m (modes seen: $modes)"
+	done
+	t_ok "$b: under umask 000 the socket never had a mode wider than 0660 (seen: ${modes:-none})"
+	# Not our child (the probe's), so poll for the exit; SIGINT also stops.
+	kill -INT "$pid"
+	t_wait_exit "$pid" 10 || t_fail "$b: SIGINT did not stop the daemon"
+	[ ! -e "$T_SOCK" ] || t_fail "$b: SIGINT left $T_SOCK"
+	t_ok "$b: SIGINT stops the daemon and removes the socket"
 
 	# ---- SIGHUP reloads the config file ---------------------------------
 	T_SOCK=$T_DIR/$b.hup.sock

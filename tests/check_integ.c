@@ -957,6 +957,42 @@ START_TEST(test_huge_length)
 }
 END_TEST
 
+/*
+ * The ETOOBIG message is read by people: it must not misstate the
+ * announced length (it said "frame of 0 bytes" for lengths over 64 MiB).
+ */
+START_TEST(test_toobig_message)
+{
+	static const uint32_t	 lens[] = {
+		IOMUX_FRAME_MAX_DEFAULT + 1, (64u << 20) + 1, 0xffffffffu,
+	};
+	struct tu_daemon	 d;
+	struct tu_frame		 f;
+	uint8_t			 hdr[4];
+	char			 msg[256];
+	size_t			 i, n;
+	int			 fd, rc;
+
+	dstart(&d, BACKEND, NULL);
+	for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		fd = rconnect(&d);
+		tu_put32(hdr, lens[i]);
+		rc = tu_write_all(fd, hdr, sizeof hdr, IO_MS);
+		ASSERT(rc == 0, "write");
+		rexpect(fd, &f, IOMUX_ST_ETOOBIG, 0);
+		n = f.args[0].len < sizeof msg - 1 ? f.args[0].len :
+		    sizeof msg - 1;
+		memcpy(msg, f.args[0].p, n);
+		msg[n] = '\0';
+		tu_frame_free(&f);
+		close(fd);
+		ASSERT(strstr(msg, " 0 bytes") == NULL, "ETOOBIG for an "
+		    "announced length of %u says \"%s\"", lens[i], msg);
+	}
+	dstop(&d);
+}
+END_TEST
+
 /* Write up to len bytes of garbage; the server may close midway. */
 static void
 spew(int fd, int byte, size_t len)
@@ -1927,6 +1963,7 @@ integ_suite(void)
 	LOOP(tc, test_oversize);
 	LOOP(tc, test_frame_max_boundary);
 	LOOP(tc, test_huge_length);
+	LOOP(tc, test_toobig_message);
 	LOOP(tc, test_garbage);
 	LOOP(tc, test_bad_frames);
 	LOOP(tc, test_half_frame);

@@ -588,6 +588,57 @@ START_TEST(test_ping_raw)
 }
 END_TEST
 
+/* Wrong argument counts and shapes: EARGS, and the connection stays. */
+START_TEST(test_args_shape)
+{
+	struct tu_daemon	 d;
+	struct tu_frame		 f;
+	struct tu_arg		 a[3];
+	uint8_t			 ver[4], name[65];
+	int			 fd;
+
+	memset(name, 'n', sizeof name);
+	tu_put32(ver, 1);
+	dstart(&d, BACKEND, NULL);
+	fd = rconnect(&d);
+
+	rsend_req(fd, IOMUX_OP_HELLO, 1, 0, NULL);
+	rexpect_err(fd, IOMUX_ST_EARGS, 1);
+	a[0].p = ver;
+	a[0].len = 3;		/* the version is a u32 */
+	rsend_req(fd, IOMUX_OP_HELLO, 2, 1, a);
+	rexpect_err(fd, IOMUX_ST_EARGS, 2);
+	a[0].len = 4;
+	a[1].p = name;
+	a[1].len = 65;		/* names are at most 64 bytes */
+	rsend_req(fd, IOMUX_OP_HELLO, 3, 2, a);
+	rexpect_err(fd, IOMUX_ST_EARGS, 3);
+	a[1].len = 64;
+	rsend_req(fd, IOMUX_OP_HELLO, 4, 2, a);
+	rexpect(fd, &f, IOMUX_ST_OK, 4);
+	tu_frame_free(&f);
+	a[2].p = "x";
+	a[2].len = 1;
+	rsend_req(fd, IOMUX_OP_HELLO, 5, 3, a);
+	rexpect_err(fd, IOMUX_ST_EARGS, 5);
+	rsend_req(fd, IOMUX_OP_STATUS, 6, 1, &a[2]);
+	rexpect_err(fd, IOMUX_ST_EARGS, 6);
+
+	/* An absent PING argument comes back absent, not empty. */
+	a[0].p = NULL;
+	a[0].len = TU_ABSENT;
+	rsend_req(fd, IOMUX_OP_PING, 7, 1, a);
+	rexpect(fd, &f, IOMUX_ST_OK, 7);
+	ASSERT(f.argc == 1 && f.args[0].len == TU_ABSENT,
+	    "PING (absent): argc %u len 0x%x", f.argc, f.args[0].len);
+	tu_frame_free(&f);
+
+	rping(fd, 8, "still usable", 12);
+	close(fd);
+	dstop(&d);
+}
+END_TEST
+
 /* ---- STATUS --------------------------------------------------------- */
 
 START_TEST(test_status_fields)
@@ -1948,6 +1999,7 @@ integ_suite(void)
 	tc = tcase(s, "ping", 30);
 	LOOP(tc, test_ping_lib);
 	LOOP(tc, test_ping_raw);
+	LOOP(tc, test_args_shape);
 
 	tc = tcase(s, "status", 30);
 	LOOP(tc, test_status_fields);

@@ -7,9 +7,10 @@
 # What a script or a person relies on: "status" prints every field as
 # "name: value", the same on a pipe and a terminal; "status --json" is one
 # JSON object with numbers as numbers; "ping -c N" prints N reply lines and
-# a summary; "version" names both sides; $IOMUXD_SOCKET is honoured; and
-# the exit status says what happened (0 ok, 2 usage, 3 cannot connect, with
-# "is not running" in words), also for a stale socket file and a server
+# a summary (JSON Lines with --json); "version" names both sides;
+# $IOMUXD_SOCKET and -H HOST:PORT work; and the exit status says what
+# happened (0 ok, 2 usage, 3 cannot connect, with "is not running" in
+# words), also for a stale socket file, a path over sun_path and a server
 # that accepts but never answers.
 #
 # Exit status: 0 pass, 77 skip, 1 fail.
@@ -79,6 +80,26 @@ t_expect_grep "is not running at $T_DIR/stale.sock" "$T_ERR"
 t_expect_rc 3 "$CTL" -q -s "$T_DIR/none.sock" status
 [ ! -s "$T_OUT" ] || t_fail "-q printed on stdout"
 
+# More usage errors: no command, extra arguments, -s with -H, ping -c 0.
+t_expect_rc 2 "$CTL"
+t_expect_rc 2 "$CTL" -s "$T_DIR/none.sock" status extra
+t_expect_rc 2 "$CTL" -s "$T_DIR/none.sock" -H 127.0.0.1:1 status
+t_expect_rc 2 "$CTL" -s "$T_DIR/none.sock" ping -c 0
+t_expect_rc 0 "$CTL" -V
+t_expect_grep '^iomuxctl 0\.1\.0$' "$T_OUT"
+
+# sun_path: 108 bytes are refused in words; 107 is a path like any other.
+long=$T_DIR/$(printf '%*s' $((108 - ${#T_DIR} - 1)) '' | tr ' ' L)
+t_expect_rc 2 "$CTL" -s "$long" status
+t_expect_grep 'too long' "$T_ERR"
+t_expect_rc 3 "$CTL" -s "${long%L}" status
+t_expect_grep 'is not running' "$T_ERR"
+
+# TCP with nothing listening.
+port=$(t_free_port) || t_fail "no free port"
+t_expect_rc 3 "$CTL" -H "127.0.0.1:$port" status
+t_expect_grep "is not running at 127\.0\.0\.1:$port" "$T_ERR"
+
 # A server that accepts and never answers: -t 0.2 must give up quickly.
 "$PY" -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -122,7 +143,8 @@ wait "$mute" 2>/dev/null
 for b in $BACKENDS; do
 	t_log "=== backend $b"
 	T_SOCK=$T_DIR/$b.sock
-	t_start_daemon "$b" || t_fail "$b: start"
+	port=$(t_free_port) || t_fail "no free port"
+	t_start_daemon "$b" --tcp "127.0.0.1:$port" || t_fail "$b: start"
 
 	# ---- status ---------------------------------------------------------
 	t_expect_rc 0 "$CTL" -s "$T_SOCK" status
@@ -207,6 +229,23 @@ assert o["clients"] >= 1
 	n=$(grep -c '^reply from ' "$T_OUT")
 	[ "$n" -eq 2 ] || { cat "$T_OUT" >&2; t_fail "$b: ping -c 2 DATA printed $n reply lines"; }
 	t_expect_grep '^2 sent, 2 received' "$T_OUT" "$b: ping -c 2 DATA summary"
+
+	t_expect_rc 0 timeout 10 "$CTL" -s "$T_SOCK" --json ping -c 2
+	"$PY" -c 'import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 3, "want 2 replies and a summary, got %d lines" % len(lines)
+for i, o in enumerate(lines[:2]):
+    assert o.get("seq") == i + 1, "reply %d: %r" % (i, o)
+assert lines[2].get("sent") == 2 and lines[2].get("received") == 2, lines[2]
+' "$T_OUT" || { cat "$T_OUT" >&2; t_fail "$b: --json ping is not JSON Lines"; }
+	t_ok "$b: --json ping -c 2 is 3 JSON lines"
+
+	# ---- over TCP (-H) ----------------------------------------------------
+	t_expect_rc 0 "$CTL" -H "127.0.0.1:$port" status
+	t_expect_grep "^backend: $b\$" "$T_OUT" "$b: status over TCP"
+	t_expect_grep "^listeners: .*127\.0\.0\.1:$port" "$T_OUT"
+	t_expect_rc 0 timeout 10 "$CTL" -H "127.0.0.1:$port" ping -c 2
+	t_expect_grep '^2 sent, 2 received' "$T_OUT" "$b: ping over TCP"
 
 	# ---- version ----------------------------------------------------------
 	t_expect_rc 0 "$CTL" -s "$T_SOCK" version

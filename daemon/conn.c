@@ -285,9 +285,8 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 			srv->stats.errors_proto++;
 			switch (n) {
 			case -EMSGSIZE:
-				body_len = 0;
-				(void)proto_peek_len(data + off, len - off,
-				    UINT32_MAX, &body_len);
+				/* Said from the 4-byte prefix, so it is here. */
+				body_len = buf_get_u32(data + off);
 				snprintf(msg, sizeof(msg), "frame of %lu bytes "
 				    "is over the limit of %lu",
 				    (unsigned long)body_len,

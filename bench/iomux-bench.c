@@ -238,7 +238,7 @@ static struct {
 
 static volatile sig_atomic_t interrupted;
 
-static void	usage(void) __attribute__((__noreturn__));
+static void	usage(int) __attribute__((__noreturn__));
 static void	diec(int, int, const char *, ...)
 		    __attribute__((__noreturn__, __format__(__printf__, 3, 4)));
 
@@ -2580,10 +2580,11 @@ cmd_idle(const struct opts *o)
 
 /* --- main ----------------------------------------------------------------- */
 
+/* Usage on stdout for -h (exit 0), else on stderr (exit 2). */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: iomux-bench compare [-c clients] [-P depth] [-d secs] "
 	    "[-r rounds]\n"
 	    "                           [-t ping,get,set] [options]\n"
@@ -2594,7 +2595,7 @@ usage(void)
 	    "[--no-redis]\n"
 	    "         [--backend NAME] [--value-size BYTES] [--pin MODE] "
 	    "[--json] [-v]\n");
-	exit(2);
+	exit(status);
 }
 
 static unsigned long
@@ -2670,8 +2671,11 @@ main(int argc, char *argv[])
 	o.vsize = 3;
 	o.tests = (1u << BOP_COUNT) - 1;
 
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0))
+		usage(0);
 	if (argc < 2 || argv[1][0] == '-')
-		usage();
+		usage(2);
 	mode = argv[1];
 	argv[1] = argv[0];
 	argc--;
@@ -2739,12 +2743,14 @@ main(int argc, char *argv[])
 				errx(2, "--pin must be split, same or none: %s",
 				    optarg);
 			break;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	if (o.backend != NULL && o.iomuxd_socket != NULL)
 		errx(2, "--backend applies only to an iomuxd started here");
 
@@ -2777,7 +2783,7 @@ main(int argc, char *argv[])
 	else if (strcmp(mode, "idle") == 0)
 		cmd_idle(&o);
 	else
-		usage();
+		usage(2);
 	free(g.value);
 	return 0;
 }

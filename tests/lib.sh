@@ -31,11 +31,12 @@
 #		signal).  Prints what happened.  Returns 0 when the daemon
 #		exited by itself with status 0, 1 otherwise.
 #	t_wait_ready SOCKET [SECONDS]
-#		Poll "$IOMUXCTL -s SOCKET -t 1 ping" until it answers (default
-#		5 s).  Returns 0 or 1.
+#		Poll "$IOMUXCTL -s SOCKET -t 1 ping" until it answers, for up
+#		to SECONDS (whole seconds, default 5).  Returns 0 or 1.
 #	t_wait_exit PID [SECONDS]
-#		Wait until PID has exited (or is a zombie), default 10 s.
-#		Returns 0 if it did, 1 on timeout.  Does not reap it.
+#		Wait until PID has exited (or is a zombie), for up to SECONDS
+#		(whole seconds, default 10).  Returns 0 if it did, 1 on
+#		timeout.  Does not reap it.
 #	t_alive PID
 #		True if PID exists and is not a zombie.
 #	t_fail MSG...

@@ -184,7 +184,7 @@ struct tput {
 	double		 ops_s;
 	double		 srv_us;	/* server CPU per op, < 0: unknown */
 	double		 cli_us;	/* our CPU per op */
-	double		 srv_busy;	/* server CPU / wall time, < 0: unknown */
+	double		 srv_busy;	/* server CPU / wall time, or < 0 */
 	double		 cli_busy;	/* our CPU / wall time */
 };
 

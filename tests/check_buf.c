@@ -17,6 +17,7 @@
 
 #include <check.h>
 
+#include "check-run.h"
 #include "buf.h"
 
 START_TEST(test_init_lazy)
@@ -458,12 +459,5 @@ buf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(buf_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(buf_suite());
 }

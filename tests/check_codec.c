@@ -21,6 +21,7 @@
 
 #include <check.h>
 
+#include "check-run.h"
 #include "buf.h"
 #include "codec.h"
 #include "iomux-proto.h"
@@ -1100,12 +1101,5 @@ codec_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(codec_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(codec_suite());
 }

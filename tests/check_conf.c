@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check-run.h"
 #include "conf.h"
 
 static char	tmpdir[64];
@@ -636,12 +637,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(conf_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(conf_suite());
 }

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check-run.h"
 #include "ev.h"
 
 #define SETSIZE		1024
@@ -1281,11 +1282,5 @@ ev_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ev_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(ev_suite());
 }

@@ -33,6 +33,7 @@
 
 #include <check.h>
 
+#include "check-run.h"
 #include "iomux.h"
 #include "testutil.h"
 
@@ -2047,7 +2048,6 @@ integ_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
 	char	 top[PATH_MAX];
 	int	 failed, rc;
 
@@ -2063,10 +2063,7 @@ main(void)
 		return 99;
 	}
 	setenv("TMPDIR", top, 1);
-	sr = srunner_create(integ_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run(integ_suite());
 	tu_rmtree(top);
-	return failed ? 1 : 0;
+	return failed;
 }

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check-run.h"
 #include "listen.h"
 #include "sd.h"
 
@@ -941,12 +942,5 @@ listen_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(listen_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(listen_suite());
 }

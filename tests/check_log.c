@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check-run.h"
 #include "log.h"
 
 static char	capfile[64];
@@ -463,12 +464,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(log_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(log_suite());
 }

@@ -50,6 +50,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -232,6 +233,7 @@ static struct {
 	long		 clk_tck;
 	uint8_t		*value;
 	size_t		 vsize;
+	bool		 client_poll;	/* load loop on poll(2), not epoll */
 	int		 cpu_client;	/* pinned CPUs, -1: not pinned */
 	int		 cpu_server;
 } g;
@@ -1375,10 +1377,19 @@ server_stop(struct server *s)
 
 /* --- the load generator --------------------------------------------------- */
 
+/*
+ * The load loop waits in epoll_wait(2), or with --client-loop poll in
+ * poll(2). The choice is not neutral: an fd in an epoll set keeps a
+ * wake-up callback on its socket, and every write by the peer runs it, so
+ * an epoll client adds to the server's CPU per op (and an epoll server to
+ * the client's). A poll(2) waiter is only on the socket's queue while it
+ * sleeps. Both servers always face the same loop.
+ */
 struct load {
 	const struct server	*srv;
 	const struct req	*rq;
-	int			 epfd;
+	int			 epfd;		/* -1 with poll(2) */
+	struct pollfd		*pfd;		/* NULL with epoll */
 	struct bconn		*c;
 	unsigned		 n;
 	size_t			 incap;
@@ -1394,12 +1405,16 @@ load_want_out(struct load *l, struct bconn *c, bool on)
 
 	if (c->wantout == on)
 		return;
+	c->wantout = on;
+	if (l->pfd != NULL) {
+		l->pfd[c - l->c].events = POLLIN | (on ? POLLOUT : 0);
+		return;
+	}
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLET | (on ? EPOLLOUT : 0);
 	ev.data.ptr = c;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
 		err(1, "epoll_ctl");
-	c->wantout = on;
 }
 
 /* Write what is left of the batch; wait for EPOLLOUT if the socket is full. */
@@ -1513,8 +1528,28 @@ load_poll(struct load *l, int timeout_ms)
 {
 	struct epoll_event	 evs[BENCH_EVENTS];
 	struct bconn		*c;
+	unsigned		 j;
 	int			 n, i;
 
+	if (l->pfd != NULL) {
+		if ((n = poll(l->pfd, l->n, timeout_ms)) < 0) {
+			if (errno != EINTR)
+				err(1, "poll");
+			check_interrupted();
+			return;
+		}
+		for (j = 0; j < l->n && n > 0; j++) {
+			if (l->pfd[j].revents == 0)
+				continue;
+			n--;
+			c = &l->c[j];
+			if (l->pfd[j].revents & (POLLIN | POLLERR | POLLHUP))
+				load_read(l, c);
+			if ((l->pfd[j].revents & POLLOUT) && c->wantout)
+				load_write(l, c);
+		}
+		return;
+	}
 	n = epoll_wait(l->epfd, evs, BENCH_EVENTS, timeout_ms);
 	if (n < 0) {
 		if (errno == EINTR) {
@@ -1546,7 +1581,11 @@ load_open(struct load *l, const struct server *s, const struct req *rq,
 	l->incap = 16384;
 	if (l->incap < 2 * (g.vsize + 256))
 		l->incap = 2 * (g.vsize + 256);
-	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	l->epfd = -1;
+	if (g.client_poll) {
+		if ((l->pfd = calloc(nclients, sizeof *l->pfd)) == NULL)
+			err(1, "calloc");
+	} else if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll_create1");
 	if ((l->c = calloc(nclients, sizeof *l->c)) == NULL)
 		err(1, "calloc");
@@ -1554,6 +1593,11 @@ load_open(struct load *l, const struct server *s, const struct req *rq,
 		l->c[i].fd = connect_or_die(s, true);
 		if ((l->c[i].in = malloc(l->incap)) == NULL)
 			err(1, "malloc");
+		if (l->pfd != NULL) {
+			l->pfd[i].fd = l->c[i].fd;
+			l->pfd[i].events = POLLIN;
+			continue;
+		}
 		memset(&ev, 0, sizeof ev);
 		ev.events = EPOLLIN | EPOLLET;
 		ev.data.ptr = &l->c[i];
@@ -1572,8 +1616,11 @@ load_close(struct load *l)
 		free(l->c[i].in);
 	}
 	free(l->c);
-	close(l->epfd);
+	free(l->pfd);
+	if (l->epfd != -1)
+		close(l->epfd);
 	l->c = NULL;
+	l->pfd = NULL;
 }
 
 /*
@@ -1847,17 +1894,19 @@ human_server(const struct server *s)
 static void
 human_pin(void)
 {
+	printf("  client  %s loop", g.client_poll ? "poll" : "epoll");
 	if (g.cpu_client == -1)
-		printf("  cpus    not pinned\n");
+		printf(", not pinned\n");
 	else
-		printf("  cpus    client on CPU %d, servers started here on "
-		    "CPU %d (%s)\n", g.cpu_client, g.cpu_server,
+		printf(" on CPU %d, servers started here on CPU %d (%s)\n",
+		    g.cpu_client, g.cpu_server,
 		    g.cpu_client == g.cpu_server ? "same" : "split");
 }
 
 static void
 json_pin(void)
 {
+	printf("\"client_loop\":\"%s\",", g.client_poll ? "poll" : "epoll");
 	if (g.cpu_client == -1)
 		printf("\"pin\":null,");
 	else
@@ -2593,8 +2642,8 @@ usage(int status)
 	    "[-r rounds] [options]\n"
 	    "options: [--iomuxd-socket PATH] [--redis-socket PATH] "
 	    "[--no-redis]\n"
-	    "         [--backend NAME] [--value-size BYTES] [--pin MODE] "
-	    "[--json] [-v]\n");
+	    "         [--backend NAME] [--value-size BYTES] [--pin MODE]\n"
+	    "         [--client-loop epoll|poll] [--json] [-v]\n");
 	exit(status);
 }
 
@@ -2637,7 +2686,7 @@ main(int argc, char *argv[])
 {
 	enum {
 		O_ISOCK = 256, O_RSOCK, O_NOREDIS, O_BACKEND, O_VSIZE, O_JSON,
-		O_PIN
+		O_PIN, O_LOOP
 	};
 	static const struct option longopts[] = {
 		{ "iomuxd-socket", required_argument, NULL, O_ISOCK },
@@ -2647,6 +2696,7 @@ main(int argc, char *argv[])
 		{ "value-size", required_argument, NULL, O_VSIZE },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "pin", required_argument, NULL, O_PIN },
+		{ "client-loop", required_argument, NULL, O_LOOP },
 		{ "clients", required_argument, NULL, 'c' },
 		{ "pipeline", required_argument, NULL, 'P' },
 		{ "seconds", required_argument, NULL, 'd' },
@@ -2731,6 +2781,13 @@ main(int argc, char *argv[])
 			break;
 		case O_JSON:
 			o.json = true;
+			break;
+		case O_LOOP:
+			if (strcmp(optarg, "poll") == 0)
+				g.client_poll = true;
+			else if (strcmp(optarg, "epoll") != 0)
+				errx(2, "--client-loop must be epoll or poll: %s",
+				    optarg);
 			break;
 		case O_PIN:
 			if (strcmp(optarg, "none") == 0)

@@ -274,7 +274,6 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 			c->flags |= CONN_F_BACKLOG;
 			break;
 		}
-		memset(&f, 0, sizeof(f));
 		n = proto_decode(data + off, len - off, srv->conf.frame_max,
 		    &f, args, IOMUX_ARGS_MAX);
 		if (n == PROTO_E_AGAIN) {
@@ -367,7 +366,7 @@ conn_read(struct conn *c)
 	int		 ret;
 
 	if (buf_len(&c->in) == 0) {
-		n = read(c->fd, srv->rbuf, SERVER_RBUF_SIZE);
+		n = recv(c->fd, srv->rbuf, SERVER_RBUF_SIZE, MSG_DONTWAIT);
 		if (n > 0) {
 			srv->stats.bytes_in += (uint64_t)n;
 			c->last_active = ev_now(srv->loop);
@@ -396,7 +395,8 @@ conn_read(struct conn *c)
 			conn_kill(c, "out of memory for input");
 			return;
 		}
-		n = read(c->fd, buf_space(&c->in), buf_avail(&c->in));
+		n = recv(c->fd, buf_space(&c->in), buf_avail(&c->in),
+		    MSG_DONTWAIT);
 		if (n > 0) {
 			buf_advance(&c->in, (size_t)n);
 			srv->stats.bytes_in += (uint64_t)n;
@@ -615,7 +615,8 @@ conn_close_gracefully(struct conn *c)
 		buf_compact(&c->in);
 		if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0)
 			break;
-		n = read(c->fd, buf_space(&c->in), buf_avail(&c->in));
+		n = recv(c->fd, buf_space(&c->in), buf_avail(&c->in),
+		    MSG_DONTWAIT);
 		if (n <= 0) {
 			if (n == 0)
 				c->flags |= CONN_F_EOF;

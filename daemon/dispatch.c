@@ -79,9 +79,9 @@ dispatch_request(struct conn *c, const struct proto_frame *f,
 	struct reply		 r;
 	int			 ret;
 
-	memset(&r, 0, sizeof(r));
 	r.c = c;
 	r.id = f->id;
+	r.begun = false;
 	srv->stats.requests++;
 
 	if ((h = lookup(f->code)) == NULL) {

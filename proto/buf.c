@@ -72,7 +72,7 @@ buf_free(struct buf *b)
  * (except that unread bytes may have been moved to the front).
  */
 int
-buf_reserve(struct buf *b, size_t n)
+buf_grow(struct buf *b, size_t n)
 {
 	size_t	 live, need, newcap, limit;
 	uint8_t	*p;
@@ -117,22 +117,6 @@ buf_reserve(struct buf *b, size_t n)
 	b->data = p;
 	b->cap = newcap;
 	return 0;
-}
-
-void
-buf_advance(struct buf *b, size_t n)
-{
-	assert(n <= b->cap - b->wpos);
-	b->wpos += n;
-}
-
-void
-buf_consume(struct buf *b, size_t n)
-{
-	assert(n <= b->wpos - b->rpos);
-	b->rpos += n;
-	if (b->rpos == b->wpos)
-		b->rpos = b->wpos = 0;
 }
 
 int

@@ -16,6 +16,7 @@
 #ifndef IOMUX_BUF_H
 #define IOMUX_BUF_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,8 +43,17 @@ buf_data(const struct buf *b)
 {
 	return b->data + b->rpos;
 }
-/* Make room for at least 'n' more bytes after wpos; 0 or -ENOBUFS/-ENOMEM. */
-int	 buf_reserve(struct buf *, size_t n);
+/* The slow half of buf_reserve(): compact or grow. */
+int	 buf_grow(struct buf *, size_t n);
+/* Make room for at least 'n' more bytes after wpos; 0 or -ENOBUFS/-ENOMEM.
+ * Inline because every reply asks, and almost always there is room. */
+static inline int
+buf_reserve(struct buf *b, size_t n)
+{
+	if (b->cap - b->wpos >= n)
+		return 0;
+	return buf_grow(b, n);
+}
 /* Writable tail after buf_reserve(); commit with buf_advance(). */
 static inline uint8_t *
 buf_space(struct buf *b)
@@ -55,8 +65,22 @@ buf_avail(const struct buf *b)
 {
 	return b->cap - b->wpos;
 }
-void	 buf_advance(struct buf *, size_t n);	/* wpos += n */
-void	 buf_consume(struct buf *, size_t n);	/* rpos += n; empties reset */
+/* wpos += n, after writing into buf_space(). */
+static inline void
+buf_advance(struct buf *b, size_t n)
+{
+	assert(n <= b->cap - b->wpos);
+	b->wpos += n;
+}
+/* rpos += n; a buffer read to its end starts again at offset 0. */
+static inline void
+buf_consume(struct buf *b, size_t n)
+{
+	assert(n <= b->wpos - b->rpos);
+	b->rpos += n;
+	if (b->rpos == b->wpos)
+		b->rpos = b->wpos = 0;
+}
 /* Append bytes; 0 or -ENOBUFS/-ENOMEM (nothing appended on failure). */
 int	 buf_add(struct buf *, const void *, size_t);
 /* Move unread bytes to the front. */

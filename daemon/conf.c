@@ -90,6 +90,13 @@ static const struct key keys[] = {
 	{ "accepts_per_wakeup", CONF_K_ACCEPTS_PER_WAKEUP, V_INT,
 	    F(accepts_per_wakeup), 1, 1024 },
 	{ "verbose", CONF_K_VERBOSE, V_INT, F(verbose), 0, 9 },
+	{ "key_max", CONF_K_KEY_MAX, V_SIZE32, F(key_max), 1, 64 * KIB },
+	{ "value_max", CONF_K_VALUE_MAX, V_SIZE32, F(value_max),
+	    1, 64 * MIB },
+	{ "max_memory", CONF_K_MAX_MEMORY, V_SIZE, F(max_memory),
+	    0, (uint64_t)SIZE_MAX },
+	{ "subscriptions_max", CONF_K_SUBSCRIPTIONS_MAX, V_INT,
+	    F(subscriptions_max), 1, 1000000 },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -126,6 +133,10 @@ conf_defaults(struct conf *c)
 	c->shutdown_timeout_ms = 5000;
 	c->reqs_per_wakeup = 32;
 	c->accepts_per_wakeup = 16;
+	c->key_max = 1 * KIB;
+	c->value_max = 512 * KIB;
+	c->max_memory = 256 * MIB;
+	c->subscriptions_max = 1024;
 }
 
 const char *

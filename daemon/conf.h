@@ -37,6 +37,10 @@ enum conf_key {
 	CONF_K_ACCEPTS_PER_WAKEUP,
 	CONF_K_VERBOSE,
 	CONF_K_OUTPUT_TIMEOUT,
+	CONF_K_KEY_MAX,
+	CONF_K_VALUE_MAX,
+	CONF_K_MAX_MEMORY,
+	CONF_K_SUBSCRIPTIONS_MAX,
 	CONF_K_COUNT
 };
 #define CONF_KEY_BIT(k)	(UINT64_C(1) << (k))
@@ -67,6 +71,12 @@ struct conf {
 	int	 accepts_per_wakeup;		/* 16 */
 	int	 verbose;
 	bool	 foreground;
+
+	/* The hub's data (iomuxd.conf(5)). */
+	uint32_t key_max;			/* 1024: keys and names */
+	uint32_t value_max;			/* 512 KiB */
+	size_t	 max_memory;			/* 256 MiB; 0 = no limit */
+	int	 subscriptions_max;		/* 1024 per connection */
 };
 
 /* Which settings the command line set, so a reload keeps them. */

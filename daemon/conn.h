@@ -43,6 +43,11 @@ struct conn {
 	uint64_t	 out_high_since; /* over the high mark since, or 0 */
 	struct ev_timer	 timer;		/* the nearest of the deadlines */
 	struct ev_defer	 defer;		/* backlog processing, close */
+
+	/* Hub state, NULL while unused (idle connections stay small). */
+	struct waiter	*blocked;	/* the request waiting, block.c */
+	void		*locks;		/* locks held, lock.c's */
+	void		*subs;		/* subscriptions, pubsub.c's */
 };
 
 /*
@@ -51,6 +56,9 @@ struct conn {
  * high); on failure the caller still owns and closes fd.
  */
 int	conn_new(struct server *, int fd, bool tcp, struct conn **out);
+
+/* Its request was answered: run the requests that waited behind it. */
+void	conn_unblocked(struct conn *);
 
 /* Queue an error reply (st, message), then flush and close. */
 void	conn_fail(struct conn *, uint16_t st, uint32_t id, const char *msg);

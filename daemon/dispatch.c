@@ -2,12 +2,14 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * dispatch.c: the opcode table and the reply helpers.
+ * dispatch.c: opcode lookup, the reply and argument helpers.
  *
  * Every request gets exactly one reply, in request order: a handler
- * either builds an OK reply or replaces it with an error via
- * reply_error(). Argument counts are checked against the table before a
- * handler runs, so handlers only check the shape of each argument.
+ * builds an OK reply, replaces it with an error via reply_error(), or
+ * blocks the request (block.h), whose reply then comes later but still
+ * before any reply to the connection's later requests. Argument counts are
+ * checked against the table before a handler runs, so handlers only check
+ * the shape of each argument.
  *
  * Replies are encoded into conn_reply_buf(), which is the server's
  * shared scratch buffer while the connection has nothing queued, so the
@@ -24,50 +26,25 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "server.h"
-#include "status.h"
 
-#define HELLO_NAME_MAX	64
-
-typedef void	handler_fn(struct conn *, const struct proto_frame *,
-		    const struct proto_arg *, struct reply *);
-
-struct handler {
-	uint16_t	 op;
-	enum stat_op	 stat;
-	uint16_t	 min_args;
-	uint16_t	 max_args;
-	handler_fn	*fn;
+static const struct handler *const ranges[DISPATCH_RANGES] = {
+	cmd_control_ops,
+	cmd_kv_ops,
+	cmd_queue_ops,
+	cmd_pubsub_ops,
+	cmd_lock_ops,
 };
 
-static handler_fn	op_hello, op_ping, op_status;
-
-/* Indexed by the low byte of opcodes in the 0x00xx range. */
-static const struct handler control_ops[] = {
-	[IOMUX_OP_HELLO & 0xff] =
-	    { IOMUX_OP_HELLO, STAT_OP_HELLO, 1, 2, op_hello },
-	[IOMUX_OP_PING & 0xff] =
-	    { IOMUX_OP_PING, STAT_OP_PING, 0, 1, op_ping },
-	[IOMUX_OP_STATUS & 0xff] =
-	    { IOMUX_OP_STATUS, STAT_OP_STATUS, 0, 0, op_status },
-};
-
-static const struct handler *
-lookup(uint16_t op)
+const struct handler *
+dispatch_lookup(uint16_t op)
 {
-	const struct handler	*h = NULL;
-	size_t			 lo = op & 0xff;
+	const struct handler	*h;
+	size_t			 range = op >> 8, lo = op & 0xff;
 
-	switch (op >> 8) {
-	case 0x00:
-		if (lo < sizeof(control_ops) / sizeof(control_ops[0]))
-			h = &control_ops[lo];
-		break;
-	default:
-		break;
-	}
-	if (h != NULL && h->fn == NULL)
-		h = NULL;
-	return h;
+	if (range >= DISPATCH_RANGES || lo >= DISPATCH_RANGE_OPS)
+		return NULL;
+	h = &ranges[range][lo];
+	return h->fn != NULL ? h : NULL;
 }
 
 int
@@ -77,19 +54,20 @@ dispatch_request(struct conn *c, const struct proto_frame *f,
 	struct server		*srv = c->srv;
 	const struct handler	*h;
 	struct reply		 r;
-	int			 ret;
 
 	r.c = c;
 	r.id = f->id;
+	r.op = f->code;
 	r.begun = false;
+	r.blocked = false;
 	srv->stats.requests++;
 
-	if ((h = lookup(f->code)) == NULL) {
-		srv->stats.requests_op[STAT_OP_UNKNOWN]++;
+	if ((h = dispatch_lookup(f->code)) == NULL) {
+		srv->stats.requests_unknown++;
 		reply_error(&r, IOMUX_ST_EUNKNOWN, "unknown opcode 0x%04x",
 		    f->code);
 	} else {
-		srv->stats.requests_op[h->stat]++;
+		srv->stats.requests_op[h->op >> 8][h->op & 0xff]++;
 		if (f->argc < h->min_args || f->argc > h->max_args) {
 			if (h->min_args == h->max_args)
 				reply_error(&r, IOMUX_ST_EARGS,
@@ -104,10 +82,11 @@ dispatch_request(struct conn *c, const struct proto_frame *f,
 		} else
 			h->fn(c, f, args, &r);
 	}
+	if (r.blocked)
+		return 0;	/* answered later, by block_done() */
 	if (!r.begun)	/* a handler that forgot its reply is a bug */
 		reply_error(&r, IOMUX_ST_EINTERNAL, "no reply produced");
-	ret = proto_enc_end(&r.enc);
-	return ret < 0 ? ret : 0;
+	return reply_end(&r);
 }
 
 void
@@ -121,15 +100,56 @@ reply_begin(struct reply *r, uint16_t status)
 }
 
 void
+push_begin(struct reply *r, struct conn *c, uint16_t type)
+{
+	r->c = c;
+	r->id = 0;
+	r->op = 0;
+	r->blocked = false;
+	proto_enc_begin(&r->enc, conn_reply_buf(c), c->srv->conf.frame_max,
+	    IOMUX_KIND_PUSH, type, 0);
+	r->begun = true;
+}
+
+int
+reply_end(struct reply *r)
+{
+	int	ret = proto_enc_end(&r->enc);
+
+	return ret < 0 ? ret : 0;
+}
+
+void
 reply_arg(struct reply *r, const void *p, size_t len)
 {
 	proto_enc_arg(&r->enc, p, len);
 }
 
 void
+reply_parg(struct reply *r, const struct proto_arg *a)
+{
+	if (a->absent)
+		proto_enc_absent(&r->enc);
+	else
+		proto_enc_arg(&r->enc, a->p, a->len);
+}
+
+void
 reply_str(struct reply *r, const char *s)
 {
 	proto_enc_str(&r->enc, s);
+}
+
+void
+reply_u64(struct reply *r, uint64_t v)
+{
+	proto_enc_u64(&r->enc, v);
+}
+
+void
+reply_i64(struct reply *r, int64_t v)
+{
+	proto_enc_u64(&r->enc, (uint64_t)v);
 }
 
 void
@@ -167,59 +187,80 @@ reply_error(struct reply *r, uint16_t status, const char *fmt, ...)
 	reply_str(r, msg);
 }
 
-/*
- * HELLO: the client's highest protocol version and an optional name; we
- * answer with the version both speak and our limits.
- */
-static void
-op_hello(struct conn *c, const struct proto_frame *f,
-    const struct proto_arg *args, struct reply *r)
+bool
+arg_given(const struct proto_frame *f, const struct proto_arg *args, int idx)
 {
-	struct server	*srv = c->srv;
-	uint32_t	 version;
-
-	if (proto_arg_u32(&args[0], &version) < 0) {
-		reply_error(r, IOMUX_ST_EARGS,
-		    "hello: the version must be a 4-byte unsigned integer");
-		return;
-	}
-	if (f->argc > 1 && (args[1].absent || args[1].len > HELLO_NAME_MAX)) {
-		reply_error(r, IOMUX_ST_EARGS,
-		    "hello: the client name must be at most %d bytes",
-		    HELLO_NAME_MAX);
-		return;
-	}
-	if (version < 1) {
-		reply_error(r, IOMUX_ST_EVERSION,
-		    "no common protocol version (server speaks %d)",
-		    IOMUX_PROTO_VERSION);
-		return;
-	}
-	reply_begin(r, IOMUX_ST_OK);
-	reply_pair_u64(r, "proto", IOMUX_PROTO_VERSION);
-	reply_pair(r, "server", PACKAGE_NAME " " PACKAGE_VERSION);
-	reply_pair_u64(r, "frame_max", srv->conf.frame_max);
-	reply_pair_u64(r, "args_max", IOMUX_ARGS_MAX);
+	return idx < f->argc && !args[idx].absent;
 }
 
-/* PING: echo the argument, if any, byte for byte. */
-static void
-op_ping(struct conn *c, const struct proto_frame *f,
-    const struct proto_arg *args, struct reply *r)
+int
+arg_u64(struct reply *r, const struct proto_frame *f,
+    const struct proto_arg *args, int idx, uint64_t dflt, const char *what,
+    uint64_t *out)
 {
-	reply_begin(r, IOMUX_ST_OK);
-	if (f->argc == 1) {
-		if (args[0].absent)
-			proto_enc_absent(&r->enc);
-		else
-			reply_arg(r, args[0].p, args[0].len);
+	if (!arg_given(f, args, idx)) {
+		*out = dflt;
+		return 0;
 	}
+	if (proto_arg_u64(&args[idx], out) < 0) {
+		reply_error(r, IOMUX_ST_EARGS, "%s: %s must be an 8-byte "
+		    "integer", proto_op_name(r->op), what);
+		return -EINVAL;
+	}
+	return 0;
 }
 
-static void
-op_status(struct conn *c, const struct proto_frame *f,
-    const struct proto_arg *args, struct reply *r)
+int
+arg_u32(struct reply *r, const struct proto_frame *f,
+    const struct proto_arg *args, int idx, uint32_t dflt, const char *what,
+    uint32_t *out)
 {
-	reply_begin(r, IOMUX_ST_OK);
-	status_reply(c->srv, r);
+	if (!arg_given(f, args, idx)) {
+		*out = dflt;
+		return 0;
+	}
+	if (proto_arg_u32(&args[idx], out) < 0) {
+		reply_error(r, IOMUX_ST_EARGS, "%s: %s must be a 4-byte "
+		    "integer", proto_op_name(r->op), what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+arg_name(struct reply *r, const struct proto_arg *a, const char *what)
+{
+	uint32_t	max = r->c->srv->conf.key_max;
+
+	if (a->absent) {
+		reply_error(r, IOMUX_ST_EARGS, "%s: the %s must not be absent",
+		    proto_op_name(r->op), what);
+		return -EINVAL;
+	}
+	if (a->len > max) {
+		reply_error(r, IOMUX_ST_ELIMIT, "%s: the %s is %lu bytes, over "
+		    "key_max (%lu)", proto_op_name(r->op), what,
+		    (unsigned long)a->len, (unsigned long)max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+arg_value(struct reply *r, const struct proto_arg *a, const char *what)
+{
+	uint32_t	max = r->c->srv->conf.value_max;
+
+	if (a->absent) {
+		reply_error(r, IOMUX_ST_EARGS, "%s: the %s must not be absent",
+		    proto_op_name(r->op), what);
+		return -EINVAL;
+	}
+	if (a->len > max) {
+		reply_error(r, IOMUX_ST_ELIMIT, "%s: the %s is %lu bytes, over "
+		    "value_max (%lu)", proto_op_name(r->op), what,
+		    (unsigned long)a->len, (unsigned long)max);
+		return -EINVAL;
+	}
+	return 0;
 }

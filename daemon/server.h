@@ -10,11 +10,13 @@
 #ifndef IOMUXD_SERVER_H
 #define IOMUXD_SERVER_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
 #include "conf.h"
+#include "dispatch.h"
 #include "ev.h"
 #include "listen.h"
 #include "sd.h"
@@ -24,14 +26,6 @@
 #define SERVER_CLIENTS_CAP	10000	/* default ceiling for max_clients */
 #define SERVER_RBUF_SIZE	(64u << 10)
 
-/* Per-opcode request counters, in STATUS as requests.<name>. */
-enum stat_op {
-	STAT_OP_HELLO,
-	STAT_OP_PING,
-	STAT_OP_STATUS,
-	STAT_OP_UNKNOWN,
-	STAT_OP_COUNT
-};
 
 struct server_stats {
 	uint64_t	clients_accepted;
@@ -39,7 +33,10 @@ struct server_stats {
 	uint64_t	clients_timed_out;	/* frame or idle deadline */
 	uint64_t	clients_dropped;	/* output limits */
 	uint64_t	requests;
-	uint64_t	requests_op[STAT_OP_COUNT];
+	/* Per opcode, [op >> 8][op & 0xff]; STATUS requests.<name>. */
+	uint64_t	requests_op[DISPATCH_RANGES][DISPATCH_RANGE_OPS];
+	uint64_t	requests_unknown;
+	uint64_t	subscribers_dropped;	/* output limit while subscribed */
 	uint64_t	errors_proto;		/* closed for bad frames */
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
@@ -47,6 +44,10 @@ struct server_stats {
 };
 
 struct conn;
+struct kv;
+struct queues;
+struct pubsub;
+struct locks;
 
 struct server {
 	struct conf		 conf;
@@ -83,7 +84,36 @@ struct server {
 
 	uint64_t		 start_ms;	/* ev_now() at start */
 	struct server_stats	 stats;
+
+	/* The hub's data; each module owns its part (kv.c, queue.c, ...). */
+	struct kv		*kv;
+	struct queues		*queues;
+	struct pubsub		*pubsub;
+	struct locks		*locks;
+	uint64_t		 data_bytes;	/* keys, values, items, names */
 };
+
+/*
+ * Account n more bytes of stored data: 0, or -ENOMEM if that would pass
+ * max_memory (0: no limit), in which case nothing is accounted and the
+ * caller must not store. Release with server_mem_release().
+ */
+static inline int
+server_mem_reserve(struct server *srv, uint64_t n)
+{
+	if (srv->conf.max_memory != 0 &&
+	    (n > srv->conf.max_memory ||
+	    srv->data_bytes > srv->conf.max_memory - n))
+		return -ENOMEM;
+	srv->data_bytes += n;
+	return 0;
+}
+
+static inline void
+server_mem_release(struct server *srv, uint64_t n)
+{
+	srv->data_bytes -= n;
+}
 
 /*
  * Set up the server from a complete configuration: create the loop, adopt

@@ -34,6 +34,8 @@
 #ifndef IOMUX_PROTO_H
 #define IOMUX_PROTO_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -90,6 +92,14 @@ extern "C" {
 #define IOMUX_OP_LOCK		0x0401
 #define IOMUX_OP_TRYLOCK	0x0402
 #define IOMUX_OP_UNLOCK		0x0403
+
+/* Timeouts and TTLs are u64 milliseconds; this one means "no deadline". */
+#define IOMUX_TIMEOUT_FOREVER	UINT64_C(0xffffffffffffffff)
+
+/* SET flags (the optional u32 flags argument). */
+#define IOMUX_SET_NX		0x1	/* only if the key is absent */
+#define IOMUX_SET_XX		0x2	/* only if the key is present */
+#define IOMUX_SET_KEEPTTL	0x4	/* keep an existing expiry */
 
 /* Push types (the code of an IOMUX_KIND_PUSH frame). */
 #define IOMUX_PUSH_MESSAGE	0x0301	/* args: channel, payload[, pattern] */

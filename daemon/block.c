@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * block.c: requests that wait, with deadlines, without blocking the loop.
+ *
+ * A connection has at most one waiting request (its later requests queue
+ * behind it, so replies stay in order), which keeps the bookkeeping to a
+ * pointer in struct conn and one allocation per wait; the request path of
+ * non-blocking commands never comes here.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "block.h"
+#include "conn.h"
+#include "server.h"
+
+static uint64_t	nblocked;
+
+static void
+block_free(struct waiter *w)
+{
+	struct conn	*c = w->c;
+
+	ev_timer_stop(c->srv->loop, &w->timer);
+	c->blocked = NULL;
+	nblocked--;
+	free(w);
+}
+
+static void
+block_deadline(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct waiter	*w = arg;
+	struct reply	 r;
+
+	w->cancel(w);
+	block_reply(w, &r, IOMUX_ST_TIMEDOUT);
+	(void)block_done(w, &r);
+}
+
+struct waiter *
+block_start(struct reply *r, uint64_t timeout_ms, waiter_cancel_fn *cancel,
+    void *obj)
+{
+	struct conn	*c = r->c;
+	struct waiter	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+		return NULL;
+	}
+	w->c = c;
+	w->id = r->id;
+	w->op = r->op;
+	w->obj = obj;
+	w->cancel = cancel;
+	ev_timer_init(&w->timer, block_deadline, w);
+	if (timeout_ms != IOMUX_TIMEOUT_FOREVER &&
+	    ev_timer_start(c->srv->loop, &w->timer, timeout_ms) < 0) {
+		free(w);
+		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->blocked = w;
+	nblocked++;
+	r->blocked = true;
+	return w;
+}
+
+bool
+block_alive(const struct waiter *w)
+{
+	return !(w->c->flags & (CONN_F_DEAD | CONN_F_CLOSING | CONN_F_EOF));
+}
+
+void
+block_reply(struct waiter *w, struct reply *r, uint16_t status)
+{
+	r->c = w->c;
+	r->id = w->id;
+	r->op = w->op;
+	r->begun = false;
+	r->blocked = false;
+	reply_begin(r, status);
+}
+
+int
+block_done(struct waiter *w, struct reply *r)
+{
+	struct conn	*c = w->c;
+	int		 ret;
+
+	block_free(w);
+	if ((ret = reply_end(r)) < 0) {
+		if (ret == -ENOBUFS)
+			c->srv->stats.clients_dropped++;
+		conn_kill(c, ret == -ENOBUFS ? "output limit reached" :
+		    "cannot queue a reply");
+		return ret;
+	}
+	conn_unblocked(c);
+	return 0;
+}
+
+void
+block_abort(struct conn *c, bool shutdown)
+{
+	struct waiter	*w = c->blocked;
+	struct reply	 r;
+
+	if (w == NULL)
+		return;
+	w->cancel(w);
+	if (shutdown && !(c->flags & CONN_F_DEAD)) {
+		block_reply(w, &r, IOMUX_ST_ESHUTDOWN);
+		reply_str(&r, "server stopping");
+		(void)block_done(w, &r);
+		return;
+	}
+	block_free(w);
+}
+
+uint64_t
+block_count(void)
+{
+	return nblocked;
+}

@@ -50,6 +50,15 @@ block_start(struct reply *r, uint64_t timeout_ms, waiter_cancel_fn *cancel,
 	struct conn	*c = r->c;
 	struct waiter	*w;
 
+	if (c->srv->stopping) {
+		reply_error(r, IOMUX_ST_ESHUTDOWN, "server stopping");
+		return NULL;
+	}
+	if (c->flags & (CONN_F_EOF | CONN_F_CLOSING)) {
+		/* It sent its last request: nobody would see a late answer. */
+		reply_begin(r, IOMUX_ST_TIMEDOUT);
+		return NULL;
+	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
 		return NULL;

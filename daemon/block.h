@@ -48,7 +48,9 @@ struct waiter {
 /*
  * From a handler: block the request being answered in r, waiting at most
  * timeout_ms (IOMUX_TIMEOUT_FOREVER: no deadline). Returns the new waiter
- * for the module to link into its list, or NULL after replying ENOMEM.
+ * for the module to link into its list, or NULL after replying instead:
+ * ENOMEM, ESHUTDOWN while the server stops, or TIMEDOUT at once when the
+ * client has shut down its side (it sent its last request).
  */
 struct waiter	*block_start(struct reply *r, uint64_t timeout_ms,
 		    waiter_cancel_fn *cancel, void *obj);

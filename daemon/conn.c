@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "block.h"
 #include "codec.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -169,6 +170,7 @@ conn_kill(struct conn *c, const char *why)
 	else if (log_getverbose() > 0)
 		log_debug("conn %llu: closed", (unsigned long long)c->id);
 	c->flags |= CONN_F_DEAD;
+	block_abort(c, false);	/* takes nothing: no item, no lock */
 	if (srv->current == c) {
 		buf_consume(&srv->scratch, buf_len(&srv->scratch));
 		srv->current = NULL;
@@ -265,6 +267,8 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 	char			 msg[128];
 
 	while (off < len) {
+		if (c->blocked != NULL)
+			break;	/* later requests wait: replies stay in order */
 		if (budget-- <= 0) {
 			c->flags |= CONN_F_BACKLOG;
 			break;
@@ -408,6 +412,8 @@ conn_read(struct conn *c)
 	if (n == 0) {
 		/* Half-close: answer what we have, flush, then close. */
 		c->flags |= CONN_F_EOF;
+		/* A waiting request whose client is gone is cancelled. */
+		block_abort(c, false);
 		if (buf_len(&c->in) > 0 && !(c->flags & CONN_F_BACKLOG))
 			conn_process_in(c);
 		return;
@@ -435,6 +441,8 @@ conn_write(struct conn *c, struct buf *b)
 	}
 	c->srv->stats.bytes_out += (uint64_t)n;
 	buf_consume(b, (size_t)n);
+	if (b == &c->out && buf_len(b) == 0)
+		buf_free(b);	/* idle connections own no output memory */
 	return 0;
 }
 
@@ -445,6 +453,7 @@ conn_update(struct conn *c)
 	struct server	*srv = c->srv;
 	size_t		 pending = buf_len(&c->out), high = high_mark(srv);
 	int		 want = EV_NONE;
+	bool		 backlog;
 
 	if (pending >= high && !(c->flags & CONN_F_XOFF)) {
 		c->flags |= CONN_F_XOFF;
@@ -455,7 +464,9 @@ conn_update(struct conn *c)
 		if (buf_len(&c->in) > 0)
 			c->flags |= CONN_F_BACKLOG;
 	}
-	if ((c->flags & CONN_F_BACKLOG) && !(c->flags & CONN_F_XOFF))
+	/* A blocked connection's backlog waits for its answer. */
+	backlog = (c->flags & CONN_F_BACKLOG) && c->blocked == NULL;
+	if (backlog && !(c->flags & CONN_F_XOFF))
 		ev_defer(srv->loop, &c->defer);
 
 	if (pending == 0 && buf_len(&c->in) == 0 &&
@@ -463,8 +474,14 @@ conn_update(struct conn *c)
 		conn_kill(c, NULL);	/* everything answered and sent */
 		return;
 	}
-	if (!(c->flags & (CONN_F_XOFF | CONN_F_EOF | CONN_F_CLOSING |
-	    CONN_F_BACKLOG)))
+	/*
+	 * A blocked connection is still read, so that a disconnect cancels
+	 * its wait at once, but only up to one read's worth of requests
+	 * queued behind the waiting one.
+	 */
+	if (!(c->flags & (CONN_F_XOFF | CONN_F_EOF | CONN_F_CLOSING)) &&
+	    !backlog &&
+	    (c->blocked == NULL || buf_len(&c->in) < SERVER_RBUF_SIZE))
 		want |= EV_READ;
 	if (pending > 0)
 		want |= EV_WRITE;
@@ -527,12 +544,8 @@ conn_io(struct ev_loop *loop, int fd, int events, void *arg)
 
 	if (c->flags & CONN_F_DEAD)
 		return;
-	if (events & EV_WRITE) {
-		if (conn_write(c, &c->out) < 0)
-			return;
-		if (buf_len(&c->out) == 0)
-			buf_free(&c->out);
-	}
+	if ((events & EV_WRITE) && conn_write(c, &c->out) < 0)
+		return;
 	if ((events & EV_READ) && (c->mask & EV_READ)) {
 		srv->current = c;
 		conn_read(c);
@@ -551,14 +564,21 @@ conn_deferred(struct ev_loop *loop, struct ev_defer *d, void *arg)
 		conn_free(c);
 		return;
 	}
-	if ((c->flags & CONN_F_BACKLOG) && !(c->flags & CONN_F_XOFF)) {
+	if ((c->flags & CONN_F_BACKLOG) && !(c->flags & CONN_F_XOFF) &&
+	    c->blocked == NULL) {
 		c->flags &= ~CONN_F_BACKLOG;
 		c->srv->current = c;
 		conn_process_in(c);
 		if (c->flags & CONN_F_DEAD)
 			return;
-	} else if (buf_len(&c->out) > 0 && conn_write(c, &c->out) < 0)
-		return;	/* replies queued from outside this connection's turn */
+	}
+	/*
+	 * Replies queued in c->out: a woken request's, pushes, and what the
+	 * backlog added behind them (scratch is unused while c->out holds
+	 * anything, so this and conn_end_turn() never both write).
+	 */
+	if (buf_len(&c->out) > 0 && conn_write(c, &c->out) < 0)
+		return;
 	conn_end_turn(c);
 }
 
@@ -590,7 +610,7 @@ conn_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		conn_kill(c, "not reading its replies");
 		return;
 	} else if (srv->conf.idle_timeout_ms && pending_out(c) == 0 &&
-	    buf_len(&c->in) == 0 &&
+	    buf_len(&c->in) == 0 && c->blocked == NULL &&
 	    now >= c->last_active + srv->conf.idle_timeout_ms) {
 		srv->stats.clients_timed_out++;
 		conn_kill(c, log_getverbose() > 0 ? "idle timeout" : NULL);
@@ -600,12 +620,26 @@ conn_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 }
 
 void
+conn_unblocked(struct conn *c)
+{
+	if (c->flags & CONN_F_DEAD)
+		return;
+	if (buf_len(&c->in) > 0)
+		c->flags |= CONN_F_BACKLOG;
+	/* The reply and any backlog go out from a deferred turn. */
+	ev_defer(c->srv->loop, &c->defer);
+}
+
+void
 conn_close_gracefully(struct conn *c)
 {
 	struct server	*srv = c->srv;
 	ssize_t		 n;
 
 	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
+		return;
+	block_abort(c, true);	/* a waiting request gets ESHUTDOWN */
+	if (c->flags & CONN_F_DEAD)
 		return;
 	/*
 	 * Requests the client sent before we stopped are still answered:

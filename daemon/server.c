@@ -35,7 +35,11 @@
 
 #include "codec.h"
 #include "conn.h"
+#include "kv.h"
+#include "lock.h"
 #include "log.h"
+#include "pubsub.h"
+#include "queue.h"
 #include "server.h"
 #include "status.h"
 
@@ -171,6 +175,9 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 void
 server_conn_closed(struct server *srv, struct conn *c)
 {
+	/* What dies with a connection: its subscriptions and its locks. */
+	pubsub_conn_closed(srv, c);
+	lock_conn_closed(srv, c);
 	srv->nclients--;
 	if (srv->accept_paused) {
 		/* An fd came free: no need to wait out the pause. */
@@ -302,6 +309,11 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 	c->accepts_per_wakeup = nc->accepts_per_wakeup;
 	c->verbose = nc->verbose;
 	log_setverbose(c->verbose);
+	/* Lowered data limits refuse new writes; nothing stored is dropped. */
+	c->key_max = nc->key_max;
+	c->value_max = nc->value_max;
+	c->max_memory = nc->max_memory;
+	c->subscriptions_max = nc->subscriptions_max;
 	if (nc->max_clients > 0 && nc->max_clients != c->max_clients) {
 		c->max_clients = nc->max_clients;
 		if (nc->max_clients <= srv->max_clients)
@@ -517,6 +529,13 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 		goto fail;
 	}
 	srv->start_ms = ev_now(srv->loop);
+	if ((ret = kv_new(srv, &srv->kv)) < 0 ||
+	    (ret = queue_new(srv, &srv->queues)) < 0 ||
+	    (ret = pubsub_new(srv, &srv->pubsub)) < 0 ||
+	    (ret = lock_new(srv, &srv->locks)) < 0) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	if ((srv->rbuf = malloc(SERVER_RBUF_SIZE)) == NULL) {
 		ret = -ENOMEM;
 		snprintf(errbuf, errlen, "out of memory");
@@ -587,6 +606,19 @@ server_free(struct server *srv)
 	if (srv->reserve_fd >= 0)
 		close(srv->reserve_fd);
 	srv->reserve_fd = -1;
+	/* No connection is left, so no waiter, holder or subscriber. */
+	if (srv->locks != NULL)
+		lock_free(srv->locks);
+	if (srv->pubsub != NULL)
+		pubsub_free(srv->pubsub);
+	if (srv->queues != NULL)
+		queue_free(srv->queues);
+	if (srv->kv != NULL)
+		kv_free(srv->kv);
+	srv->locks = NULL;
+	srv->pubsub = NULL;
+	srv->queues = NULL;
+	srv->kv = NULL;
 	if (srv->loop != NULL) {
 		ev_timer_stop(srv->loop, &srv->accept_timer);
 		ev_timer_stop(srv->loop, &srv->shutdown_timer);

@@ -14,17 +14,37 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "block.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "kv.h"
+#include "lock.h"
+#include "pubsub.h"
+#include "queue.h"
 #include "server.h"
 #include "status.h"
 
-static const char *const stat_op_names[STAT_OP_COUNT] = {
-	[STAT_OP_HELLO] = "requests.hello",
-	[STAT_OP_PING] = "requests.ping",
-	[STAT_OP_STATUS] = "requests.status",
-	[STAT_OP_UNKNOWN] = "requests.unknown",
-};
+/* requests.<name> for every opcode the server knows, in table order. */
+static void
+status_requests(struct server *srv, struct reply *r)
+{
+	const struct handler	*h;
+	char			 name[48];
+	unsigned int		 range, lo;
+
+	for (range = 0; range < DISPATCH_RANGES; range++) {
+		for (lo = 0; lo < DISPATCH_RANGE_OPS; lo++) {
+			if ((h = dispatch_lookup((uint16_t)(range << 8 | lo)))
+			    == NULL)
+				continue;
+			snprintf(name, sizeof(name), "requests.%s",
+			    proto_op_name(h->op));
+			reply_pair_u64(r, name,
+			    srv->stats.requests_op[range][lo]);
+		}
+	}
+	reply_pair_u64(r, "requests.unknown", srv->stats.requests_unknown);
+}
 
 uint64_t
 status_rss(void)
@@ -69,7 +89,6 @@ status_reply(struct server *srv, struct reply *r)
 	const struct ev_stats	*es = ev_loop_stats(srv->loop);
 	char			 text[SERVER_LISTEN_MAX * 130];
 	uint64_t		 now = ev_now(srv->loop);
-	int			 i;
 
 	reply_pair(r, "version", PACKAGE_VERSION);
 	reply_pair_u64(r, "pid", (uint64_t)getpid());
@@ -85,9 +104,7 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "clients_timed_out", srv->stats.clients_timed_out);
 	reply_pair_u64(r, "clients_dropped", srv->stats.clients_dropped);
 	reply_pair_u64(r, "requests", srv->stats.requests);
-	for (i = 0; i < STAT_OP_COUNT; i++)
-		reply_pair_u64(r, stat_op_names[i],
-		    srv->stats.requests_op[i]);
+	status_requests(srv, r);
 	reply_pair_u64(r, "errors_proto", srv->stats.errors_proto);
 	reply_pair_u64(r, "bytes_in", srv->stats.bytes_in);
 	reply_pair_u64(r, "bytes_out", srv->stats.bytes_out);
@@ -99,6 +116,16 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "rss", status_rss());
 	reply_pair_u64(r, "frame_max", srv->conf.frame_max);
 	reply_pair_u64(r, "accept_paused", srv->stats.accept_paused);
+
+	kv_status(srv, r);
+	queue_status(srv, r);
+	pubsub_status(srv, r);
+	lock_status(srv, r);
+	reply_pair_u64(r, "blocked_clients", block_count());
+	reply_pair_u64(r, "subscribers_dropped",
+	    srv->stats.subscribers_dropped);
+	reply_pair_u64(r, "data_bytes", srv->data_bytes);
+	reply_pair_u64(r, "max_memory", srv->conf.max_memory);
 }
 
 void

@@ -321,7 +321,7 @@ main(int argc, char *argv[])
 	server_reload_hook = reload;
 	if (!conf.foreground && !srv.activated &&
 	    getenv("NOTIFY_SOCKET") == NULL && getenv("INVOCATION_ID") == NULL &&
-	    (ret = daemonize()) < 0) {
+	    ((ret = daemonize()) < 0 || (ret = server_after_fork(&srv)) < 0)) {
 		log_warnc(ret, "daemonize");
 		server_free(&srv);
 		return 1;

@@ -495,6 +495,22 @@ setup_signals(struct server *srv)
 	return ev_io_add(srv->loop, srv->sigfd, EV_READ, signal_cb, srv);
 }
 
+/*
+ * A signalfd wakes the epoll instances of the process that added it, not
+ * of a child that inherits both (the wait queue belongs to the signal
+ * handlers of the adding task), so a daemonized child needs its own.
+ */
+int
+server_after_fork(struct server *srv)
+{
+	if (srv->sigfd >= 0) {
+		ev_io_del(srv->loop, srv->sigfd);
+		close(srv->sigfd);
+		srv->sigfd = -1;
+	}
+	return setup_signals(srv);
+}
+
 int
 server_init(struct server *srv, const struct conf *conf, char *errbuf,
     size_t errlen)

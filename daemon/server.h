@@ -124,6 +124,8 @@ server_mem_release(struct server *srv, uint64_t n)
  */
 int	server_init(struct server *, const struct conf *, char *errbuf,
 	    size_t errlen);
+/* In a child after fork(2) (daemonizing): take over signal delivery. */
+int	server_after_fork(struct server *);
 /* Run until stopped by a signal; 0 on a clean stop, -errno otherwise. */
 int	server_run(struct server *);
 /* Release everything; removes socket files we created. */

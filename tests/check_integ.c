@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -872,6 +873,73 @@ START_TEST(test_many_clients)
 	for (i = 0; i < N; i++)
 		close(fds[i]);
 	free(fds);
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * Past FD_SETSIZE. select(2) cannot watch an fd at or above FD_SETSIZE;
+ * the select backend must refuse such a client with EBUSY and a reason,
+ * never touch an fd_set out of bounds, and keep serving the others. epoll
+ * and poll have no such limit and serve everyone.
+ */
+START_TEST(test_fd_setsize)
+{
+	enum { N = FD_SETSIZE + 60 };
+	struct tu_daemon	 d;
+	struct tu_frame		 f;
+	struct iomux_client	*c;
+	struct status		 s;
+	int			*fds;
+	long			 lim;
+	int			 i, rc, ok = 0, busy = 0;
+	bool			 is_select = strcmp(BACKEND, "select") == 0;
+
+	lim = tu_raise_nofile(N + 200);
+	ASSERT(lim >= N + 100, "RLIMIT_NOFILE hard limit too low for %d "
+	    "clients (%ld)", N, lim);
+	fds = calloc(N, sizeof *fds);
+	ASSERT(fds != NULL, "calloc");
+	dstart(&d, BACKEND, "--max-clients", "2000", NULL);
+	for (i = 0; i < N; i++) {
+		fds[i] = tu_connect_unix(d.sock, IO_MS);
+		ASSERT(fds[i] >= 0, "client %d: connect: %s", i,
+		    strerror(-fds[i]));
+		rsend_req(fds[i], IOMUX_OP_PING, (uint32_t)i + 1, 0, NULL);
+	}
+	for (i = 0; i < N; i++) {
+		rc = tu_read_frame(fds[i], &f, 1u << 20, 10000);
+		ASSERT(rc == 1, "client %d: no reply (%s)", i,
+		    rc == 0 ? "end of stream" : strerror(-rc));
+		if (f.code == IOMUX_ST_OK) {
+			ASSERT(f.id == (uint32_t)i + 1, "client %d: reply id "
+			    "%u", i, f.id);
+			ok++;
+		} else {
+			ASSERT(f.code == IOMUX_ST_EBUSY && f.id == 0 &&
+			    f.argc == 1 && tu_arg_eq(&f.args[0], "too many "
+			    "clients for this backend's fd limit", 44),
+			    "client %d: status 0x%04x id %u", i, f.code, f.id);
+			busy++;
+		}
+		tu_frame_free(&f);
+	}
+	if (is_select) {
+		ASSERT(busy > 0 && busy <= 80, "select: %d of %d refused",
+		    busy, N);
+		ASSERT(ok >= FD_SETSIZE - 40, "select: only %d served", ok);
+	} else
+		ASSERT(busy == 0 && ok == N, "%s: %d refused", BACKEND, busy);
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	free(fds);
+	/* Refused clients left no trace; the daemon serves a new client. */
+	c = lconnect(&d);
+	wait_clients(c, 1);
+	status_get(c, &s);
+	ASSERT(snum(&s, "clients_refused") == busy, "clients_refused %s, "
+	    "refused %d", sstr(&s, "clients_refused"), busy);
+	iomux_close(c);
 	dstop(&d);
 }
 END_TEST
@@ -2009,6 +2077,7 @@ integ_suite(void)
 	tc = tcase(s, "load", 60);
 	LOOP(tc, test_pipeline_10k);
 	LOOP(tc, test_many_clients);
+	LOOP(tc, test_fd_setsize);
 	LOOP(tc, test_fairness);
 
 	tc = tcase(s, "bad_input", 60);

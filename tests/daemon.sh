@@ -348,6 +348,29 @@ for b in $BACKENDS; do
 	esac
 	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
 
+	# ---- without -f: detach, then still obey signals -------------------
+	# The parent returns once the socket is up; the child lives on in
+	# its own session and must still see SIGHUP and SIGTERM (a signalfd
+	# inherited across fork would not wake the child's loop).
+	T_SOCK=$T_DIR/$b.bg.sock
+	env -u NOTIFY_SOCKET -u INVOCATION_ID -u LISTEN_FDS -u LISTEN_PID \
+	    "$IOMUXD" -s "$T_SOCK" -b "$b" >"$T_DIR/$b.bg.out" 2>&1 ||
+	    { cat "$T_DIR/$b.bg.out" >&2; t_fail "$b: start in the background"; }
+	t_wait_ready "$T_SOCK" 5 || t_fail "$b: background daemon not ready"
+	pid=$("$IOMUXCTL" -s "$T_SOCK" status | sed -n 's/^pid: //p')
+	[ -n "$pid" ] || t_fail "$b: no pid in STATUS"
+	T_PIDS="$T_PIDS $pid"
+	sid=$(ps -o sid= -p "$pid" | tr -d ' ')
+	[ "$sid" = "$pid" ] || t_fail "$b: the daemon leads no session of its own (sid $sid)"
+	kill -HUP "$pid"
+	sleep 0.3
+	t_alive "$pid" || t_fail "$b: the background daemon died on SIGHUP"
+	ping_ok "$T_SOCK" || t_fail "$b: no answer after SIGHUP in the background"
+	kill -TERM "$pid"
+	t_wait_exit "$pid" 10 || t_fail "$b: SIGTERM did not stop the background daemon"
+	[ ! -e "$T_SOCK" ] || t_fail "$b: the background daemon left $T_SOCK"
+	t_ok "$b: without -f the daemon detaches, reloads on SIGHUP, stops on SIGTERM"
+
 	# ---- out of file descriptors: no accept spin ------------------------
 	# As started under a 40-fd limit (max_clients derived from it), and
 	# with the limit lowered under a running daemon that believes it may

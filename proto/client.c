@@ -845,21 +845,28 @@ iomux_recv(struct iomux_client *c, struct iomux_reply *r)
 }
 
 /*
- * Contract (iomux.h): send one request and wait for its reply, all within
- * one timeout. Returns 0 with *r filled (whatever its status), or -errno.
- * Requires that no pipelined request is outstanding (-EBUSY otherwise):
- * replies come in order, so the next reply would not be this one. A reply
- * with id 0 is the server's connection-level error (EBUSY when full,
- * ETOOBIG, EPROTO, ETIMEOUT) sent just before it closes: it is returned as
- * this call's reply, even when the request itself could not be written
- * because the server had already closed. Push frames that arrive first go
- * to the push callback, or are dropped (and counted) when there is none.
+ * Absolute deadline for a call that may block in the server for up to
+ * extra_ms: the client's timeout plus extra_ms, or none (-1) when either
+ * is unbounded or the sum does not fit.
  */
-EXPORT int
-iomux_call(struct iomux_client *c, uint16_t op, size_t argc,
-    const struct iomux_value *argv, struct iomux_reply *r)
+static int64_t
+deadline_extra(int timeout_ms, uint64_t extra_ms)
 {
-	int64_t		 deadline;
+	uint64_t	 total;
+
+	if (timeout_ms < 0 || extra_ms == IOMUX_TIMEOUT_FOREVER)
+		return -1;
+	total = (uint64_t)timeout_ms + extra_ms;
+	if (total < extra_ms || total > (uint64_t)INT64_MAX / 2000000)
+		return -1;
+	return now_ns() + (int64_t)total * 1000000;
+}
+
+/* iomux_call() with its deadline given; see the contract below. */
+static int
+call_until(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, struct iomux_reply *r, int64_t deadline)
+{
 	uint32_t	 id;
 	int		 err, werr;
 
@@ -868,7 +875,6 @@ iomux_call(struct iomux_client *c, uint16_t op, size_t argc,
 	if (c->outstanding > 0)
 		return set_err(c, -EBUSY, "iomux_call: %u pipelined "
 		    "request(s) still awaiting replies", c->outstanding);
-	deadline = deadline_of(c->timeout_ms);
 	consume_pending(c);
 	if ((err = iomux_send(c, op, argc, argv, &id)) != 0)
 		return err;
@@ -906,6 +912,26 @@ iomux_call(struct iomux_client *c, uint16_t op, size_t argc,
 		return kill_client(c, set_err(c, -EPROTO, "reply id %u from "
 		    "iomuxd does not match request id %u", r->id, id));
 	}
+}
+
+/*
+ * Contract (iomux.h): send one request and wait for its reply, all within
+ * one timeout. Returns 0 with *r filled (whatever its status), or -errno.
+ * Requires that no pipelined request is outstanding (-EBUSY otherwise):
+ * replies come in order, so the next reply would not be this one. A reply
+ * with id 0 is the server's connection-level error (EBUSY when full,
+ * ETOOBIG, EPROTO, ETIMEOUT) sent just before it closes: it is returned as
+ * this call's reply, even when the request itself could not be written
+ * because the server had already closed. Push frames that arrive first go
+ * to the push callback, or are dropped (and counted) when there is none.
+ */
+EXPORT int
+iomux_call(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, struct iomux_reply *r)
+{
+	if (c->dead != 0)
+		return c->dead;
+	return call_until(c, op, argc, argv, r, deadline_of(c->timeout_ms));
 }
 
 /* Strict decimal u32; 0 or -EINVAL. */
@@ -993,4 +1019,452 @@ iomux_reply_field(const struct iomux_reply *r, const char *name)
 			return &r->argv[i + 1];
 	}
 	return NULL;
+}
+
+/*
+ * The typed calls of the hub (key-value, queues, pub/sub, locks). Each is
+ * iomux_call() with its arguments encoded and, for an OK reply, the
+ * reply's fields checked and decoded into the optional out-parameters.
+ * Negative answers (NOTFOUND, TIMEDOUT, CONFLICT) and error replies are
+ * left in r->code for the caller; the out-parameters are then untouched.
+ * An OK reply of the wrong shape is -EPROTO, but the connection is still
+ * in step (one reply per request), so the client stays usable.
+ */
+
+static struct iomux_value
+val(const void *data, size_t len)
+{
+	struct iomux_value	 v;
+
+	v.data = data != NULL ? data : "";
+	v.len = len;
+	v.absent = 0;
+	return v;
+}
+
+static struct iomux_value
+absent_val(void)
+{
+	struct iomux_value	 v;
+
+	v.data = NULL;
+	v.len = 0;
+	v.absent = 1;
+	return v;
+}
+
+/* An OK reply whose shape is not the one documented for op. */
+static int
+bad_reply(struct iomux_client *c, uint16_t op)
+{
+	return set_err(c, -EPROTO, "malformed %s reply from iomuxd",
+	    proto_op_name(op));
+}
+
+/* The 8-byte integer at argv[idx] of an OK reply; 0 or -EPROTO. */
+static int
+reply_u64(struct iomux_client *c, uint16_t op, const struct iomux_reply *r,
+    size_t idx, uint64_t *out)
+{
+	if (r->argc <= idx || r->argv[idx].absent || r->argv[idx].len != 8)
+		return bad_reply(c, op);
+	if (out != NULL)
+		*out = buf_get_u64(r->argv[idx].data);
+	return 0;
+}
+
+/* The value (argv[0], present) of an OK reply; 0 or -EPROTO. */
+static int
+reply_value(struct iomux_client *c, uint16_t op,
+    const struct iomux_reply *r, struct iomux_value *out)
+{
+	if (r->argc != 1 || r->argv[0].absent)
+		return bad_reply(c, op);
+	if (out != NULL)
+		*out = r->argv[0];
+	return 0;
+}
+
+/* Call op and, if the answer is OK, expect exactly 'nargs' arguments. */
+static int
+call_plain(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, size_t nargs, struct iomux_reply *r)
+{
+	int	 err;
+
+	if ((err = iomux_call(c, op, argc, argv, r)) != 0)
+		return err;
+	if (r->code == IOMUX_ST_OK && r->argc != nargs)
+		return bad_reply(c, op);
+	return 0;
+}
+
+/* Call op, expecting an OK reply of one u64 (stored in *out). */
+static int
+call_count(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, uint64_t *out, struct iomux_reply *r)
+{
+	int	 err;
+
+	if ((err = iomux_call(c, op, argc, argv, r)) != 0)
+		return err;
+	if (r->code != IOMUX_ST_OK)
+		return 0;
+	if (r->argc != 1)
+		return bad_reply(c, op);
+	return reply_u64(c, op, r, 0, out);
+}
+
+/* Call op (possibly blocking up to extra_ms), expecting one value. */
+static int
+call_value(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, uint64_t extra_ms,
+    struct iomux_value *value, struct iomux_reply *r)
+{
+	int	 err;
+
+	if (c->dead != 0)
+		return c->dead;
+	err = call_until(c, op, argc, argv, r,
+	    deadline_extra(c->timeout_ms, extra_ms));
+	if (err != 0)
+		return err;
+	if (r->code != IOMUX_ST_OK)
+		return 0;
+	return reply_value(c, op, r, value);
+}
+
+/*
+ * Call op with 'name' followed by the n values of 'list' (DEL, EXISTS,
+ * PUSH, SUBSCRIBE...): name may be NULL for none. Expects one u64.
+ */
+static int
+call_list(struct iomux_client *c, uint16_t op, const void *name,
+    size_t namelen, size_t n, const struct iomux_value *list,
+    uint64_t *out, struct iomux_reply *r)
+{
+	struct iomux_value	*argv;
+	size_t			 argc = 0;
+	int			 err;
+
+	if (c->dead != 0)
+		return c->dead;
+	if (n > IOMUX_ARGS_MAX - (name != NULL ? 1 : 0))
+		return set_err(c, -E2BIG, "too many arguments (%zu > %d)",
+		    n + (name != NULL ? 1 : 0), IOMUX_ARGS_MAX);
+	if ((argv = calloc(n + 1, sizeof(*argv))) == NULL)
+		return set_err(c, -ENOMEM, "out of memory");
+	if (name != NULL)
+		argv[argc++] = val(name, namelen);
+	if (n > 0)
+		memcpy(argv + argc, list, n * sizeof(*argv));
+	argc += n;
+	err = call_count(c, op, argc, argv, out, r);
+	free(argv);
+	return err;
+}
+
+/* Contract (iomux.h): GET key. OK [value] or NOTFOUND. */
+EXPORT int
+iomux_get(struct iomux_client *c, const void *key, size_t keylen,
+    struct iomux_value *value, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[1];
+
+	argv[0] = val(key, keylen);
+	return call_value(c, IOMUX_OP_GET, 1, argv, 0, value, r);
+}
+
+/*
+ * Contract (iomux.h): SET key value, with the optional arguments sent
+ * only as far as they are needed; an earlier one that is not used goes
+ * as an absent argument. OK or CONFLICT.
+ */
+EXPORT int
+iomux_set(struct iomux_client *c, const void *key, size_t keylen,
+    const void *value, size_t len, const struct iomux_set_opts *opts,
+    struct iomux_reply *r)
+{
+	struct iomux_value	 argv[5];
+	uint8_t			 ttl[8], flags[4];
+	size_t			 argc = 2;
+
+	argv[0] = val(key, keylen);
+	argv[1] = val(value, len);
+	if (opts != NULL) {
+		buf_put_u64(ttl, opts->ttl_ms);
+		buf_put_u32(flags, opts->flags);
+		argv[2] = opts->ttl_ms != 0 ? val(ttl, sizeof(ttl)) :
+		    absent_val();
+		argv[3] = val(flags, sizeof(flags));
+		argv[4] = opts->expected != NULL ? *opts->expected :
+		    absent_val();
+		if (opts->expected != NULL && !opts->expected->absent)
+			argc = 5;
+		else if (opts->flags != 0)
+			argc = 4;
+		else if (opts->ttl_ms != 0)
+			argc = 3;
+	}
+	return call_plain(c, IOMUX_OP_SET, argc, argv, 0, r);
+}
+
+/* Contract (iomux.h): DEL key... OK [u64 removed]. */
+EXPORT int
+iomux_del(struct iomux_client *c, size_t n, const struct iomux_value *keys,
+    uint64_t *removed, struct iomux_reply *r)
+{
+	return call_list(c, IOMUX_OP_DEL, NULL, 0, n, keys, removed, r);
+}
+
+/* Contract (iomux.h): EXISTS key... OK [u64 count]. */
+EXPORT int
+iomux_exists(struct iomux_client *c, size_t n,
+    const struct iomux_value *keys, uint64_t *count, struct iomux_reply *r)
+{
+	return call_list(c, IOMUX_OP_EXISTS, NULL, 0, n, keys, count, r);
+}
+
+/* Contract (iomux.h): INCR key delta. OK [i64], ETYPE or ERANGE. */
+EXPORT int
+iomux_incr(struct iomux_client *c, const void *key, size_t keylen,
+    int64_t delta, int64_t *value, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[2];
+	uint8_t			 d[8];
+	uint64_t		 u;
+	int			 err;
+
+	buf_put_u64(d, (uint64_t)delta);
+	argv[0] = val(key, keylen);
+	argv[1] = val(d, sizeof(d));
+	if ((err = call_count(c, IOMUX_OP_INCR, 2, argv, &u, r)) != 0)
+		return err;
+	if (r->code == IOMUX_ST_OK && value != NULL)
+		*value = (int64_t)u;	/* two's complement on the wire */
+	return 0;
+}
+
+/*
+ * Contract (iomux.h): KEYS prefix cursor limit. OK [u64 next, key...]:
+ * the keys are r->argv[1] to r->argv[r->argc - 1].
+ */
+EXPORT int
+iomux_keys(struct iomux_client *c, const void *prefix, size_t prefixlen,
+    uint64_t cursor, uint32_t limit, uint64_t *next, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[3];
+	uint8_t			 cur[8], lim[4];
+	size_t			 i;
+	int			 err;
+
+	buf_put_u64(cur, cursor);
+	buf_put_u32(lim, limit);
+	argv[0] = val(prefix, prefixlen);
+	argv[1] = val(cur, sizeof(cur));
+	argv[2] = limit != 0 ? val(lim, sizeof(lim)) : absent_val();
+	if ((err = iomux_call(c, IOMUX_OP_KEYS, 3, argv, r)) != 0)
+		return err;
+	if (r->code != IOMUX_ST_OK)
+		return 0;
+	if ((err = reply_u64(c, IOMUX_OP_KEYS, r, 0, next)) != 0)
+		return err;
+	for (i = 1; i < r->argc; i++)
+		if (r->argv[i].absent)
+			return bad_reply(c, IOMUX_OP_KEYS);
+	return 0;
+}
+
+/* Contract (iomux.h): TTL key. OK [i64 ms or -1] or NOTFOUND. */
+EXPORT int
+iomux_ttl(struct iomux_client *c, const void *key, size_t keylen,
+    int64_t *ttl_ms, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[1];
+	uint64_t		 u;
+	int			 err;
+
+	argv[0] = val(key, keylen);
+	if ((err = call_count(c, IOMUX_OP_TTL, 1, argv, &u, r)) != 0)
+		return err;
+	if (r->code == IOMUX_ST_OK && ttl_ms != NULL)
+		*ttl_ms = (int64_t)u;
+	return 0;
+}
+
+/* Contract (iomux.h): EXPIRE key ttl_ms. OK or NOTFOUND. */
+EXPORT int
+iomux_expire(struct iomux_client *c, const void *key, size_t keylen,
+    uint64_t ttl_ms, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[2];
+	uint8_t			 t[8];
+
+	buf_put_u64(t, ttl_ms);
+	argv[0] = val(key, keylen);
+	argv[1] = val(t, sizeof(t));
+	return call_plain(c, IOMUX_OP_EXPIRE, 2, argv, 0, r);
+}
+
+/* Contract (iomux.h): PERSIST key. OK or NOTFOUND. */
+EXPORT int
+iomux_persist(struct iomux_client *c, const void *key, size_t keylen,
+    struct iomux_reply *r)
+{
+	struct iomux_value	 argv[1];
+
+	argv[0] = val(key, keylen);
+	return call_plain(c, IOMUX_OP_PERSIST, 1, argv, 0, r);
+}
+
+/*
+ * Contract (iomux.h): WAIT key timeout. OK [value] or TIMEDOUT. FOREVER
+ * goes as an absent argument, the protocol's own spelling of it.
+ */
+EXPORT int
+iomux_wait(struct iomux_client *c, const void *key, size_t keylen,
+    uint64_t timeout_ms, struct iomux_value *value, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[2];
+	uint8_t			 t[8];
+
+	buf_put_u64(t, timeout_ms);
+	argv[0] = val(key, keylen);
+	argv[1] = timeout_ms != IOMUX_TIMEOUT_FOREVER ? val(t, sizeof(t)) :
+	    absent_val();
+	return call_value(c, IOMUX_OP_WAIT, 2, argv, timeout_ms, value, r);
+}
+
+/* Contract (iomux.h): PUSH queue value... OK [u64 new length]. */
+EXPORT int
+iomux_push(struct iomux_client *c, const void *queue, size_t queuelen,
+    size_t n, const struct iomux_value *values, uint64_t *length,
+    struct iomux_reply *r)
+{
+	return call_list(c, IOMUX_OP_PUSH, queue != NULL ? queue : "",
+	    queuelen, n, values, length, r);
+}
+
+/*
+ * Contract (iomux.h): POP queue [timeout]. timeout_ms 0 sends no timeout
+ * (NOTFOUND when empty); anything else blocks, FOREVER included.
+ */
+EXPORT int
+iomux_pop(struct iomux_client *c, const void *queue, size_t queuelen,
+    uint64_t timeout_ms, struct iomux_value *value, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[2];
+	uint8_t			 t[8];
+
+	buf_put_u64(t, timeout_ms);
+	argv[0] = val(queue, queuelen);
+	argv[1] = val(t, sizeof(t));
+	return call_value(c, IOMUX_OP_POP, timeout_ms != 0 ? 2 : 1, argv,
+	    timeout_ms, value, r);
+}
+
+/* Contract (iomux.h): QLEN queue. OK [u64]. */
+EXPORT int
+iomux_qlen(struct iomux_client *c, const void *queue, size_t queuelen,
+    uint64_t *length, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[1];
+
+	argv[0] = val(queue, queuelen);
+	return call_count(c, IOMUX_OP_QLEN, 1, argv, length, r);
+}
+
+/* Contract (iomux.h): PEEK queue. OK [value] or NOTFOUND. */
+EXPORT int
+iomux_peek(struct iomux_client *c, const void *queue, size_t queuelen,
+    struct iomux_value *value, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[1];
+
+	argv[0] = val(queue, queuelen);
+	return call_value(c, IOMUX_OP_PEEK, 1, argv, 0, value, r);
+}
+
+/* Contract (iomux.h): PUBLISH channel message. OK [u64 deliveries]. */
+EXPORT int
+iomux_publish(struct iomux_client *c, const void *channel,
+    size_t channellen, const void *msg, size_t len, uint64_t *receivers,
+    struct iomux_reply *r)
+{
+	struct iomux_value	 argv[2];
+
+	argv[0] = val(channel, channellen);
+	argv[1] = val(msg, len);
+	return call_count(c, IOMUX_OP_PUBLISH, 2, argv, receivers, r);
+}
+
+/*
+ * Contract (iomux.h): SUBSCRIBE (PSUBSCRIBE with IOMUX_SUB_PATTERN)
+ * channel... OK [u64 subscriptions of this connection].
+ */
+EXPORT int
+iomux_subscribe(struct iomux_client *c, unsigned int flags, size_t n,
+    const struct iomux_value *channels, uint64_t *count,
+    struct iomux_reply *r)
+{
+	if (flags & ~IOMUX_SUB_PATTERN)
+		return set_err(c, -EINVAL, "iomux_subscribe: unknown flags "
+		    "0x%x", flags);
+	return call_list(c, (flags & IOMUX_SUB_PATTERN) ?
+	    IOMUX_OP_PSUBSCRIBE : IOMUX_OP_SUBSCRIBE, NULL, 0, n, channels,
+	    count, r);
+}
+
+/* Contract (iomux.h): UNSUBSCRIBE / PUNSUBSCRIBE; n 0 drops them all. */
+EXPORT int
+iomux_unsubscribe(struct iomux_client *c, unsigned int flags, size_t n,
+    const struct iomux_value *channels, uint64_t *count,
+    struct iomux_reply *r)
+{
+	if (flags & ~IOMUX_SUB_PATTERN)
+		return set_err(c, -EINVAL, "iomux_unsubscribe: unknown "
+		    "flags 0x%x", flags);
+	return call_list(c, (flags & IOMUX_SUB_PATTERN) ?
+	    IOMUX_OP_PUNSUBSCRIBE : IOMUX_OP_UNSUBSCRIBE, NULL, 0, n,
+	    channels, count, r);
+}
+
+/*
+ * Contract (iomux.h): LOCK name timeout lease. OK, TIMEDOUT or CONFLICT.
+ * FOREVER and a lease of 0 go as absent arguments.
+ */
+EXPORT int
+iomux_lock(struct iomux_client *c, const void *name, size_t namelen,
+    uint64_t timeout_ms, uint64_t lease_ms, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[3];
+	uint8_t			 t[8], l[8];
+	int			 err;
+
+	if (c->dead != 0)
+		return c->dead;
+	buf_put_u64(t, timeout_ms);
+	buf_put_u64(l, lease_ms);
+	argv[0] = val(name, namelen);
+	argv[1] = timeout_ms != IOMUX_TIMEOUT_FOREVER ? val(t, sizeof(t)) :
+	    absent_val();
+	argv[2] = lease_ms != 0 ? val(l, sizeof(l)) : absent_val();
+	err = call_until(c, IOMUX_OP_LOCK, lease_ms != 0 ? 3 : 2, argv, r,
+	    deadline_extra(c->timeout_ms, timeout_ms));
+	if (err != 0)
+		return err;
+	if (r->code == IOMUX_ST_OK && r->argc != 0)
+		return bad_reply(c, IOMUX_OP_LOCK);
+	return 0;
+}
+
+/* Contract (iomux.h): UNLOCK name. OK, NOTFOUND or ENOTOWNER. */
+EXPORT int
+iomux_unlock(struct iomux_client *c, const void *name, size_t namelen,
+    struct iomux_reply *r)
+{
+	struct iomux_value	 argv[1];
+
+	argv[0] = val(name, namelen);
+	return call_plain(c, IOMUX_OP_UNLOCK, 1, argv, 0, r);
 }

@@ -129,6 +129,106 @@ int	iomux_status(struct iomux_client *, struct iomux_reply *);
 const struct iomux_value	*iomux_reply_field(const struct iomux_reply *,
 	    const char *name);
 
+/*
+ * The hub: typed calls, one per operation (iomuxd-protocol(7) has the
+ * semantics). Each is iomux_call() underneath and returns like it: 0 when
+ * a reply came, whatever its status, or -errno. The answer is r->code:
+ * IOMUX_ST_OK, a negative answer (IOMUX_ST_NOTFOUND, _TIMEDOUT,
+ * _CONFLICT) or an error reply with its message in r->argv[0]. Only for
+ * IOMUX_ST_OK are the optional out-parameters (may be NULL) filled; an OK
+ * reply of the wrong shape is -EPROTO. Values point into the client's
+ * buffer like r->argv: valid until the next call on the client. Names
+ * (keys, queues, channels, locks) and values are byte strings of the
+ * given length, NUL bytes allowed.
+ *
+ * Timeouts and TTLs are milliseconds. The blocking calls (iomux_wait,
+ * iomux_pop with a timeout, iomux_lock) wait up to their own timeout plus
+ * the client's timeout, so that a server-side "timed out" can arrive; with
+ * IOMUX_TIMEOUT_FOREVER, or a client without timeout, they wait as long as
+ * it takes.
+ */
+
+/* Optional arguments of iomux_set(); NULL means all zero. */
+struct iomux_set_opts {
+	uint64_t			 ttl_ms;	/* 0: no expiry */
+	uint32_t			 flags;		/* IOMUX_SET_NX, _XX,
+							   _KEEPTTL */
+	const struct iomux_value	*expected;	/* compare-and-set;
+							   NULL: none */
+};
+
+/* Key-value. */
+int	iomux_get(struct iomux_client *, const void *key, size_t keylen,
+	    struct iomux_value *value, struct iomux_reply *);
+int	iomux_set(struct iomux_client *, const void *key, size_t keylen,
+	    const void *value, size_t len, const struct iomux_set_opts *,
+	    struct iomux_reply *);
+int	iomux_del(struct iomux_client *, size_t n,
+	    const struct iomux_value *keys, uint64_t *removed,
+	    struct iomux_reply *);
+int	iomux_exists(struct iomux_client *, size_t n,
+	    const struct iomux_value *keys, uint64_t *count,
+	    struct iomux_reply *);
+int	iomux_incr(struct iomux_client *, const void *key, size_t keylen,
+	    int64_t delta, int64_t *value, struct iomux_reply *);
+/* limit 0: the server's default. Keys are r->argv[1..r->argc - 1]; a
+ * *next of 0 ends the iteration. */
+int	iomux_keys(struct iomux_client *, const void *prefix, size_t len,
+	    uint64_t cursor, uint32_t limit, uint64_t *next,
+	    struct iomux_reply *);
+/* *ttl_ms is -1 for a key without expiry. */
+int	iomux_ttl(struct iomux_client *, const void *key, size_t keylen,
+	    int64_t *ttl_ms, struct iomux_reply *);
+int	iomux_expire(struct iomux_client *, const void *key, size_t keylen,
+	    uint64_t ttl_ms, struct iomux_reply *);
+int	iomux_persist(struct iomux_client *, const void *key, size_t keylen,
+	    struct iomux_reply *);
+/* Blocks until the key exists; timeout 0 only looks. */
+int	iomux_wait(struct iomux_client *, const void *key, size_t keylen,
+	    uint64_t timeout_ms, struct iomux_value *value,
+	    struct iomux_reply *);
+
+/* Queues. */
+int	iomux_push(struct iomux_client *, const void *queue, size_t len,
+	    size_t n, const struct iomux_value *values, uint64_t *length,
+	    struct iomux_reply *);
+/* timeout 0: do not wait (IOMUX_ST_NOTFOUND when empty); else block. */
+int	iomux_pop(struct iomux_client *, const void *queue, size_t len,
+	    uint64_t timeout_ms, struct iomux_value *value,
+	    struct iomux_reply *);
+int	iomux_qlen(struct iomux_client *, const void *queue, size_t len,
+	    uint64_t *length, struct iomux_reply *);
+int	iomux_peek(struct iomux_client *, const void *queue, size_t len,
+	    struct iomux_value *value, struct iomux_reply *);
+
+/*
+ * Pub/sub. After subscribing, messages arrive as push frames: kind
+ * IOMUX_KIND_PUSH, code IOMUX_PUSH_MESSAGE, id 0, argv [channel, payload]
+ * or, for a pattern subscription, [channel, payload, pattern]. Read them
+ * with iomux_recv() (or iomux_read()/iomux_next()); while a call waits
+ * for its reply they go to the push callback instead.
+ */
+#define IOMUX_SUB_PATTERN	0x1	/* (P)SUBSCRIBE prefix patterns "a.*" */
+int	iomux_publish(struct iomux_client *, const void *channel,
+	    size_t channellen, const void *msg, size_t len,
+	    uint64_t *receivers, struct iomux_reply *);
+int	iomux_subscribe(struct iomux_client *, unsigned int flags, size_t n,
+	    const struct iomux_value *channels, uint64_t *count,
+	    struct iomux_reply *);
+/* n 0: every subscription of the kind (exact or pattern). */
+int	iomux_unsubscribe(struct iomux_client *, unsigned int flags, size_t n,
+	    const struct iomux_value *channels, uint64_t *count,
+	    struct iomux_reply *);
+
+/*
+ * Locks, held by the connection: closing the client (or the process
+ * dying) releases them. timeout 0 tries once; lease 0: no lease.
+ */
+int	iomux_lock(struct iomux_client *, const void *name, size_t len,
+	    uint64_t timeout_ms, uint64_t lease_ms, struct iomux_reply *);
+int	iomux_unlock(struct iomux_client *, const void *name, size_t len,
+	    struct iomux_reply *);
+
 #ifdef __cplusplus
 }
 #endif

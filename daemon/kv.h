@@ -9,7 +9,12 @@
 #ifndef IOMUXD_KV_H
 #define IOMUXD_KV_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct conn;
+struct proto_arg;
 struct reply;
 struct server;
 struct kv;
@@ -18,7 +23,117 @@ struct kv;
 int	kv_new(struct server *, struct kv **);
 /* Free everything, at server exit (no waiters are left by then). */
 void	kv_free(struct kv *);
-/* Append this module's STATUS pairs ( values with expiry and waiters (WAIT):keys, keys_expiring). */
+/* Append this module's STATUS pairs: keys, keys_expiring (live ones). */
 void	kv_status(struct server *, struct reply *);
+
+/*
+ * The store, for cmd-kv.c and the unit tests. Keys and values are byte
+ * strings (any bytes, NUL included); the caller has checked them against
+ * key_max and value_max. "Now" is ev_now() of the server's loop, and a key
+ * whose deadline is <= now does not exist for any of these calls. Unless
+ * said otherwise they return 0, -ENOENT for a missing key, or -ENOMEM
+ * when malloc fails (nothing changed).
+ */
+
+/* A positive result: SET's NX, XX or expected-value condition failed. */
+#define KV_E_CONFLICT		1
+
+/* KEYS: reply limit default and maximum; table slots visited per key. */
+#define KV_KEYS_LIMIT_DEFAULT	100
+#define KV_KEYS_LIMIT_MAX	1000
+#define KV_KEYS_SLOTS_PER_KEY	10
+/* Keys reclaimed per expiry timer callback before yielding to the loop. */
+#define KV_EXPIRE_BATCH		1000
+
+/* What a key costs against max_memory (STATUS data_bytes). */
+size_t	kv_entry_cost(size_t klen, size_t vlen);
+
+/*
+ * GET: *val points into the store, valid until the next call that
+ * changes it. Allocates nothing. 0 or -ENOENT.
+ */
+int	kv_get(struct kv *, const void *key, size_t klen, const uint8_t **val,
+	    size_t *vlen);
+
+/*
+ * SET (IOMUX_SET_* flags). ttl_ms > 0 sets an expiry; 0 removes one
+ * unless IOMUX_SET_KEEPTTL (a ttl given wins over KEEPTTL). expected,
+ * when not NULL and not absent, must equal the current value. Wakes the
+ * key's waiters. Returns 0, KV_E_CONFLICT, -EINVAL (NX and XX together,
+ * unknown flags), -ENOSPC when max_memory would be passed, or -ENOMEM;
+ * on every non-zero return the store is unchanged.
+ */
+int	kv_set(struct kv *, const void *key, size_t klen, const void *val,
+	    size_t vlen, uint64_t ttl_ms, uint32_t flags,
+	    const struct proto_arg *expected);
+
+/* DEL one key: 1 if it existed (and is now gone), else 0. */
+int	kv_del(struct kv *, const void *key, size_t klen);
+bool	kv_exists(struct kv *, const void *key, size_t klen);
+
+/*
+ * INCR by delta: a missing key counts as 0 (and is created without
+ * expiry, waking its waiters); an existing key keeps its expiry. The
+ * value must be a strict decimal int64: an optional '-', then one or more
+ * digits and nothing else (leading zeros and "-0" are accepted, as the
+ * grammar reads; the stored result is canonical, "007" + 1 = "8").
+ * Returns 0 and *out, -EINVAL (not an integer: ETYPE), -ERANGE (the sum
+ * overflows), -ENOSPC (max_memory) or -ENOMEM; the value is unchanged on
+ * error.
+ */
+int	kv_incr(struct kv *, const void *key, size_t klen, int64_t delta,
+	    int64_t *out);
+
+/* TTL: remaining ms (> 0), or -1 without expiry. 0 or -ENOENT. */
+int	kv_ttl(struct kv *, const void *key, size_t klen, int64_t *ms);
+/* EXPIRE (ttl_ms > 0) and PERSIST: 0, -ENOENT or -ENOMEM. */
+int	kv_expire(struct kv *, const void *key, size_t klen, uint64_t ttl_ms);
+int	kv_persist(struct kv *, const void *key, size_t klen);
+
+/*
+ * KEYS: up to 'limit' live keys starting with prefix, from 'cursor' (0 to
+ * start), into out[0..*n), whose pointers are valid until the store
+ * changes; the keys also fit in max_bytes, counting IOMUX_ARG_HDR_SIZE +
+ * length per key. At most limit * KV_KEYS_SLOTS_PER_KEY table buckets are
+ * visited per call. Returns the next cursor, 0 when the walk is done.
+ *
+ * The cursor is a position in the space of bit-reversed key hashes: every
+ * key whose reversed hash is below the cursor has been returned, which
+ * does not depend on the table's size. So a key present for the whole
+ * walk is returned exactly once, whatever resizes happen between calls
+ * (the only exception: keys whose 64-bit keyed hashes are equal are
+ * returned together, and with a limit smaller than such a group the
+ * surplus is skipped; with SipHash that is a 2^-64 event per pair).
+ */
+struct kv_key {
+	const uint8_t	*p;
+	size_t		 len;
+};
+uint64_t	kv_keys(struct kv *, const void *prefix, size_t plen,
+		    uint64_t cursor, size_t limit, size_t max_bytes,
+		    struct kv_key *out, size_t *n);
+
+/*
+ * WAIT for a key that does not exist now: block the request in r for at
+ * most timeout_ms (IOMUX_TIMEOUT_FOREVER: no deadline), FIFO behind the
+ * key's earlier waiters. The next SET or INCR creating the key answers
+ * OK [value]. If the wait cannot start, a reply has been made (ENOMEM,
+ * ESHUTDOWN, TIMEDOUT; see block_start()).
+ */
+void	kv_block(struct kv *, struct reply *r, const void *key, size_t klen,
+	    uint64_t timeout_ms);
+
+/* Counters for STATUS and the tests. */
+struct kv_stats {
+	uint64_t	keys;		/* live keys */
+	uint64_t	expiring;	/* live keys with a deadline */
+	uint64_t	stored;		/* entries in memory, expired or not */
+	uint64_t	waited_keys;	/* keys with blocked WAITs */
+	uint64_t	bytes;		/* this store's part of data_bytes */
+	uint64_t	expired;	/* reclaimed by the expiry timer */
+	uint64_t	expire_runs;	/* expiry timer callbacks */
+	uint64_t	expire_checks;	/* entries examined by them */
+};
+void	kv_stats_get(struct kv *, struct kv_stats *);
 
 #endif /* IOMUXD_KV_H */

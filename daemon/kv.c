@@ -1,0 +1,906 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * kv.c: the key-value store: entries, expiry, WAIT's waiters.
+ *
+ * An entry is one allocation: header, key bytes, then value bytes, with a
+ * little slack (vcap) so that a value rewritten at about the same size
+ * (counters, status blobs) is updated in place. An entry costs
+ * kv_entry_cost() against max_memory, accounted before anything changes,
+ * so a refused write leaves the store exactly as it was.
+ *
+ * Expiry is exact and timely:
+ * - exact: every lookup compares the deadline with ev_now(), so a key
+ *   past its deadline is absent everywhere even before it is reclaimed
+ *   (lookups that may change the table reclaim it on the spot);
+ * - timely: the entries with a deadline sit in a binary min-heap of our
+ *   own (each entry knows its slot, so EXPIRE, PERSIST and DEL are
+ *   O(log n)), and ONE ev_timer is armed at the heap's top deadline. The
+ *   callback reclaims due entries from the top, at most KV_EXPIRE_BATCH of
+ *   them, then re-arms at 0 ms, so a million keys expiring together are
+ *   reclaimed in slices between which the loop serves clients; memory is
+ *   never scanned. Per-entry ev_timers would have been simpler, but the
+ *   loop fires every due timer in one pass (it cannot bound a mass
+ *   expiry), puts them in the heap it shares with connection deadlines,
+ *   and costs 32 bytes in every entry; our heap costs 16 bytes per entry
+ *   with a deadline and 8 without.
+ * Invariant: e->expires != 0 iff e->heap_idx != SIZE_MAX, and when the
+ * heap is not empty the timer is armed no later than the top's deadline.
+ *
+ * WAIT: waiters hang off a kv_wait record per waited-on key, in a table of
+ * their own (a key waited on does not exist yet). A write that stores the
+ * key answers every live waiter, in FIFO order, with the value. A waiter
+ * whose connection is closing is left for block.c to cancel; the cancel
+ * callback unlinks it and frees the record with its last waiter.
+ */
+
+#include <sys/types.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block.h"
+#include "dispatch.h"
+#include "ev.h"
+#include "htab.h"
+#include "kv.h"
+#include "server.h"
+
+#define KV_HEAP_MIN	64
+#define KV_TABLE_INIT	64
+
+struct kv_entry {
+	struct htab_entry	 he;	/* he.key = data */
+	uint64_t		 expires;	/* ev_now() ms; 0 = never */
+	size_t			 heap_idx;	/* SIZE_MAX when not expiring */
+	uint32_t		 vlen;
+	uint32_t		 vcap;
+	uint8_t			 data[];	/* key, then value */
+};
+
+struct kv_wait {
+	struct htab_entry	 he;
+	struct kv		*kv;
+	struct waiter		*head, *tail;
+	uint8_t			 key[];
+};
+
+struct kv {
+	struct server		*srv;
+	struct htab		 keys;
+	struct htab		 waits;
+	struct kv_entry		**heap;
+	size_t			 nheap, heapcap;
+	struct ev_timer		 timer;
+	bool			 expiring;	/* in the timer callback */
+	uint64_t		 data_bytes;	/* our part of srv->data_bytes */
+	uint64_t		 expired, expire_runs, expire_checks;
+};
+
+static inline const uint8_t *
+entry_val(const struct kv_entry *e)
+{
+	return e->data + e->he.klen;
+}
+
+size_t
+kv_entry_cost(size_t klen, size_t vlen)
+{
+	/* The header, its bucket slot and its heap slot, approximately. */
+	return klen + vlen + sizeof(struct kv_entry) + 2 * sizeof(void *);
+}
+
+static inline uint64_t
+now_ms(const struct kv *kv)
+{
+	return ev_now(kv->srv->loop);
+}
+
+static inline bool
+expired(const struct kv_entry *e, uint64_t now)
+{
+	return e->expires != 0 && e->expires <= now;
+}
+
+/* --- the deadline heap ---------------------------------------------------- */
+
+static inline void
+heap_set(struct kv *kv, size_t i, struct kv_entry *e)
+{
+	kv->heap[i] = e;
+	e->heap_idx = i;
+}
+
+static void
+heap_up(struct kv *kv, size_t i)
+{
+	struct kv_entry	*e = kv->heap[i];
+	size_t		 p;
+
+	while (i > 0) {
+		p = (i - 1) / 2;
+		if (kv->heap[p]->expires <= e->expires)
+			break;
+		heap_set(kv, i, kv->heap[p]);
+		i = p;
+	}
+	heap_set(kv, i, e);
+}
+
+static void
+heap_down(struct kv *kv, size_t i)
+{
+	struct kv_entry	*e = kv->heap[i];
+	size_t		 c;
+
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= kv->nheap)
+			break;
+		if (c + 1 < kv->nheap &&
+		    kv->heap[c + 1]->expires < kv->heap[c]->expires)
+			c++;
+		if (e->expires <= kv->heap[c]->expires)
+			break;
+		heap_set(kv, i, kv->heap[c]);
+		i = c;
+	}
+	heap_set(kv, i, e);
+}
+
+/* Make room for one more entry, so that heap_push() cannot fail. */
+static int
+heap_reserve(struct kv *kv)
+{
+	struct kv_entry	**h;
+	size_t		  n;
+
+	if (kv->nheap < kv->heapcap)
+		return 0;
+	n = kv->heapcap ? kv->heapcap * 2 : KV_HEAP_MIN;
+	if ((h = reallocarray(kv->heap, n, sizeof(*h))) == NULL)
+		return -ENOMEM;
+	kv->heap = h;
+	kv->heapcap = n;
+	return 0;
+}
+
+static void
+heap_push(struct kv *kv, struct kv_entry *e)
+{
+	assert(kv->nheap < kv->heapcap);
+	heap_set(kv, kv->nheap++, e);
+	heap_up(kv, e->heap_idx);
+}
+
+static void
+heap_del(struct kv *kv, struct kv_entry *e)
+{
+	struct kv_entry	**h, *last;
+	size_t		  i = e->heap_idx;
+
+	e->heap_idx = SIZE_MAX;
+	last = kv->heap[--kv->nheap];
+	if (last != e) {
+		heap_set(kv, i, last);
+		heap_up(kv, i);
+		heap_down(kv, last->heap_idx);
+	}
+	/* Give back a mostly empty array (failure just keeps it). */
+	if (kv->heapcap > KV_HEAP_MIN && kv->nheap < kv->heapcap / 4 &&
+	    (h = reallocarray(kv->heap, kv->heapcap / 2, sizeof(*h))) != NULL) {
+		kv->heap = h;
+		kv->heapcap /= 2;
+	}
+}
+
+/* Arm the timer for the heap's top deadline (not inside the callback). */
+static void
+arm(struct kv *kv)
+{
+	uint64_t	when;
+
+	if (kv->expiring)
+		return;
+	if (kv->nheap == 0) {
+		ev_timer_stop(kv->srv->loop, &kv->timer);
+		return;
+	}
+	when = kv->heap[0]->expires;
+	if (ev_timer_active(&kv->timer) && kv->timer.when == when)
+		return;
+	/*
+	 * Only the first start can fail (the loop's heap growing); reads
+	 * stay exact regardless, and the next change of the top retries.
+	 */
+	(void)ev_timer_start_at(kv->srv->loop, &kv->timer, when);
+}
+
+/* Give e the deadline 'when' (0: none); heap room reserved if needed. */
+static void
+set_deadline(struct kv *kv, struct kv_entry *e, uint64_t when)
+{
+	uint64_t	old = e->expires;
+
+	e->expires = when;
+	if (when == 0) {
+		if (old != 0)
+			heap_del(kv, e);
+	} else if (old == 0) {
+		heap_push(kv, e);
+	} else if (when < old) {
+		heap_up(kv, e->heap_idx);
+	} else if (when > old) {
+		heap_down(kv, e->heap_idx);
+	}
+	arm(kv);
+}
+
+/* ev_now() + ttl, kept below INT64_MAX so that TTL fits an i64. */
+static uint64_t
+deadline(const struct kv *kv, uint64_t ttl_ms)
+{
+	uint64_t	now = now_ms(kv);
+
+	if (ttl_ms >= (uint64_t)INT64_MAX - now)
+		return (uint64_t)INT64_MAX;
+	return now + ttl_ms;
+}
+
+/* --- entries -------------------------------------------------------------- */
+
+static void
+entry_free(struct kv *kv, struct kv_entry *e)
+{
+	size_t	cost = kv_entry_cost(e->he.klen, e->vlen);
+
+	server_mem_release(kv->srv, cost);
+	kv->data_bytes -= cost;
+	free(e);
+}
+
+/* Remove e from the store and free it; the caller re-arms the timer. */
+static void
+entry_delete(struct kv *kv, struct kv_entry *e)
+{
+	htab_remove(&kv->keys, &e->he);
+	if (e->heap_idx != SIZE_MAX)
+		heap_del(kv, e);
+	entry_free(kv, e);
+}
+
+/* The live entry of a key, or NULL; reclaims an expired one on the way. */
+static struct kv_entry *
+lookup(struct kv *kv, const void *key, size_t klen)
+{
+	struct htab_entry	*he = htab_find(&kv->keys, key, klen);
+	struct kv_entry		*e;
+
+	if (he == NULL)
+		return NULL;
+	e = container_of(he, struct kv_entry, he);
+	if (expired(e, now_ms(kv))) {
+		entry_delete(kv, e);
+		arm(kv);
+		return NULL;
+	}
+	return e;
+}
+
+static uint32_t
+vcap_for(size_t vlen)
+{
+	/* A little room for values that change size a bit (counters). */
+	return (uint32_t)((vlen + 8) & ~(size_t)7);
+}
+
+/*
+ * Store val under key: e is the live entry (NULL for a new key) and
+ * *out the entry afterwards (moved if it had to grow). The deadline is
+ * left as it was (none for a new key). 0, -ENOSPC or -ENOMEM, unchanged.
+ */
+static int
+store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
+    const void *val, size_t vlen, struct kv_entry **out)
+{
+	struct kv_entry	*ne;
+	size_t		 cost = kv_entry_cost(klen, vlen);
+	size_t		 old = e ? kv_entry_cost(klen, e->vlen) : 0;
+	uint32_t	 vcap;
+
+	if (vlen > UINT32_MAX - 8 || klen > UINT32_MAX)
+		return -ENOSPC;
+	if (cost > old && server_mem_reserve(kv->srv, cost - old) < 0)
+		return -ENOSPC;
+
+	if (e != NULL && vlen <= e->vcap && e->vcap - vlen <= e->vcap / 2 + 8) {
+		if (vlen > 0)
+			memcpy(e->data + klen, val, vlen);
+		e->vlen = (uint32_t)vlen;
+		ne = e;
+	} else {
+		vcap = vcap_for(vlen);
+		if ((ne = malloc(sizeof(*ne) + klen + vcap)) == NULL) {
+			if (cost > old)
+				server_mem_release(kv->srv, cost - old);
+			return -ENOMEM;
+		}
+		if (klen > 0)
+			memcpy(ne->data, key, klen);
+		if (vlen > 0)
+			memcpy(ne->data + klen, val, vlen);
+		ne->vlen = (uint32_t)vlen;
+		ne->vcap = vcap;
+		ne->he.key = ne->data;
+		ne->he.klen = (uint32_t)klen;
+		ne->expires = 0;
+		ne->heap_idx = SIZE_MAX;
+		if (e != NULL) {
+			/* Take over the old entry's place and deadline. */
+			ne->expires = e->expires;
+			if (e->heap_idx != SIZE_MAX)
+				heap_set(kv, e->heap_idx, ne);
+			htab_remove(&kv->keys, &e->he);
+			free(e);
+		}
+		htab_insert(&kv->keys, &ne->he);
+	}
+	if (cost < old)
+		server_mem_release(kv->srv, old - cost);
+	kv->data_bytes += cost;
+	kv->data_bytes -= old;
+	*out = ne;
+	return 0;
+}
+
+/* --- WAIT ----------------------------------------------------------------- */
+
+static void
+wait_unlink(struct kv_wait *wk, struct waiter *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		wk->head = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	else
+		wk->tail = w->prev;
+	w->next = w->prev = NULL;
+	w->obj = NULL;
+}
+
+static void
+wait_free_if_empty(struct kv_wait *wk)
+{
+	if (wk->head != NULL)
+		return;
+	htab_remove(&wk->kv->waits, &wk->he);
+	free(wk);
+}
+
+/* block.c's cancel callback: deadline, disconnect or shutdown. */
+static void
+wait_cancel(struct waiter *w)
+{
+	struct kv_wait	*wk = w->obj;
+
+	if (wk == NULL)
+		return;
+	wait_unlink(wk, w);
+	wait_free_if_empty(wk);
+}
+
+/* The key was just stored as e: answer its live waiters, oldest first. */
+static void
+wake(struct kv *kv, const struct kv_entry *e)
+{
+	struct htab_entry	*he;
+	struct kv_wait		*wk;
+	struct waiter		*w, *next;
+	struct reply		 r;
+
+	if (kv->waits.count == 0)
+		return;
+	if ((he = htab_find(&kv->waits, e->data, e->he.klen)) == NULL)
+		return;
+	wk = container_of(he, struct kv_wait, he);
+	for (w = wk->head; w != NULL; w = next) {
+		next = w->next;
+		if (!block_alive(w))
+			continue;	/* block.c cancels it shortly */
+		wait_unlink(wk, w);
+		block_reply(w, &r, IOMUX_ST_OK);
+		reply_arg(&r, entry_val(e), e->vlen);
+		(void)block_done(w, &r);	/* on failure conn is dropped */
+	}
+	wait_free_if_empty(wk);
+}
+
+void
+kv_block(struct kv *kv, struct reply *r, const void *key, size_t klen,
+    uint64_t timeout_ms)
+{
+	struct htab_entry	*he;
+	struct kv_wait		*wk;
+	struct waiter		*w;
+
+	if ((he = htab_find(&kv->waits, key, klen)) != NULL) {
+		wk = container_of(he, struct kv_wait, he);
+	} else {
+		if ((wk = malloc(sizeof(*wk) + klen)) == NULL) {
+			reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+			return;
+		}
+		if (klen > 0)
+			memcpy(wk->key, key, klen);
+		wk->he.key = wk->key;
+		wk->he.klen = (uint32_t)klen;
+		wk->kv = kv;
+		wk->head = wk->tail = NULL;
+		htab_insert(&kv->waits, &wk->he);
+	}
+	if ((w = block_start(r, timeout_ms, wait_cancel, wk)) == NULL) {
+		wait_free_if_empty(wk);
+		return;
+	}
+	w->next = NULL;
+	w->prev = wk->tail;
+	if (wk->tail != NULL)
+		wk->tail->next = w;
+	else
+		wk->head = w;
+	wk->tail = w;
+}
+
+/* --- expiry --------------------------------------------------------------- */
+
+static void
+expire_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct kv	*kv = arg;
+	struct kv_entry	*e;
+	uint64_t	 now = ev_now(loop);
+	size_t		 n = 0;
+
+	kv->expire_runs++;
+	kv->expiring = true;
+	while (kv->nheap > 0) {
+		e = kv->heap[0];
+		if (e->expires > now)
+			break;
+		if (n == KV_EXPIRE_BATCH) {
+			/* Let the loop serve clients; go on next pass. */
+			kv->expiring = false;
+			(void)ev_timer_start(loop, &kv->timer, 0);
+			return;
+		}
+		kv->expire_checks++;
+		entry_delete(kv, e);
+		kv->expired++;
+		n++;
+	}
+	if (kv->nheap > 0)
+		kv->expire_checks++;	/* the top that is not due */
+	kv->expiring = false;
+	arm(kv);
+}
+
+/* --- the store API -------------------------------------------------------- */
+
+int
+kv_new(struct server *srv, struct kv **out)
+{
+	struct kv	*kv;
+
+	if ((kv = calloc(1, sizeof(*kv))) == NULL)
+		return -ENOMEM;
+	kv->srv = srv;
+	ev_timer_init(&kv->timer, expire_cb, kv);
+	if (htab_init(&kv->keys, KV_TABLE_INIT) < 0)
+		goto fail;
+	if (htab_init(&kv->waits, 8) < 0) {
+		htab_free(&kv->keys);
+		goto fail;
+	}
+	*out = kv;
+	return 0;
+fail:
+	free(kv);
+	return -ENOMEM;
+}
+
+void
+kv_free(struct kv *kv)
+{
+	struct htab_entry	*he, *next;
+	size_t			 i;
+
+	if (kv == NULL)
+		return;
+	ev_timer_stop(kv->srv->loop, &kv->timer);
+	/* A direct walk: freeing while htab_scan() visits is not allowed. */
+	for (i = 0; i < kv->keys.nbuckets; i++) {
+		for (he = kv->keys.buckets[i]; he != NULL; he = next) {
+			next = he->next;
+			entry_free(kv, container_of(he, struct kv_entry, he));
+		}
+	}
+	for (i = 0; i < kv->waits.nbuckets; i++) {
+		for (he = kv->waits.buckets[i]; he != NULL; he = next) {
+			next = he->next;
+			free(container_of(he, struct kv_wait, he));
+		}
+	}
+	htab_free(&kv->keys);
+	htab_free(&kv->waits);
+	free(kv->heap);
+	free(kv);
+}
+
+int
+kv_get(struct kv *kv, const void *key, size_t klen, const uint8_t **val,
+    size_t *vlen)
+{
+	struct kv_entry	*e = lookup(kv, key, klen);
+
+	if (e == NULL)
+		return -ENOENT;
+	*val = entry_val(e);
+	*vlen = e->vlen;
+	return 0;
+}
+
+int
+kv_set(struct kv *kv, const void *key, size_t klen, const void *val,
+    size_t vlen, uint64_t ttl_ms, uint32_t flags,
+    const struct proto_arg *expected)
+{
+	struct kv_entry	*e;
+	uint64_t	 when;
+	int		 ret;
+
+	if ((flags & ~(uint32_t)(IOMUX_SET_NX | IOMUX_SET_XX |
+	    IOMUX_SET_KEEPTTL)) != 0 ||
+	    (flags & (IOMUX_SET_NX | IOMUX_SET_XX)) ==
+	    (IOMUX_SET_NX | IOMUX_SET_XX))
+		return -EINVAL;
+	e = lookup(kv, key, klen);
+	if ((flags & IOMUX_SET_NX) && e != NULL)
+		return KV_E_CONFLICT;
+	if ((flags & IOMUX_SET_XX) && e == NULL)
+		return KV_E_CONFLICT;
+	if (expected != NULL && !expected->absent &&
+	    (e == NULL || e->vlen != expected->len || (e->vlen > 0 &&
+	    memcmp(entry_val(e), expected->p, e->vlen) != 0)))
+		return KV_E_CONFLICT;
+
+	if (ttl_ms > 0)
+		when = deadline(kv, ttl_ms);
+	else if ((flags & IOMUX_SET_KEEPTTL) && e != NULL)
+		when = e->expires;
+	else
+		when = 0;
+	if (when != 0 && (e == NULL || e->expires == 0) &&
+	    heap_reserve(kv) < 0)
+		return -ENOMEM;
+	if ((ret = store(kv, e, key, klen, val, vlen, &e)) < 0)
+		return ret;
+	set_deadline(kv, e, when);
+	wake(kv, e);
+	return 0;
+}
+
+int
+kv_del(struct kv *kv, const void *key, size_t klen)
+{
+	struct kv_entry	*e = lookup(kv, key, klen);
+
+	if (e == NULL)
+		return 0;
+	entry_delete(kv, e);
+	arm(kv);
+	return 1;
+}
+
+bool
+kv_exists(struct kv *kv, const void *key, size_t klen)
+{
+	return lookup(kv, key, klen) != NULL;
+}
+
+/* The strict decimal int64 of INCR; 0 or -EINVAL. */
+static int
+parse_i64(const uint8_t *p, size_t len, int64_t *out)
+{
+	bool	 neg = false;
+	int64_t	 v = 0;
+	size_t	 i = 0;
+	int	 d;
+
+	if (len > 0 && p[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == len)
+		return -EINVAL;
+	/* Accumulate negatively: INT64_MIN has no positive twin. */
+	for (; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -EINVAL;
+		d = p[i] - '0';
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_sub_overflow(v, d, &v))
+			return -EINVAL;
+	}
+	if (!neg) {
+		if (v == INT64_MIN)
+			return -EINVAL;
+		v = -v;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+kv_incr(struct kv *kv, const void *key, size_t klen, int64_t delta,
+    int64_t *out)
+{
+	struct kv_entry	*e = lookup(kv, key, klen);
+	char		 num[24];
+	int64_t		 v = 0;
+	int		 len, ret;
+
+	if (e != NULL && parse_i64(entry_val(e), e->vlen, &v) < 0)
+		return -EINVAL;
+	if (__builtin_add_overflow(v, delta, &v))
+		return -ERANGE;
+	len = snprintf(num, sizeof(num), "%" PRId64, v);
+	if ((ret = store(kv, e, key, klen, num, (size_t)len, &e)) < 0)
+		return ret;
+	wake(kv, e);
+	*out = v;
+	return 0;
+}
+
+int
+kv_ttl(struct kv *kv, const void *key, size_t klen, int64_t *ms)
+{
+	struct kv_entry	*e = lookup(kv, key, klen);
+
+	if (e == NULL)
+		return -ENOENT;
+	*ms = e->expires == 0 ? -1 : (int64_t)(e->expires - now_ms(kv));
+	return 0;
+}
+
+int
+kv_expire(struct kv *kv, const void *key, size_t klen, uint64_t ttl_ms)
+{
+	struct kv_entry	*e = lookup(kv, key, klen);
+
+	if (e == NULL)
+		return -ENOENT;
+	if (ttl_ms == 0)
+		return -EINVAL;
+	if (e->expires == 0 && heap_reserve(kv) < 0)
+		return -ENOMEM;
+	set_deadline(kv, e, deadline(kv, ttl_ms));
+	return 0;
+}
+
+int
+kv_persist(struct kv *kv, const void *key, size_t klen)
+{
+	struct kv_entry	*e = lookup(kv, key, klen);
+
+	if (e == NULL)
+		return -ENOENT;
+	set_deadline(kv, e, 0);
+	return 0;
+}
+
+/* --- KEYS ----------------------------------------------------------------- */
+
+static inline uint64_t
+rev64(uint64_t v)
+{
+	const uint64_t	m1 = 0x5555555555555555ULL;
+	const uint64_t	m2 = 0x3333333333333333ULL;
+	const uint64_t	m4 = 0x0f0f0f0f0f0f0f0fULL;
+
+	v = ((v >> 1) & m1) | ((v & m1) << 1);
+	v = ((v >> 2) & m2) | ((v & m2) << 2);
+	v = ((v >> 4) & m4) | ((v & m4) << 4);
+	return __builtin_bswap64(v);
+}
+
+enum keys_mode {
+	KEYS_COUNT,	/* count the candidates; find the least position */
+	KEYS_ALL,	/* emit every candidate */
+	KEYS_EQ		/* emit the candidates at position 'least' */
+};
+
+struct keys_ctx {
+	const uint8_t	*prefix;
+	size_t		 plen;
+	uint64_t	 now;
+	uint64_t	 from;	/* candidates: reversed hash >= from */
+	enum keys_mode	 mode;
+	size_t		 count, bytes;	/* KEYS_COUNT: all candidates */
+	uint64_t	 least;		/* least position among them */
+	size_t		 lcount, lbytes;	/* the candidates there */
+	struct kv_key	*out;
+	size_t		 n, cap;	/* emitted, at most cap */
+	size_t		 outbytes, maxbytes;
+};
+
+static void
+keys_visit(struct htab_entry *he, void *arg)
+{
+	struct keys_ctx	*k = arg;
+	struct kv_entry	*e = container_of(he, struct kv_entry, he);
+	uint64_t	 pos = rev64(he->hash);
+	size_t		 b = IOMUX_ARG_HDR_SIZE + he->klen;
+
+	if (pos < k->from || he->klen < k->plen || expired(e, k->now) ||
+	    (k->plen > 0 && memcmp(e->data, k->prefix, k->plen) != 0))
+		return;
+	switch (k->mode) {
+	case KEYS_COUNT:
+		if (k->count == 0 || pos < k->least) {
+			k->least = pos;
+			k->lcount = k->lbytes = 0;
+		}
+		if (pos == k->least) {
+			k->lcount++;
+			k->lbytes += b;
+		}
+		k->count++;
+		k->bytes += b;
+		return;
+	case KEYS_EQ:
+		if (pos != k->least)
+			return;
+		break;
+	case KEYS_ALL:
+		break;
+	}
+	if (k->n < k->cap && b <= k->maxbytes - k->outbytes) {
+		k->out[k->n].p = e->data;
+		k->out[k->n].len = he->klen;
+		k->n++;
+		k->outbytes += b;
+	}
+}
+
+/* Would n more keys of b bytes fit in the reply? */
+static inline bool
+keys_fit(const struct keys_ctx *k, size_t n, size_t b)
+{
+	return n <= k->cap - k->n && b <= k->maxbytes - k->outbytes;
+}
+
+/* One counting pass over the bucket of 'cursor'; the next bucket's cursor. */
+static uint64_t
+keys_count(struct kv *kv, struct keys_ctx *k, uint64_t cursor)
+{
+	k->from = cursor;
+	k->mode = KEYS_COUNT;
+	k->count = k->bytes = 0;
+	return htab_scan(&kv->keys, rev64(cursor), 1, keys_visit, k);
+}
+
+static void
+keys_emit(struct kv *kv, struct keys_ctx *k, uint64_t cursor,
+    enum keys_mode mode)
+{
+	k->from = cursor;
+	k->mode = mode;
+	(void)htab_scan(&kv->keys, rev64(cursor), 1, keys_visit, k);
+}
+
+/*
+ * The walk goes bucket by bucket in the table's reverse-binary order,
+ * which is the order of bit-reversed hashes at bucket granularity: the
+ * bucket of position p is rev64(p) & mask, and htab_scan() on it returns
+ * the cursor of the next bucket, whose reversed value is the first
+ * position past this bucket. A bucket whose candidates all fit is taken
+ * whole; otherwise its candidates are taken in position order, one
+ * position at a time, and the cursor stops right after the last taken.
+ */
+uint64_t
+kv_keys(struct kv *kv, const void *prefix, size_t plen, uint64_t cursor,
+    size_t limit, size_t max_bytes, struct kv_key *out, size_t *n)
+{
+	struct keys_ctx	 k;
+	uint64_t	 next, slots, budget;
+
+	memset(&k, 0, sizeof(k));
+	k.prefix = prefix;
+	k.plen = plen;
+	k.now = now_ms(kv);
+	k.out = out;
+	k.cap = limit;
+	k.maxbytes = max_bytes;
+	budget = (uint64_t)limit * KV_KEYS_SLOTS_PER_KEY;
+	*n = 0;
+
+	for (slots = 0; slots < budget && k.n < limit; slots++) {
+		next = keys_count(kv, &k, cursor);
+		if (keys_fit(&k, k.count, k.bytes)) {
+			if (k.count > 0)
+				keys_emit(kv, &k, cursor, KEYS_ALL);
+			cursor = rev64(next);
+			if (cursor == 0)
+				break;		/* the walk is complete */
+			continue;
+		}
+		/* Part of this bucket, one position at a time. */
+		while (k.count > 0) {
+			if (!keys_fit(&k, k.lcount, k.lbytes) && k.n > 0)
+				goto out;
+			/*
+			 * Either it fits, or keys with one same 64-bit hash
+			 * outnumber the limit: take what fits, skip the rest.
+			 */
+			keys_emit(kv, &k, k.least, KEYS_EQ);
+			cursor = k.least + 1;
+			if (cursor == 0 || k.n == limit)
+				goto out;
+			next = keys_count(kv, &k, cursor);
+		}
+		cursor = rev64(next);
+		if (cursor == 0)
+			break;
+	}
+out:
+	*n = k.n;
+	return cursor;
+}
+
+/* --- STATUS --------------------------------------------------------------- */
+
+/*
+ * Entries past their deadline not reclaimed yet: they are exactly the
+ * heap's top part, so the walk prunes at the first live deadline and costs
+ * O(expired), not O(keys).
+ */
+static uint64_t
+count_due(const struct kv *kv, size_t i, uint64_t now)
+{
+	if (i >= kv->nheap || kv->heap[i]->expires > now)
+		return 0;
+	return 1 + count_due(kv, 2 * i + 1, now) +
+	    count_due(kv, 2 * i + 2, now);
+}
+
+void
+kv_stats_get(struct kv *kv, struct kv_stats *st)
+{
+	uint64_t	due = count_due(kv, 0, now_ms(kv));
+
+	st->stored = kv->keys.count;
+	st->keys = kv->keys.count - due;
+	st->expiring = kv->nheap - due;
+	st->waited_keys = kv->waits.count;
+	st->bytes = kv->data_bytes;
+	st->expired = kv->expired;
+	st->expire_runs = kv->expire_runs;
+	st->expire_checks = kv->expire_checks;
+}
+
+void
+kv_status(struct server *srv, struct reply *r)
+{
+	struct kv_stats	st;
+
+	kv_stats_get(srv->kv, &st);
+	reply_pair_u64(r, "keys", st.keys);
+	reply_pair_u64(r, "keys_expiring", st.expiring);
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * cmd-queue.c: the 0x02xx range: PUSH, POP, QLEN and PEEK. The handlers
+ * check arguments and shape replies; queue.c owns the queues.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+
+#include "block.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "queue.h"
+#include "server.h"
+
+static handler_fn	op_push, op_pop, op_qlen, op_peek;
+
+const struct handler cmd_queue_ops[DISPATCH_RANGE_OPS] = {
+	[IOMUX_OP_PUSH & 0xff] = { IOMUX_OP_PUSH, 2, 1 + QUEUE_PUSH_MAX,
+	    op_push },
+	[IOMUX_OP_POP & 0xff] = { IOMUX_OP_POP, 1, 2, op_pop },
+	[IOMUX_OP_QLEN & 0xff] = { IOMUX_OP_QLEN, 1, 1, op_qlen },
+	[IOMUX_OP_PEEK & 0xff] = { IOMUX_OP_PEEK, 1, 1, op_peek },
+};
+
+/* PUSH queue value...: OK [u64 new length]. */
+static void
+op_push(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	struct server	*srv = c->srv;
+	uint64_t	 len;
+	int		 i, ret;
+
+	if (arg_name(r, &args[0], "queue name") < 0)
+		return;
+	for (i = 1; i < f->argc; i++)
+		if (arg_value(r, &args[i], "value") < 0)
+			return;
+	ret = queue_push(srv->queues, args[0].p, args[0].len, &args[1],
+	    f->argc - 1, &len);
+	if (ret == -EDQUOT) {
+		reply_error(r, IOMUX_ST_ENOMEM,
+		    "out of memory: max_memory (%zu bytes) reached",
+		    srv->conf.max_memory);
+		return;
+	}
+	if (ret < 0) {
+		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+		return;
+	}
+	reply_begin(r, IOMUX_ST_OK);
+	reply_u64(r, len);
+}
+
+/*
+ * POP queue [timeout]: OK [value] at once if there is an item; without
+ * a timeout NOTFOUND, with one wait for a PUSH (FIFO among waiters).
+ */
+static void
+op_pop(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	struct queues		*qs = c->srv->queues;
+	struct queue		*q;
+	const struct queue_item	*head;
+	struct queue_item	*it;
+	struct waiter		*w;
+	uint64_t		 timeout;
+
+	if (arg_name(r, &args[0], "queue name") < 0 ||
+	    arg_u64(r, f, args, 1, 0, "timeout", &timeout) < 0)
+		return;
+	q = queue_find(qs, args[0].p, args[0].len);
+	if (q != NULL && (head = queue_head(q)) != NULL) {
+		/* An item taken is never lost to a reply that cannot go. */
+		if (!queue_reply_fits(c, head->len)) {
+			reply_error(r, IOMUX_ST_ELIMIT, "pop: the item of %lu "
+			    "bytes does not fit the output limit or frame_max "
+			    "now; it stays queued", (unsigned long)head->len);
+			return;
+		}
+		(void)queue_pop(q, &it);
+		reply_begin(r, IOMUX_ST_OK);
+		reply_arg(r, it->data, it->len);
+		queue_item_free(it);
+		return;
+	}
+	if (!arg_given(f, args, 1)) {
+		reply_begin(r, IOMUX_ST_NOTFOUND);
+		return;
+	}
+	if (timeout == 0) {
+		reply_begin(r, IOMUX_ST_TIMEDOUT);
+		return;
+	}
+	if (queue_get(qs, args[0].p, args[0].len, &q) < 0) {
+		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+		return;
+	}
+	if ((w = block_start(r, timeout, queue_cancel, q)) == NULL) {
+		queue_unused(q);	/* block_start() replied ENOMEM */
+		return;
+	}
+	queue_wait(q, w);
+}
+
+/* QLEN queue: OK [u64], 0 for a missing queue. */
+static void
+op_qlen(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	struct queue	*q;
+
+	if (arg_name(r, &args[0], "queue name") < 0)
+		return;
+	q = queue_find(c->srv->queues, args[0].p, args[0].len);
+	reply_begin(r, IOMUX_ST_OK);
+	reply_u64(r, q != NULL ? queue_length(q) : 0);
+}
+
+/* PEEK queue: OK [head value] | NOTFOUND. */
+static void
+op_peek(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	struct queue		*q;
+	const struct queue_item	*head;
+
+	if (arg_name(r, &args[0], "queue name") < 0)
+		return;
+	q = queue_find(c->srv->queues, args[0].p, args[0].len);
+	if (q == NULL || (head = queue_head(q)) == NULL) {
+		reply_begin(r, IOMUX_ST_NOTFOUND);
+		return;
+	}
+	reply_begin(r, IOMUX_ST_OK);
+	reply_arg(r, head->data, head->len);
+}

@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * queue.c: named FIFO queues with blocking pop.
+ *
+ * Queues live in a hash table by name. A queue's items are a singly
+ * linked list of one allocation each (link, length, bytes), so PUSH and
+ * POP are O(1) and an item costs 16 bytes over its value; nothing is ever
+ * copied or resized. A queue with waiters (blocked POPs) but no items
+ * exists only to hold its FIFO of waiters.
+ *
+ * Invariants:
+ *   - an item never sits in a queue while a live waiter does: PUSH hands
+ *     the leading values to live waiters first, and a waiter is only
+ *     linked while its queue is empty;
+ *   - a queue with no items and no waiters does not exist (deleted at
+ *     once), unless a PUSH in progress pins it;
+ *   - max_memory counts each stored item (its bytes and its header), and
+ *     the queue itself (name and struct) while it holds at least one
+ *     item: a queue kept only by waiters is not data, and a full server
+ *     must still let consumers wait. The headers count, as kv.c counts
+ *     its entries', so that empty values cannot fill the memory unseen;
+ *   - a PUSH stores all of its values or none.
+ *
+ * Handing a value to a waiter answers the waiter's request right away
+ * (block_reply/block_done). That can fail and close the waiter's
+ * connection, which may re-enter other modules (lock_conn_closed), but
+ * never links a new waiter here: block_done() only defers the
+ * connection's later requests. So every hand-off re-reads the head of
+ * the waiter list instead of holding on to a next pointer.
+ */
+
+#include <sys/types.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block.h"
+#include "codec.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "htab.h"
+#include "log.h"
+#include "queue.h"
+#include "server.h"
+
+#define QUEUE_HTAB_INITIAL	64
+
+struct queue {
+	struct htab_entry	 e;	/* e.key = name */
+	struct queues		*qs;
+	struct queue_item	*head, *tail;
+	uint64_t		 len;
+	struct waiter		*wfirst, *wlast;
+	unsigned int		 pins;	/* a PUSH is using it */
+	uint8_t			 name[];
+};
+
+struct queues {
+	struct server	*srv;
+	struct htab	 tab;
+	uint64_t	 nonempty;	/* queues holding items */
+	uint64_t	 items;
+};
+
+int
+queue_new(struct server *srv, struct queues **out)
+{
+	struct queues	*qs;
+	int		 ret;
+
+	if ((qs = calloc(1, sizeof(*qs))) == NULL)
+		return -ENOMEM;
+	qs->srv = srv;
+	if ((ret = htab_init(&qs->tab, QUEUE_HTAB_INITIAL)) < 0) {
+		free(qs);
+		return ret;
+	}
+	*out = qs;
+	return 0;
+}
+
+void
+queue_free(struct queues *qs)
+{
+	struct htab_entry	*e, *enext;
+	struct queue		*q;
+	struct queue_item	*it, *inext;
+	struct waiter		*w;
+	size_t			 i;
+
+	if (qs == NULL)
+		return;
+	/* The table goes too, so entries are freed without htab_remove(). */
+	for (i = 0; i < qs->tab.nbuckets; i++) {
+		for (e = qs->tab.buckets[i]; e != NULL; e = enext) {
+			enext = e->next;
+			q = container_of(e, struct queue, e);
+			for (it = q->head; it != NULL; it = inext) {
+				inext = it->next;
+				server_mem_release(qs->srv,
+				    queue_cost_item(it->len));
+				free(it);
+			}
+			if (q->len > 0)
+				server_mem_release(qs->srv,
+				    queue_cost_name(q->e.klen));
+			/* None should be left; make their cancel a no-op. */
+			while ((w = q->wfirst) != NULL) {
+				q->wfirst = w->next;
+				w->next = w->prev = NULL;
+				w->obj = NULL;
+			}
+			free(q);
+		}
+	}
+	htab_free(&qs->tab);
+	free(qs);
+}
+
+void
+queue_status(struct server *srv, struct reply *r)
+{
+	uint64_t	nq = 0, ni = 0;
+
+	if (srv->queues != NULL)
+		queue_counts(srv->queues, &nq, &ni);
+	reply_pair_u64(r, "queues", nq);
+	reply_pair_u64(r, "queued_items", ni);
+}
+
+void
+queue_counts(const struct queues *qs, uint64_t *queues, uint64_t *items)
+{
+	*queues = qs->nonempty;
+	*items = qs->items;
+}
+
+size_t
+queue_cost_item(size_t len)
+{
+	return sizeof(struct queue_item) + len;
+}
+
+size_t
+queue_cost_name(size_t len)
+{
+	return sizeof(struct queue) + len;
+}
+
+struct queue *
+queue_find(struct queues *qs, const void *name, size_t len)
+{
+	struct htab_entry	*e;
+
+	if ((e = htab_find(&qs->tab, name, len)) == NULL)
+		return NULL;
+	return container_of(e, struct queue, e);
+}
+
+uint64_t
+queue_length(const struct queue *q)
+{
+	return q->len;
+}
+
+const struct queue_item *
+queue_head(const struct queue *q)
+{
+	return q->head;
+}
+
+/* A new, empty, unaccounted queue in the table, or NULL (no memory). */
+static struct queue *
+queue_create(struct queues *qs, const void *name, size_t len)
+{
+	struct queue	*q;
+
+	if ((q = calloc(1, sizeof(*q) + len)) == NULL)
+		return NULL;
+	q->qs = qs;
+	if (len > 0)
+		memcpy(q->name, name, len);
+	q->e.key = q->name;
+	q->e.klen = (uint32_t)len;
+	htab_insert(&qs->tab, &q->e);
+	return q;
+}
+
+int
+queue_get(struct queues *qs, const void *name, size_t len,
+    struct queue **out)
+{
+	if ((*out = queue_find(qs, name, len)) == NULL &&
+	    (*out = queue_create(qs, name, len)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+void
+queue_unused(struct queue *q)
+{
+	if (q->len > 0 || q->wfirst != NULL || q->pins > 0)
+		return;
+	htab_remove(&q->qs->tab, &q->e);
+	free(q);
+}
+
+static void
+waiter_unlink(struct queue *q, struct waiter *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		q->wfirst = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	else
+		q->wlast = w->prev;
+	w->next = w->prev = NULL;
+	w->obj = NULL;	/* so a second cancel does nothing */
+}
+
+void
+queue_wait(struct queue *q, struct waiter *w)
+{
+	w->obj = q;
+	w->next = NULL;
+	w->prev = q->wlast;
+	if (q->wlast != NULL)
+		q->wlast->next = w;
+	else
+		q->wfirst = w;
+	q->wlast = w;
+}
+
+void
+queue_cancel(struct waiter *w)
+{
+	struct queue	*q = w->obj;
+
+	if (q == NULL)
+		return;	/* already handed over or dropped by a PUSH */
+	waiter_unlink(q, w);
+	queue_unused(q);
+}
+
+/* Append one detached item; accounting is the caller's. */
+static void
+item_append(struct queue *q, struct queue_item *it)
+{
+	it->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	if (q->len++ == 0)
+		q->qs->nonempty++;
+	q->qs->items++;
+}
+
+static struct queue_item *
+item_new(const struct proto_arg *v)
+{
+	struct queue_item	*it;
+
+	if ((it = malloc(sizeof(*it) + v->len)) == NULL)
+		return NULL;
+	it->next = NULL;
+	it->len = v->len;
+	if (v->len > 0)
+		memcpy(it->data, v->p, v->len);
+	return it;
+}
+
+void
+queue_item_free(struct queue_item *it)
+{
+	free(it);
+}
+
+int
+queue_pop(struct queue *q, struct queue_item **out)
+{
+	struct queues		*qs = q->qs;
+	struct queue_item	*it;
+
+	if ((it = q->head) == NULL)
+		return -ENOENT;
+	if ((q->head = it->next) == NULL)
+		q->tail = NULL;
+	it->next = NULL;
+	qs->items--;
+	server_mem_release(qs->srv, queue_cost_item(it->len));
+	if (--q->len == 0) {
+		qs->nonempty--;
+		server_mem_release(qs->srv, queue_cost_name(q->e.klen));
+		queue_unused(q);
+	}
+	*out = it;
+	return 0;
+}
+
+bool
+queue_reply_fits(struct conn *c, size_t len)
+{
+	const struct buf	*b = conn_reply_buf(c);
+	size_t			 body = IOMUX_BODY_HDR_SIZE +
+				    IOMUX_ARG_HDR_SIZE + len;
+
+	if (body > c->srv->conf.frame_max)
+		return false;
+	if (b->limit == 0)
+		return true;
+	return buf_len(b) <= b->limit &&
+	    IOMUX_LEN_SIZE + body <= b->limit - buf_len(b);
+}
+
+/*
+ * How many of vals[] live waiters will take, in order, walking the FIFO
+ * as the hand-off will. Dead waiters are unlinked on the way (block.c
+ * frees them); a live one whose output cannot take its value is skipped
+ * here and disconnected by the hand-off. Links nothing, answers nothing.
+ */
+static int
+count_takers(struct queue *q, const struct proto_arg *vals, int n)
+{
+	struct waiter	*w, *next;
+	int		 k = 0;
+
+	for (w = q->wfirst; w != NULL && k < n; w = next) {
+		next = w->next;
+		if (!block_alive(w))
+			waiter_unlink(q, w);
+		else if (queue_reply_fits(w->c, vals[k].len))
+			k++;
+	}
+	return k;
+}
+
+/* A live waiter whose output cannot take its value: as a subscriber. */
+static void
+waiter_drop(struct waiter *w)
+{
+	struct conn	*c = w->c;
+
+	c->srv->stats.clients_dropped++;
+	conn_kill(c, "output limit reached");	/* frees w (block_abort) */
+}
+
+/*
+ * Answer the first live waiter that takes v. Returns true if v was
+ * delivered, false if the waiters ran out first.
+ */
+static bool
+hand_off(struct queue *q, const struct proto_arg *v)
+{
+	struct waiter	*w;
+	struct reply	 r;
+
+	while ((w = q->wfirst) != NULL) {
+		waiter_unlink(q, w);
+		if (!block_alive(w))
+			continue;
+		if (!queue_reply_fits(w->c, v->len)) {
+			waiter_drop(w);
+			continue;
+		}
+		block_reply(w, &r, IOMUX_ST_OK);
+		reply_arg(&r, v->p, v->len);
+		if (block_done(w, &r) == 0)
+			return true;
+		/* Not queued (its connection is gone): v goes to the next. */
+	}
+	return false;
+}
+
+/*
+ * Account n bytes that must be stored even past max_memory: a value
+ * whose hand-off failed after the PUSH had been accepted. Losing it would
+ * be worse than a bounded overshoot.
+ */
+static void
+mem_force(struct server *srv, uint64_t n)
+{
+	if (server_mem_reserve(srv, n) < 0)
+		srv->data_bytes += n;
+}
+
+int
+queue_push(struct queues *qs, const void *name, size_t len,
+    const struct proto_arg *vals, int n, uint64_t *newlen)
+{
+	struct server		*srv = qs->srv;
+	struct queue		*q;
+	struct queue_item	*chain = NULL, **tailp = &chain, *it, *next;
+	struct waiter		*w;
+	uint64_t		 need = 0, len0;
+	int			 i, ntake, nhanded;
+	bool			 name_acct = false;
+
+	if (n < 1)
+		return -EINVAL;
+	q = queue_find(qs, name, len);
+	ntake = q != NULL ? count_takers(q, vals, n) : 0;
+	len0 = q != NULL ? q->len : 0;
+
+	/* All or nothing: reserve and allocate what is stored, first. */
+	if (ntake < n) {
+		for (i = ntake; i < n; i++)
+			need += queue_cost_item(vals[i].len);
+		if (len0 == 0) {
+			need += queue_cost_name(len);
+			name_acct = true;
+		}
+		if (server_mem_reserve(srv, need) < 0) {
+			if (q != NULL)
+				queue_unused(q);	/* dead waiters went */
+			return -EDQUOT;
+		}
+		if (q == NULL && (q = queue_create(qs, name, len)) == NULL)
+			goto nomem;
+		for (i = ntake; i < n; i++) {
+			if ((it = item_new(&vals[i])) == NULL)
+				goto nomem;
+			*tailp = it;
+			tailp = &it->next;
+		}
+	}
+
+	assert(q != NULL);	/* found with takers, or created to store */
+	q->pins++;
+	for (nhanded = 0; nhanded < ntake; nhanded++)
+		if (!hand_off(q, &vals[nhanded]))
+			break;
+	/* Hand-offs that failed late: those values are stored instead. */
+	for (i = nhanded; i < ntake; i++) {
+		if ((it = item_new(&vals[i])) == NULL) {
+			log_warnx("queue: out of memory: a pushed value of %lu "
+			    "bytes was lost", (unsigned long)vals[i].len);
+			continue;
+		}
+		mem_force(srv, queue_cost_item(it->len));
+		item_append(q, it);
+	}
+	for (it = chain; it != NULL; it = next) {
+		next = it->next;
+		item_append(q, it);
+	}
+	if (len0 == 0 && q->len > 0 && !name_acct)
+		mem_force(srv, queue_cost_name(len));
+	/*
+	 * Items are stored now, so no live waiter may stay: those left were
+	 * found unable to take their value (count_takers) or are dead.
+	 */
+	if (q->len > 0) {
+		while ((w = q->wfirst) != NULL) {
+			waiter_unlink(q, w);
+			if (block_alive(w))
+				waiter_drop(w);
+		}
+	}
+	q->pins--;
+	if (newlen != NULL)
+		*newlen = q->len;
+	queue_unused(q);
+	return 0;
+
+nomem:
+	for (it = chain; it != NULL; it = next) {
+		next = it->next;
+		free(it);
+	}
+	server_mem_release(srv, need);
+	if (q != NULL)
+		queue_unused(q);
+	return -ENOMEM;
+}

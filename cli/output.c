@@ -14,6 +14,7 @@
  * terminal's state.
  */
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -217,6 +218,84 @@ void
 output_field_num(struct output *o, const char *name, const char *num)
 {
 	field(o, name, num, strlen(num), 1);
+}
+
+int
+output_is_utf8(const void *data, size_t len)
+{
+	const uint8_t	*p = data;
+	size_t		 i, n;
+
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_len(p + i, len - i)) == 0)
+			return 0;
+	return 1;
+}
+
+/* RFC 4648 base64 with padding, as a JSON string (no escaping needed). */
+static void
+base64_string(FILE *fp, const void *data, size_t len)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const uint8_t		*p = data;
+	char			 q[4];
+	uint32_t		 v;
+	size_t			 i;
+
+	putc('"', fp);
+	for (i = 0; i + 3 <= len; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		q[0] = tab[v >> 18];
+		q[1] = tab[(v >> 12) & 63];
+		q[2] = tab[(v >> 6) & 63];
+		q[3] = tab[v & 63];
+		fwrite(q, 1, 4, fp);
+	}
+	if (len - i == 1) {
+		v = (uint32_t)p[i] << 16;
+		q[0] = tab[v >> 18];
+		q[1] = tab[(v >> 12) & 63];
+		q[2] = q[3] = '=';
+		fwrite(q, 1, 4, fp);
+	} else if (len - i == 2) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+		q[0] = tab[v >> 18];
+		q[1] = tab[(v >> 12) & 63];
+		q[2] = tab[(v >> 6) & 63];
+		q[3] = '=';
+		fwrite(q, 1, 4, fp);
+	}
+	putc('"', fp);
+}
+
+void
+output_field_bytes(struct output *o, const char *name, const void *v,
+    size_t len)
+{
+	char	 b64name[128];
+
+	if (o->quiet)
+		return;
+	if (!o->json || output_is_utf8(v, len)) {
+		field(o, name, v, len, 0);
+		return;
+	}
+	snprintf(b64name, sizeof(b64name), "%s_base64", name);
+	field_name(o, b64name);
+	base64_string(o->fp, v, len);
+}
+
+int
+output_raw(struct output *o, const void *v, size_t len, int newline)
+{
+	if (o->quiet || o->json)
+		return 0;
+	errno = 0;
+	if ((len > 0 && fwrite(v, 1, len, o->fp) != len) ||
+	    (newline && putc('\n', o->fp) == EOF))
+		return errno != 0 ? -errno : -EIO;
+	return 0;
 }
 
 void

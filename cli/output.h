@@ -39,6 +39,22 @@ void	output_field(struct output *, const char *name, const void *, size_t);
 void	output_field_str(struct output *, const char *name, const char *);
 void	output_field_num(struct output *, const char *name, const char *);
 
+/*
+ * A field holding bytes from the daemon (a value, a key, a payload): a
+ * JSON string under 'name' when they are valid UTF-8, else their base64
+ * (RFC 4648, padded) under "<name>_base64", so that nothing is lost. In
+ * text mode a "name: value" line, escaped as by output_text().
+ */
+void	output_field_bytes(struct output *, const char *name, const void *,
+	    size_t);
+
+/*
+ * Bytes exactly as given, then '\n' if 'newline': text mode only (the
+ * payload of get, pop, sub...). Returns 0, or -errno of the failed write
+ * (-EPIPE when the reader went away).
+ */
+int	output_raw(struct output *, const void *, size_t, int newline);
+
 /* Free-form text line(s), printed in text mode only. */
 void	output_printf(struct output *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -46,6 +62,8 @@ void	output_printf(struct output *, const char *, ...)
 /* Escapers, usable on any stream (e.g. stderr for daemon messages). */
 void	output_text(FILE *, const void *, size_t);
 void	output_json_string(FILE *, const void *, size_t);
+/* 1 if the bytes are well-formed UTF-8 (NUL and controls included). */
+int	output_is_utf8(const void *, size_t);
 /* 1 if the bytes are a JSON-compatible decimal integer or fraction. */
 int	output_is_number(const void *, size_t);
 

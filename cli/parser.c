@@ -12,9 +12,15 @@
  * help text can never disagree with what is accepted.
  *
  * Deliberate rules: command and option names match exactly (no unique
- * prefixes: a script's meaning must not change when a command is added);
- * options precede positional arguments (POSIX), so a value such as "-5"
- * after the first positional is data, and "--" ends options explicitly.
+ * prefixes: a script's meaning must not change when a command is added).
+ * Options may follow positional arguments ("pop jobs --timeout 30", as
+ * the examples people copy are written); a word is an option when it
+ * starts with '-', except "-" alone (standard input) and "-" followed by
+ * a digit (a negative number, "incr n -5"). "--" ends the options, and
+ * scripts passing data that may start with '-' put it after "--". The
+ * same letter may mean different things to different commands (-c is a
+ * ping count and a message count): an option is looked up among those the
+ * command takes.
  */
 
 #include <errno.h>
@@ -27,6 +33,10 @@
 
 #define COUNT_MAX	1000000		/* ping -c */
 #define INTERVAL_MAX	3600000		/* ping -i, ms */
+/* Timeouts, TTLs, leases: 100 years of ms, far from any u64 overflow in
+ * the daemon's "now + ttl". */
+#define SECONDS_MAX	(UINT64_C(100) * 365 * 86400 * 1000)
+#define KEYS_LIMIT_MAX	1000		/* the protocol's KEYS limit */
 
 static const struct parse_option options[POPT_MAX] = {
 	[POPT_JSON] = { POPT_JSON, 0, "json", POT_FLAG, NULL, 0, 0,
@@ -37,21 +47,103 @@ static const struct parse_option options[POPT_MAX] = {
 	    COUNT_MAX, "send N requests (default 1)" },
 	[POPT_INTERVAL] = { POPT_INTERVAL, 'i', "interval", POT_SECONDS,
 	    "SECS", 0, INTERVAL_MAX, "wait SECS between requests (default 0)" },
+	[POPT_NO_NEWLINE] = { POPT_NO_NEWLINE, 'n', "no-newline", POT_FLAG,
+	    NULL, 0, 0, "print the value without a trailing newline" },
+	[POPT_TIMEOUT] = { POPT_TIMEOUT, 0, "timeout", POT_TIMEOUT, "SECS",
+	    0, SECONDS_MAX, "give up after SECS (0: at once; 'forever')" },
+	[POPT_TTL] = { POPT_TTL, 0, "ttl", POT_SECONDS, "SECS", 1,
+	    SECONDS_MAX, "the key expires after SECS" },
+	[POPT_NX] = { POPT_NX, 0, "nx", POT_FLAG, NULL, 0, 0,
+	    "only if the key does not exist" },
+	[POPT_XX] = { POPT_XX, 0, "xx", POT_FLAG, NULL, 0, 0,
+	    "only if the key exists" },
+	[POPT_KEEP_TTL] = { POPT_KEEP_TTL, 0, "keep-ttl", POT_FLAG, NULL, 0,
+	    0, "keep the key's expiry" },
+	[POPT_IF_EQUALS] = { POPT_IF_EQUALS, 0, "if-equals", POT_STRING,
+	    "VALUE", 0, 0, "only if the current value is VALUE" },
+	[POPT_LIMIT] = { POPT_LIMIT, 0, "limit", POT_COUNT, "N", 1,
+	    KEYS_LIMIT_MAX, "ask for N keys per request (default 100)" },
+	[POPT_LEASE] = { POPT_LEASE, 0, "lease", POT_SECONDS, "SECS", 1,
+	    SECONDS_MAX, "the lock expires after SECS even if held" },
+	[POPT_PATTERN] = { POPT_PATTERN, 'p', "pattern", POT_FLAG, NULL, 0,
+	    0, "the arguments are patterns (PREFIX*)" },
+	[POPT_MESSAGES] = { POPT_MESSAGES, 'c', "count", POT_COUNT, "N", 1,
+	    UINT64_MAX, "exit after N messages" },
 };
 
 static const enum parse_opt no_opts[] = { POPT_MAX };
 static const enum parse_opt ping_opts[] = {
 	POPT_COUNT, POPT_INTERVAL, POPT_MAX
 };
+static const enum parse_opt value_opts[] = { POPT_NO_NEWLINE, POPT_MAX };
+static const enum parse_opt set_opts[] = {
+	POPT_TTL, POPT_NX, POPT_XX, POPT_KEEP_TTL, POPT_IF_EQUALS, POPT_MAX
+};
+static const enum parse_opt keys_opts[] = { POPT_LIMIT, POPT_MAX };
+static const enum parse_opt wait_opts[] = {
+	POPT_TIMEOUT, POPT_NO_NEWLINE, POPT_MAX
+};
+static const enum parse_opt sub_opts[] = {
+	POPT_PATTERN, POPT_MESSAGES, POPT_TIMEOUT, POPT_MAX
+};
+static const enum parse_opt lock_opts[] = {
+	POPT_TIMEOUT, POPT_LEASE, POPT_MAX
+};
 
+#define ANY	PARSE_ARGS_ANY
+/* Names per request: the protocol's argument limit (push: plus a queue). */
+#define NAMES	1024
+
+/* iomuxctl(1)'s COMMANDS section follows this table, row by row. */
 static const struct command commands[] = {
-	{ "status", ACT_STATUS, no_opts, 0, 0, NULL,
+	{ "status", ACT_STATUS, no_opts, 0, 0, ANY, NULL,
 	    "show the daemon's state and counters" },
-	{ "ping", ACT_PING, ping_opts, 0, 1, "[DATA]",
+	{ "ping", ACT_PING, ping_opts, 0, 1, ANY, "[DATA]",
 	    "check the daemon answers; DATA is echoed back" },
-	{ "version", ACT_VERSION, no_opts, 0, 0, NULL,
+	{ "version", ACT_VERSION, no_opts, 0, 0, ANY, NULL,
 	    "show the versions of iomuxctl and iomuxd" },
-	{ "help", ACT_HELP, no_opts, 0, 0, NULL,
+	/* Key-value. */
+	{ "get", ACT_GET, value_opts, 1, 1, ANY, "KEY",
+	    "print the value of KEY" },
+	{ "set", ACT_SET, set_opts, 2, 2, ANY, "KEY VALUE|-",
+	    "set KEY to VALUE (-: from standard input)" },
+	{ "del", ACT_DEL, no_opts, 1, NAMES, ANY, "KEY...",
+	    "delete keys; print how many there were" },
+	{ "exists", ACT_EXISTS, no_opts, 1, NAMES, ANY, "KEY...",
+	    "print how many of the keys exist" },
+	{ "incr", ACT_INCR, no_opts, 1, 2, ANY, "KEY [DELTA]",
+	    "add DELTA (default 1) to KEY; print the result" },
+	{ "keys", ACT_KEYS, keys_opts, 0, 1, ANY, "[PREFIX]",
+	    "print the keys starting with PREFIX" },
+	{ "ttl", ACT_TTL, no_opts, 1, 1, ANY, "KEY",
+	    "print KEY's seconds to live (-1: no expiry)" },
+	{ "expire", ACT_EXPIRE, no_opts, 2, 2, ANY, "KEY SECS",
+	    "make KEY expire after SECS" },
+	{ "persist", ACT_PERSIST, no_opts, 1, 1, ANY, "KEY",
+	    "make KEY never expire" },
+	{ "wait", ACT_WAIT, wait_opts, 1, 1, ANY, "KEY",
+	    "wait until KEY exists, then print its value" },
+	/* Queues. */
+	{ "push", ACT_PUSH, no_opts, 2, NAMES, ANY, "QUEUE VALUE...|-",
+	    "append values to QUEUE; print its new length" },
+	{ "pop", ACT_POP, wait_opts, 1, 1, ANY, "QUEUE",
+	    "remove the head of QUEUE and print it" },
+	{ "qlen", ACT_QLEN, no_opts, 1, 1, ANY, "QUEUE",
+	    "print the length of QUEUE" },
+	{ "peek", ACT_PEEK, value_opts, 1, 1, ANY, "QUEUE",
+	    "print the head of QUEUE, leaving it there" },
+	/* Pub/sub. */
+	{ "pub", ACT_PUB, no_opts, 2, 2, ANY, "CHANNEL MESSAGE|-",
+	    "publish MESSAGE; print how many received it" },
+	{ "sub", ACT_SUB, sub_opts, 1, NAMES, ANY, "CHANNEL...",
+	    "print the messages published on the channels" },
+	/* Locks. */
+	{ "lock", ACT_LOCK, lock_opts, 2, ANY, 1,
+	    "NAME [--] COMMAND [ARG...]",
+	    "run COMMAND while holding the lock NAME" },
+	{ "unlock", ACT_UNLOCK, no_opts, 1, 1, ANY, "NAME",
+	    "release a lock of this connection (see lock)" },
+	{ "help", ACT_HELP, no_opts, 0, 0, ANY, NULL,
 	    "show this help" },
 };
 
@@ -101,6 +193,26 @@ parser_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	if (n < min || n > max)
 		return -ERANGE;
 	*out = n;
+	return 0;
+}
+
+int
+parser_int64(const char *s, int64_t *out)
+{
+	uint64_t	 n, max = INT64_MAX;
+	int		 neg = 0, r;
+
+	if (*s == '-') {
+		neg = 1;
+		s++;
+		max = (uint64_t)INT64_MAX + 1;
+	}
+	if ((r = parser_count(s, 0, max, &n)) != 0)
+		return r;
+	if (neg)
+		*out = n == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)n;
+	else
+		*out = (int64_t)n;
 	return 0;
 }
 
@@ -170,12 +282,24 @@ set_opt(const struct command *c, const struct parse_option *o,
 			    arg, (unsigned long long)o->min,
 			    (unsigned long long)o->max);
 		break;
+	case POT_TIMEOUT:
+		if (strcmp(arg, "forever") == 0) {
+			v->num = PARSE_FOREVER;
+			break;
+		}
+		r = parser_seconds(arg, o->max, &v->num);
+		if (r != 0 || v->num < o->min)
+			return parse_err(err, errlen, "%s: invalid %s '%s' "
+			    "(expected seconds, at most %llu, or 'forever')",
+			    c->name, o->long_name, arg,
+			    (unsigned long long)o->max / 1000);
+		break;
 	case POT_SECONDS:
 		r = parser_seconds(arg, o->max, &v->num);
 		if (r != 0 || v->num < o->min)
 			return parse_err(err, errlen, "%s: invalid %s '%s' "
-			    "(expected seconds, at most %llu)", c->name,
-			    o->long_name, arg,
+			    "(expected seconds%s, at most %llu)", c->name,
+			    o->long_name, arg, o->min > 0 ? " above 0" : "",
 			    (unsigned long long)o->max / 1000);
 		break;
 	case POT_STRING:
@@ -200,12 +324,13 @@ long_opt(const struct command *c, int argc, char **argv, int *i,
 	for (k = 0; k < POPT_MAX; k++) {
 		if (options[k].long_name != NULL &&
 		    strlen(options[k].long_name) == len &&
-		    strncmp(options[k].long_name, name, len) == 0) {
+		    strncmp(options[k].long_name, name, len) == 0 &&
+		    takes(c, options[k].id)) {
 			o = &options[k];
 			break;
 		}
 	}
-	if (o == NULL || !takes(c, o->id))
+	if (o == NULL)
 		return parse_err(err, errlen, "%s: unknown option '--%.*s'",
 		    c->name, (int)len, name);
 	if (o->type == POT_FLAG) {
@@ -235,11 +360,12 @@ short_opts(const struct command *c, int argc, char **argv, int *i,
 	for (p = argv[*i] + 1; *p != '\0'; p++) {
 		o = NULL;
 		for (k = 0; k < POPT_MAX; k++)
-			if (options[k].short_name == *p) {
+			if (options[k].short_name == *p &&
+			    takes(c, options[k].id)) {
 				o = &options[k];
 				break;
 			}
-		if (o == NULL || !takes(c, o->id))
+		if (o == NULL)
 			return parse_err(err, errlen, "%s: unknown option "
 			    "'-%c'", c->name, *p);
 		if (o->type == POT_FLAG) {
@@ -259,11 +385,19 @@ short_opts(const struct command *c, int argc, char **argv, int *i,
 	return 0;
 }
 
+/* Not an option: "-" (stdin), "-5" (a negative number), or no dash. */
+static int
+positional(const char *w)
+{
+	return w[0] != '-' || w[1] == '\0' || (w[1] >= '0' && w[1] <= '9');
+}
+
 int
 parser_parse(int argc, char **argv, struct parse_result *res, char *err,
     size_t errlen)
 {
 	const struct command	*c;
+	unsigned int		 npos = 0;
 	int			 i, r;
 
 	memset(res, 0, sizeof(*res));
@@ -273,14 +407,23 @@ parser_parse(int argc, char **argv, struct parse_result *res, char *err,
 		return parse_err(err, errlen, "unknown command '%s'", argv[0]);
 	res->cmd = c;
 
+	/*
+	 * Positionals are moved down to argv[1 + npos] as they come: the
+	 * write index never passes the read index, and option values are
+	 * kept as pointers to their strings, not to argv's slots.
+	 */
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
 		}
-		/* "-" alone is an argument (by convention: stdin). */
-		if (argv[i][0] != '-' || argv[i][1] == '\0')
-			break;
+		if (positional(argv[i])) {
+			if (c->opts_until != PARSE_ARGS_ANY &&
+			    npos >= c->opts_until)
+				break;
+			argv[1 + npos++] = argv[i];
+			continue;
+		}
 		if (argv[i][1] == '-')
 			r = long_opt(c, argc, argv, &i, res, err, errlen);
 		else
@@ -288,9 +431,13 @@ parser_parse(int argc, char **argv, struct parse_result *res, char *err,
 		if (r != 0)
 			return r;
 	}
+	for (; i < argc; i++)
+		argv[1 + npos++] = argv[i];
+	/* Still NULL-terminated: lock hands the tail to execvp(3). */
+	argv[1 + npos] = NULL;
 
-	res->argc = argc - i;
-	res->argv = argv + i;
+	res->argc = (int)npos;
+	res->argv = argv + 1;
 	if ((unsigned int)res->argc < c->min_args)
 		return parse_err(err, errlen, "%s: missing argument (usage: "
 		    "%s %s)", c->name, c->name, c->args != NULL ? c->args : "");
@@ -337,7 +484,12 @@ parser_help(FILE *fp)
 			snprintf(line + n, sizeof(line) - n, " %s",
 			    commands[i].args);
 		}
-		fprintf(fp, "  %-30s %s\n", line, commands[i].help);
+		/* A long synopsis gets the help on a line of its own. */
+		if (strlen(line) > 30)
+			fprintf(fp, "  %s\n  %-30s %s\n", line, "",
+			    commands[i].help);
+		else
+			fprintf(fp, "  %-30s %s\n", line, commands[i].help);
 		for (id = commands[i].opts; *id != POPT_MAX; id++) {
 			opt_usage(&options[*id], 1, opt, sizeof(opt));
 			fprintf(fp, "      %-26s %s\n", opt,

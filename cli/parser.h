@@ -24,6 +24,24 @@ enum action {
 	ACT_STATUS,
 	ACT_PING,
 	ACT_VERSION,
+	ACT_GET,
+	ACT_SET,
+	ACT_DEL,
+	ACT_EXISTS,
+	ACT_INCR,
+	ACT_KEYS,
+	ACT_TTL,
+	ACT_EXPIRE,
+	ACT_PERSIST,
+	ACT_WAIT,
+	ACT_PUSH,
+	ACT_POP,
+	ACT_QLEN,
+	ACT_PEEK,
+	ACT_PUB,
+	ACT_SUB,
+	ACT_LOCK,
+	ACT_UNLOCK,
 	ACT_MAX
 };
 
@@ -31,8 +49,19 @@ enum action {
 enum parse_opt {
 	POPT_JSON,		/* --json (also a global option) */
 	POPT_QUIET,		/* -q, --quiet (also a global option) */
-	POPT_COUNT,		/* -c, --count N */
+	POPT_COUNT,		/* -c, --count N (ping) */
 	POPT_INTERVAL,		/* -i, --interval SECS */
+	POPT_NO_NEWLINE,	/* -n, --no-newline */
+	POPT_TIMEOUT,		/* --timeout SECS|forever (blocking commands) */
+	POPT_TTL,		/* --ttl SECS */
+	POPT_NX,		/* --nx */
+	POPT_XX,		/* --xx */
+	POPT_KEEP_TTL,		/* --keep-ttl */
+	POPT_IF_EQUALS,		/* --if-equals VALUE */
+	POPT_LIMIT,		/* --limit N (keys per request) */
+	POPT_LEASE,		/* --lease SECS */
+	POPT_PATTERN,		/* -p, --pattern (sub) */
+	POPT_MESSAGES,		/* -c, --count N (sub: messages) */
 	POPT_MAX
 };
 
@@ -40,6 +69,7 @@ enum parse_opt_type {
 	POT_FLAG,		/* no argument */
 	POT_COUNT,		/* decimal integer in [min, max] */
 	POT_SECONDS,		/* decimal seconds, ms resolution, [min, max] ms */
+	POT_TIMEOUT,		/* POT_SECONDS, or "forever" (PARSE_FOREVER) */
 	POT_STRING		/* any text */
 };
 
@@ -56,6 +86,9 @@ struct parse_option {
 /* No limit on positional arguments. */
 #define PARSE_ARGS_ANY	((unsigned int)-1)
 
+/* The value of a POT_TIMEOUT option given as "forever". */
+#define PARSE_FOREVER	UINT64_MAX
+
 struct command {
 	const char		*name;
 	enum action		 action;
@@ -63,6 +96,12 @@ struct command {
 	const enum parse_opt	*opts;
 	unsigned int		 min_args;
 	unsigned int		 max_args;
+	/*
+	 * The positional that follows this many ends the options (lock NAME
+	 * COMMAND...: the command's own options are not ours);
+	 * PARSE_ARGS_ANY: only "--" does.
+	 */
+	unsigned int		 opts_until;
 	const char		*args;		/* usage of the positionals */
 	const char		*help;
 };
@@ -81,11 +120,16 @@ struct parse_result {
 };
 
 /*
- * Parse "COMMAND [OPTIONS] [--] [ARGS]" (argv[0] is the command). Options
- * come before the positional arguments: the first positional or "--" ends
- * them, so data that starts with '-' is safe after "--". --json and -q are
- * accepted by every command. Returns 0 and fills *res (pointers into argv),
- * or -EINVAL with a sentence in err ("unknown command 'x'").
+ * Parse "COMMAND [OPTIONS | ARGS]... [--] [ARGS]" (argv[0] is the
+ * command). Options and positional arguments may be mixed ("pop jobs
+ * --timeout 30"), as with GNU getopt: every word that starts with '-' is
+ * an option, except "-" alone (standard input) and a dash followed by a
+ * digit (a negative number: "incr n -5"). "--" ends the options, so data
+ * that starts with '-' is safe after it; so does the command's opts_until.
+ * --json and -q are accepted by every command. The positionals are moved
+ * to the front of argv[1..] (in order) and res->argv points at them.
+ * Returns 0 and fills *res (pointers into argv), or -EINVAL with a
+ * sentence in err.
  */
 int	 parser_parse(int argc, char **argv, struct parse_result *res,
 	    char *err, size_t errlen);
@@ -102,6 +146,9 @@ void	 parser_help(FILE *);
  * for anything else (signs, exponents, hex) or -ERANGE above max_ms.
  */
 int	 parser_seconds(const char *, uint64_t max_ms, uint64_t *ms);
+
+/* Strict decimal int64: optional '-', digits; 0, -EINVAL or -ERANGE. */
+int	 parser_int64(const char *, int64_t *);
 
 /* Decimal integer in [min, max]; 0, -EINVAL or -ERANGE. */
 int	 parser_count(const char *, uint64_t min, uint64_t max, uint64_t *);

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * cmd-pubsub.c: the 0x03xx range: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE,
+ * PUNSUBSCRIBE and PUBLISH.
+ *
+ * Every argument is checked before anything changes, and a SUBSCRIBE
+ * that fails half-way (subscriptions_max, memory) undoes what it added,
+ * so an error reply always means "nothing changed". Subscribing twice to
+ * the same name, or unsubscribing from one not subscribed, is not an
+ * error. The OK replies carry the connection's subscription count after
+ * the request, channels and patterns together.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "pubsub.h"
+#include "server.h"
+
+static handler_fn	op_subscribe, op_unsubscribe, op_psubscribe,
+			op_punsubscribe, op_publish;
+
+const struct handler cmd_pubsub_ops[DISPATCH_RANGE_OPS] = {
+	[IOMUX_OP_SUBSCRIBE & 0xff] =
+	    { IOMUX_OP_SUBSCRIBE, 1, IOMUX_ARGS_MAX, op_subscribe },
+	[IOMUX_OP_UNSUBSCRIBE & 0xff] =
+	    { IOMUX_OP_UNSUBSCRIBE, 0, IOMUX_ARGS_MAX, op_unsubscribe },
+	[IOMUX_OP_PSUBSCRIBE & 0xff] =
+	    { IOMUX_OP_PSUBSCRIBE, 1, IOMUX_ARGS_MAX, op_psubscribe },
+	[IOMUX_OP_PUNSUBSCRIBE & 0xff] =
+	    { IOMUX_OP_PUNSUBSCRIBE, 0, IOMUX_ARGS_MAX, op_punsubscribe },
+	[IOMUX_OP_PUBLISH & 0xff] = { IOMUX_OP_PUBLISH, 2, 2, op_publish },
+};
+
+/* Check every name (and pattern shape); 0, or -EINVAL after replying. */
+static int
+check_names(const struct proto_frame *f, const struct proto_arg *args,
+    struct reply *r, bool pattern)
+{
+	int	i;
+
+	for (i = 0; i < f->argc; i++) {
+		if (arg_name(r, &args[i], pattern ? "pattern" : "channel") < 0)
+			return -EINVAL;
+		if (pattern &&
+		    pubsub_pattern_check(args[i].p, args[i].len) < 0) {
+			reply_error(r, IOMUX_ST_EARGS, "%s: argument %d is not "
+			    "a pattern (a prefix and one '*' at the end)",
+			    proto_op_name(r->op), i + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void
+subscribe(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r, bool pattern)
+{
+	struct pubsub	*ps = c->srv->pubsub;
+	uint64_t	 added[(IOMUX_ARGS_MAX + 63) / 64] = { 0 };
+	int		 i, j, ret = 0;
+
+	if (check_names(f, args, r, pattern) < 0)
+		return;
+	for (i = 0; i < f->argc; i++) {
+		ret = pubsub_subscribe(ps, c, args[i].p, args[i].len, pattern);
+		if (ret == 0)
+			added[i / 64] |= UINT64_C(1) << (i % 64);
+		else if (ret != PUBSUB_E_EXISTS)
+			break;
+	}
+	if (i == f->argc) {
+		reply_begin(r, IOMUX_ST_OK);
+		reply_u64(r, pubsub_conn_count(c));
+		return;
+	}
+
+	/* All or nothing: take back what this request added. */
+	for (j = 0; j < i; j++)
+		if (added[j / 64] & (UINT64_C(1) << (j % 64)))
+			(void)pubsub_unsubscribe(ps, c, args[j].p, args[j].len,
+			    pattern);
+	switch (ret) {
+	case PUBSUB_E_LIMIT:
+		reply_error(r, IOMUX_ST_ELIMIT, "%s: over subscriptions_max "
+		    "(%d per connection)", proto_op_name(r->op),
+		    c->srv->conf.subscriptions_max);
+		break;
+	case -ENOMEM:
+		reply_error(r, IOMUX_ST_ENOMEM, "%s: out of memory",
+		    proto_op_name(r->op));
+		break;
+	case -ENOTCONN:
+		/* Nobody reads it: the connection was dropped. */
+		reply_error(r, IOMUX_ST_ESHUTDOWN, "connection closed");
+		break;
+	default:
+		reply_error(r, IOMUX_ST_EINTERNAL, "%s: unexpected error %d",
+		    proto_op_name(r->op), ret);
+		break;
+	}
+}
+
+static void
+unsubscribe(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r, bool pattern)
+{
+	struct pubsub	*ps = c->srv->pubsub;
+	int		 i;
+
+	if (check_names(f, args, r, pattern) < 0)
+		return;
+	if (f->argc == 0)
+		pubsub_unsubscribe_all(ps, c, pattern);
+	for (i = 0; i < f->argc; i++)
+		(void)pubsub_unsubscribe(ps, c, args[i].p, args[i].len,
+		    pattern);
+	reply_begin(r, IOMUX_ST_OK);
+	reply_u64(r, pubsub_conn_count(c));
+}
+
+/* SUBSCRIBE channel... -> OK [u64 subscriptions] */
+static void
+op_subscribe(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	subscribe(c, f, args, r, false);
+}
+
+/* UNSUBSCRIBE [channel...] (none: every channel) -> OK [u64] */
+static void
+op_unsubscribe(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	unsubscribe(c, f, args, r, false);
+}
+
+/* PSUBSCRIBE pattern... -> OK [u64 subscriptions] */
+static void
+op_psubscribe(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	subscribe(c, f, args, r, true);
+}
+
+/* PUNSUBSCRIBE [pattern...] (none: every pattern) -> OK [u64] */
+static void
+op_punsubscribe(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	unsubscribe(c, f, args, r, true);
+}
+
+/*
+ * PUBLISH channel message -> OK [u64 deliveries]. The pushes are queued
+ * before the reply is begun: a publisher subscribed to its own channel
+ * gets its push in the same output, ahead of the reply.
+ */
+static void
+op_publish(struct conn *c, const struct proto_frame *f,
+    const struct proto_arg *args, struct reply *r)
+{
+	struct server	*srv = c->srv;
+	uint64_t	 n;
+
+	if (arg_name(r, &args[0], "channel") < 0 ||
+	    arg_value(r, &args[1], "message") < 0)
+		return;
+	/*
+	 * A pattern delivery carries the pattern too, so the push can be
+	 * larger than the request; refuse what could not be delivered
+	 * rather than deliver it to some subscribers only. With the default
+	 * limits (value_max half of frame_max) this never happens.
+	 */
+	if (pubsub_push_size(args[0].len, args[1].len) > srv->conf.frame_max) {
+		reply_error(r, IOMUX_ST_ELIMIT, "publish: a %lu-byte message "
+		    "on a %lu-byte channel does not fit a push frame "
+		    "(frame_max %lu)", (unsigned long)args[1].len,
+		    (unsigned long)args[0].len,
+		    (unsigned long)srv->conf.frame_max);
+		return;
+	}
+	n = pubsub_publish(srv->pubsub, args[0].p, args[0].len, args[1].p,
+	    args[1].len);
+	reply_begin(r, IOMUX_ST_OK);
+	reply_u64(r, n);
+}

@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * pubsub.c: channels, prefix patterns and their subscribers.
+ *
+ * A subscription (struct sub) joins a topic and a connection and sits in
+ * two lists: the topic's subscribers, walked by PUBLISH, and the
+ * connection's subscriptions, walked when it unsubscribes from everything
+ * or goes away. A connection also has a small hash table of its
+ * subscriptions keyed by the topic's address, so (UN)SUBSCRIBE costs O(1)
+ * however many subscriptions the connection or the topic has. A
+ * connection without subscriptions has no state here (c->subs is NULL).
+ *
+ * Topics: channels in one table keyed by name, patterns in another keyed
+ * by their prefix (the pattern without its '*'). A topic lives while it
+ * has subscribers. Matching a channel of length n probes the channel
+ * table once and the prefix table once per prefix length 0..n that some
+ * pattern has (a count per length says which), so the cost does not grow
+ * with the number of patterns: at most key_max + 1 probes, usually a
+ * handful. We chose this over a trie because it reuses the keyed hash
+ * table (no per-byte nodes, no worst-case memory per pattern byte), and
+ * because the probes are bounded by the name limit anyway.
+ *
+ * Walking safely: delivering a message may kill a subscriber (output
+ * limit), and a kill reaches pubsub_conn_closed() through
+ * server_conn_closed(), possibly for other connections too (a lock handed
+ * on, a waiter answered). So while a walk is running (depth > 0) a dropped
+ * subscription leaves the connection's structures at once but stays in
+ * its topic's list with c = NULL, and topics are not freed; the outermost
+ * walk sweeps them afterwards. Nothing in a topic's list is unlinked or
+ * freed during a walk, so holding the next pointer is safe.
+ *
+ * Subscriptions are connection state, bounded per connection by
+ * subscriptions_max and freed with it, like output buffers; they are not
+ * stored data and do not count towards max_memory.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "htab.h"
+#include "pubsub.h"
+#include "server.h"
+
+#define PUBSUB_TAB_INITIAL	64	/* the server-wide tables */
+#define PUBSUB_CONN_INITIAL	8	/* a connection's table */
+
+struct sub;
+
+struct topic {
+	struct htab_entry	 he;	/* by name; a pattern by its prefix */
+	struct sub		*head, *tail;	/* subscription order */
+	uint32_t		 nsubs;	/* live ones (the list may hold dead) */
+	uint32_t		 len;	/* of name; a pattern's ends in '*' */
+	bool			 pattern;
+	uint8_t			 name[];
+};
+
+struct sub {
+	struct htab_entry	 ce;	/* the connection's, keyed by &t */
+	struct topic		*t;
+	struct conn		*c;	/* NULL once dropped during a walk */
+	struct sub		*tnext, *tprev;	/* the topic's list */
+	struct sub		*cnext, *cprev;	/* the connection's, or the
+						   graveyard (cnext only) */
+};
+
+/* c->subs: what one connection is subscribed to. */
+struct pubsub_conn {
+	struct conn		*c;
+	struct pubsub_conn	*next, *prev;	/* all subscribers */
+	struct htab		 tab;
+	struct sub		*head;
+	uint32_t		 nchannels, npatterns;
+};
+
+struct pubsub {
+	struct server		*srv;
+	struct htab		 channels;
+	struct htab		 prefixes;
+	/* Pattern topics per prefix length, [0..plen_cap). */
+	uint32_t		*plen_count;
+	size_t			 plen_cap;
+	struct pubsub_conn	*conns;
+	uint64_t		 nconns;
+	unsigned int		 depth;		/* walks running */
+	struct sub		*graveyard;	/* dropped during a walk */
+};
+
+int
+pubsub_new(struct server *srv, struct pubsub **out)
+{
+	struct pubsub	*ps;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL)
+		return -ENOMEM;
+	ps->srv = srv;
+	if (htab_init(&ps->channels, PUBSUB_TAB_INITIAL) < 0)
+		goto fail;
+	if (htab_init(&ps->prefixes, PUBSUB_TAB_INITIAL) < 0) {
+		htab_free(&ps->channels);
+		goto fail;
+	}
+	*out = ps;
+	return 0;
+fail:
+	free(ps);
+	return -ENOMEM;
+}
+
+int
+pubsub_pattern_check(const void *p, size_t len)
+{
+	if (len == 0 || ((const uint8_t *)p)[len - 1] != '*')
+		return -EINVAL;
+	if (memchr(p, '*', len - 1) != NULL)
+		return -EINVAL;
+	return 0;
+}
+
+uint64_t
+pubsub_push_size(size_t clen, size_t mlen)
+{
+	/* channel, message, and a pattern of at most the channel plus '*'. */
+	return (uint64_t)IOMUX_BODY_HDR_SIZE + 3 * IOMUX_ARG_HDR_SIZE +
+	    2 * (uint64_t)clen + 1 + (uint64_t)mlen;
+}
+
+static struct htab *
+topics(struct pubsub *ps, bool pattern)
+{
+	return pattern ? &ps->prefixes : &ps->channels;
+}
+
+/* The topic of a channel, or of a pattern by its prefix; NULL if none. */
+static struct topic *
+topic_find(struct pubsub *ps, const void *key, size_t klen, bool pattern)
+{
+	struct htab_entry	*e;
+
+	if ((e = htab_find(topics(ps, pattern), key, klen)) == NULL)
+		return NULL;
+	return container_of(e, struct topic, he);
+}
+
+/* Make room to count prefixes of length plen; 0 or -ENOMEM. */
+static int
+plen_reserve(struct pubsub *ps, size_t plen)
+{
+	uint32_t	*p;
+	size_t		 cap;
+
+	if (plen < ps->plen_cap)
+		return 0;
+	cap = ps->plen_cap ? ps->plen_cap : 64;
+	while (cap <= plen)
+		cap *= 2;
+	if ((p = realloc(ps->plen_count, cap * sizeof(*p))) == NULL)
+		return -ENOMEM;
+	memset(p + ps->plen_cap, 0, (cap - ps->plen_cap) * sizeof(*p));
+	ps->plen_count = p;
+	ps->plen_cap = cap;
+	return 0;
+}
+
+static struct topic *
+topic_new(struct pubsub *ps, const void *name, size_t len, bool pattern)
+{
+	struct topic	*t;
+
+	if (pattern && plen_reserve(ps, len - 1) < 0)
+		return NULL;
+	if ((t = calloc(1, sizeof(*t) + len)) == NULL)
+		return NULL;
+	if (len > 0)
+		memcpy(t->name, name, len);
+	t->len = (uint32_t)len;
+	t->pattern = pattern;
+	t->he.key = t->name;
+	t->he.klen = pattern ? t->len - 1 : t->len;
+	htab_insert(topics(ps, pattern), &t->he);
+	if (pattern)
+		ps->plen_count[t->he.klen]++;
+	return t;
+}
+
+static void
+topic_free(struct pubsub *ps, struct topic *t)
+{
+	htab_remove(topics(ps, t->pattern), &t->he);
+	if (t->pattern) {
+		ps->plen_count[t->he.klen]--;
+		if (ps->prefixes.count == 0) {
+			/* The last pattern: give the length counts back too. */
+			free(ps->plen_count);
+			ps->plen_count = NULL;
+			ps->plen_cap = 0;
+		}
+	}
+	free(t);
+}
+
+/* Take s out of its topic's list and free it, and the topic if empty. */
+static void
+sub_free(struct pubsub *ps, struct sub *s)
+{
+	struct topic	*t = s->t;
+
+	if (s->tprev != NULL)
+		s->tprev->tnext = s->tnext;
+	else
+		t->head = s->tnext;
+	if (s->tnext != NULL)
+		s->tnext->tprev = s->tprev;
+	else
+		t->tail = s->tprev;
+	free(s);
+	if (t->head == NULL)
+		topic_free(ps, t);
+}
+
+static void
+pc_free(struct pubsub *ps, struct pubsub_conn *pc)
+{
+	if (pc->prev != NULL)
+		pc->prev->next = pc->next;
+	else
+		ps->conns = pc->next;
+	if (pc->next != NULL)
+		pc->next->prev = pc->prev;
+	ps->nconns--;
+	pc->c->subs = NULL;
+	htab_free(&pc->tab);
+	free(pc);
+}
+
+/*
+ * Drop one subscription: out of its connection at once (freeing the
+ * connection's state with its last one), out of its topic now or, during
+ * a walk, at the sweep.
+ */
+static void
+sub_drop(struct pubsub *ps, struct sub *s)
+{
+	struct pubsub_conn	*pc = s->c->subs;
+
+	if (s->cprev != NULL)
+		s->cprev->cnext = s->cnext;
+	else
+		pc->head = s->cnext;
+	if (s->cnext != NULL)
+		s->cnext->cprev = s->cprev;
+	htab_remove(&pc->tab, &s->ce);
+	if (s->t->pattern)
+		pc->npatterns--;
+	else
+		pc->nchannels--;
+	s->t->nsubs--;
+	if (pc->nchannels + pc->npatterns == 0)
+		pc_free(ps, pc);
+
+	s->c = NULL;
+	s->cprev = NULL;
+	if (ps->depth > 0) {
+		s->cnext = ps->graveyard;
+		ps->graveyard = s;
+	} else
+		sub_free(ps, s);
+}
+
+/* Free what was dropped during the walks that just ended. */
+static void
+sweep(struct pubsub *ps)
+{
+	struct sub	*s;
+
+	while ((s = ps->graveyard) != NULL) {
+		ps->graveyard = s->cnext;
+		sub_free(ps, s);
+	}
+}
+
+/* c's subscription to t, or NULL. */
+static struct sub *
+sub_find(const struct pubsub_conn *pc, const struct topic *t)
+{
+	struct htab_entry	*e;
+
+	if (pc == NULL || t == NULL)
+		return NULL;
+	if ((e = htab_find(&pc->tab, &t, sizeof(t))) == NULL)
+		return NULL;
+	return container_of(e, struct sub, ce);
+}
+
+uint64_t
+pubsub_conn_count(const struct conn *c)
+{
+	const struct pubsub_conn	*pc = c->subs;
+
+	return pc != NULL ? (uint64_t)pc->nchannels + pc->npatterns : 0;
+}
+
+int
+pubsub_subscribe(struct pubsub *ps, struct conn *c, const void *name,
+    size_t len, bool pattern)
+{
+	struct pubsub_conn	*pc = c->subs;
+	struct topic		*t;
+	struct sub		*s;
+	size_t			 klen = len;
+	int			 max = ps->srv->conf.subscriptions_max;
+
+	if (c->flags & CONN_F_DEAD)
+		return -ENOTCONN;	/* its pubsub_conn_closed() has run */
+	if (pattern) {
+		if (pubsub_pattern_check(name, len) < 0)
+			return -EINVAL;
+		klen = len - 1;
+	}
+	t = topic_find(ps, name, klen, pattern);
+	if (sub_find(pc, t) != NULL)
+		return PUBSUB_E_EXISTS;
+	if (max <= 0 || pubsub_conn_count(c) >= (uint64_t)max)
+		return PUBSUB_E_LIMIT;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	if (pc == NULL) {
+		if ((pc = calloc(1, sizeof(*pc))) == NULL)
+			goto fail;
+		if (htab_init(&pc->tab, PUBSUB_CONN_INITIAL) < 0) {
+			free(pc);
+			goto fail;
+		}
+		pc->c = c;
+		pc->next = ps->conns;
+		if (ps->conns != NULL)
+			ps->conns->prev = pc;
+		ps->conns = pc;
+		ps->nconns++;
+		c->subs = pc;
+	}
+	/* Last, so that a failure leaves no empty topic behind. */
+	if (t == NULL && (t = topic_new(ps, name, len, pattern)) == NULL) {
+		if (pc->head == NULL)
+			pc_free(ps, pc);
+		goto fail;
+	}
+
+	s->t = t;
+	s->c = c;
+	s->tprev = t->tail;
+	if (t->tail != NULL)
+		t->tail->tnext = s;
+	else
+		t->head = s;
+	t->tail = s;
+	t->nsubs++;
+
+	s->cnext = pc->head;
+	if (pc->head != NULL)
+		pc->head->cprev = s;
+	pc->head = s;
+	s->ce.key = (const uint8_t *)&s->t;
+	s->ce.klen = sizeof(s->t);
+	htab_insert(&pc->tab, &s->ce);
+	if (pattern)
+		pc->npatterns++;
+	else
+		pc->nchannels++;
+	return 0;
+fail:
+	free(s);
+	return -ENOMEM;
+}
+
+int
+pubsub_unsubscribe(struct pubsub *ps, struct conn *c, const void *name,
+    size_t len, bool pattern)
+{
+	struct sub	*s;
+	size_t		 klen = len;
+
+	if (pattern) {
+		if (pubsub_pattern_check(name, len) < 0)
+			return PUBSUB_E_ABSENT;	/* could not be subscribed */
+		klen = len - 1;
+	}
+	s = sub_find(c->subs, topic_find(ps, name, klen, pattern));
+	if (s == NULL)
+		return PUBSUB_E_ABSENT;
+	sub_drop(ps, s);
+	return 0;
+}
+
+void
+pubsub_unsubscribe_all(struct pubsub *ps, struct conn *c, bool pattern)
+{
+	struct pubsub_conn	*pc = c->subs;
+	struct sub		*s, *next;
+
+	if (pc == NULL)
+		return;
+	/* Dropping the last one frees pc, but then next is NULL already. */
+	for (s = pc->head; s != NULL; s = next) {
+		next = s->cnext;
+		if (s->t->pattern == pattern)
+			sub_drop(ps, s);
+	}
+}
+
+void
+pubsub_conn_closed(struct server *srv, struct conn *c)
+{
+	struct pubsub_conn	*pc;
+
+	while ((pc = c->subs) != NULL)
+		sub_drop(srv->pubsub, pc->head);
+}
+
+/* Call fn for each live subscription in t's list. */
+static uint64_t
+walk(struct topic *t, const uint8_t *pattern, size_t plen,
+    pubsub_match_fn *fn, void *arg)
+{
+	struct sub	*s, *next;
+	uint64_t	 n = 0;
+
+	for (s = t->head; s != NULL; s = next) {
+		next = s->tnext;
+		if (s->c == NULL || (s->c->flags & CONN_F_DEAD))
+			continue;
+		fn(s->c, pattern, plen, arg);
+		n++;
+	}
+	return n;
+}
+
+uint64_t
+pubsub_match(struct pubsub *ps, const void *channel, size_t len,
+    pubsub_match_fn *fn, void *arg)
+{
+	struct topic	*t;
+	uint64_t	 n = 0;
+	size_t		 plen;
+
+	ps->depth++;
+	if ((t = topic_find(ps, channel, len, false)) != NULL)
+		n += walk(t, NULL, 0, fn, arg);
+	/* plen_cap is re-read: nothing frees it during a walk, but be exact. */
+	for (plen = 0; plen <= len && plen < ps->plen_cap; plen++) {
+		if (ps->plen_count[plen] == 0)
+			continue;
+		if ((t = topic_find(ps, channel, plen, true)) != NULL)
+			n += walk(t, t->name, t->len, fn, arg);
+	}
+	if (--ps->depth == 0)
+		sweep(ps);
+	return n;
+}
+
+struct delivery {
+	struct server	*srv;
+	const void	*channel, *msg;
+	size_t		 clen, mlen;
+	uint64_t	 count;
+};
+
+/* Queue one message to a subscriber; drop it if it cannot take more. */
+static void
+deliver(struct conn *c, const uint8_t *pattern, size_t plen, void *arg)
+{
+	struct delivery	*d = arg;
+	struct reply	 r;
+	int		 ret;
+
+	/* A connection being closed takes no new frames (and no delays). */
+	if (c->flags & CONN_F_CLOSING)
+		return;
+	push_begin(&r, c, IOMUX_PUSH_MESSAGE);
+	reply_arg(&r, d->channel, d->clen);
+	reply_arg(&r, d->msg, d->mlen);
+	if (pattern != NULL)
+		reply_arg(&r, pattern, plen);
+	if ((ret = reply_end(&r)) == 0) {
+		d->count++;
+		return;
+	}
+	if (ret == -ENOBUFS) {
+		d->srv->stats.subscribers_dropped++;
+		d->srv->stats.clients_dropped++;
+		conn_kill(c, "subscriber output limit reached");
+	} else
+		conn_kill(c, "cannot queue a message for a subscriber");
+}
+
+uint64_t
+pubsub_publish(struct pubsub *ps, const void *channel, size_t clen,
+    const void *msg, size_t mlen)
+{
+	struct delivery	d;
+
+	d.srv = ps->srv;
+	d.channel = channel;
+	d.clen = clen;
+	d.msg = msg;
+	d.mlen = mlen;
+	d.count = 0;
+	(void)pubsub_match(ps, channel, clen, deliver, &d);
+	return d.count;
+}
+
+void
+pubsub_stats(const struct pubsub *ps, struct pubsub_stats *st)
+{
+	st->channels = ps->channels.count;
+	st->patterns = ps->prefixes.count;
+	st->subscribers = ps->nconns;
+}
+
+void
+pubsub_status(struct server *srv, struct reply *r)
+{
+	struct pubsub_stats	st;
+
+	pubsub_stats(srv->pubsub, &st);
+	reply_pair_u64(r, "channels", st.channels);
+	reply_pair_u64(r, "patterns", st.patterns);
+	reply_pair_u64(r, "subscribers", st.subscribers);
+}
+
+void
+pubsub_free(struct pubsub *ps)
+{
+	/* Normally no connection is left; detach any that is, all the same. */
+	while (ps->conns != NULL)
+		sub_drop(ps, ps->conns->head);
+	sweep(ps);
+	htab_free(&ps->channels);
+	htab_free(&ps->prefixes);
+	free(ps->plen_count);
+	free(ps);
+}

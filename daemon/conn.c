@@ -331,6 +331,13 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 				conn_kill(c, "cannot queue a reply");
 			return len;
 		}
+		/*
+		 * A request can end its own connection (a publisher cut off
+		 * by its own subscription's push): nothing after it may
+		 * attach state to a connection already cleaned up.
+		 */
+		if (c->flags & CONN_F_DEAD)
+			return len;
 	}
 	/* A partial frame's deadline runs from its first byte. */
 	if (!partial)

@@ -57,7 +57,7 @@
 struct kv_entry {
 	struct htab_entry	 he;	/* he.key = data */
 	uint64_t		 expires;	/* ev_now() ms; 0 = never */
-	size_t			 heap_idx;	/* SIZE_MAX when not expiring */
+	size_t			 heap_idx;	/* or SIZE_MAX */
 	uint32_t		 vlen;
 	uint32_t		 vcap;
 	uint8_t			 data[];	/* key, then value */
@@ -77,8 +77,8 @@ struct kv {
 	struct kv_entry		**heap;
 	size_t			 nheap, heapcap;
 	struct ev_timer		 timer;
-	bool			 expiring;	/* in the timer callback */
-	uint64_t		 data_bytes;	/* our part of srv->data_bytes */
+	bool			 expiring;	/* in expire_cb() */
+	uint64_t		 data_bytes;	/* ours, of srv's */
 	uint64_t		 expired, expire_runs, expire_checks;
 };
 
@@ -732,7 +732,7 @@ struct keys_ctx {
 	uint64_t	 now;
 	uint64_t	 from;	/* candidates: reversed hash >= from */
 	enum keys_mode	 mode;
-	size_t		 count, bytes;	/* KEYS_COUNT: all candidates */
+	size_t		 count, bytes;	/* all the candidates */
 	uint64_t	 least;		/* least position among them */
 	size_t		 lcount, lbytes;	/* the candidates there */
 	struct kv_key	*out;
@@ -813,13 +813,15 @@ keys_emit(struct kv *kv, struct keys_ctx *k, uint64_t cursor,
  * position past this bucket. A bucket whose candidates all fit is taken
  * whole; otherwise its candidates are taken in position order, one
  * position at a time, and the cursor stops right after the last taken.
+ * Each bucket visited is counted against the budget once; its chain is
+ * walked twice, or twice per position taken from a bucket taken in part.
  */
 uint64_t
 kv_keys(struct kv *kv, const void *prefix, size_t plen, uint64_t cursor,
     size_t limit, size_t max_bytes, struct kv_key *out, size_t *n)
 {
 	struct keys_ctx	 k;
-	uint64_t	 next, slots, budget;
+	uint64_t	 end, slots, budget;
 
 	memset(&k, 0, sizeof(k));
 	k.prefix = prefix;
@@ -832,11 +834,12 @@ kv_keys(struct kv *kv, const void *prefix, size_t plen, uint64_t cursor,
 	*n = 0;
 
 	for (slots = 0; slots < budget && k.n < limit; slots++) {
-		next = keys_count(kv, &k, cursor);
+		/* end: the first position past this bucket (0: last one). */
+		end = rev64(keys_count(kv, &k, cursor));
 		if (keys_fit(&k, k.count, k.bytes)) {
 			if (k.count > 0)
 				keys_emit(kv, &k, cursor, KEYS_ALL);
-			cursor = rev64(next);
+			cursor = end;
 			if (cursor == 0)
 				break;		/* the walk is complete */
 			continue;
@@ -851,11 +854,13 @@ kv_keys(struct kv *kv, const void *prefix, size_t plen, uint64_t cursor,
 			 */
 			keys_emit(kv, &k, k.least, KEYS_EQ);
 			cursor = k.least + 1;
-			if (cursor == 0 || k.n == limit)
+			if (cursor == end)
+				break;
+			if (k.n == limit)
 				goto out;
-			next = keys_count(kv, &k, cursor);
+			(void)keys_count(kv, &k, cursor);
 		}
-		cursor = rev64(next);
+		cursor = end;
 		if (cursor == 0)
 			break;
 	}

@@ -52,8 +52,8 @@ size_t	kv_entry_cost(size_t klen, size_t vlen);
  * GET: *val points into the store, valid until the next call that
  * changes it. Allocates nothing. 0 or -ENOENT.
  */
-int	kv_get(struct kv *, const void *key, size_t klen, const uint8_t **val,
-	    size_t *vlen);
+int	kv_get(struct kv *, const void *key, size_t klen,
+	    const uint8_t **val, size_t *vlen);
 
 /*
  * SET (IOMUX_SET_* flags). ttl_ms > 0 sets an expiry; 0 removes one
@@ -87,7 +87,8 @@ int	kv_incr(struct kv *, const void *key, size_t klen, int64_t delta,
 /* TTL: remaining ms (> 0), or -1 without expiry. 0 or -ENOENT. */
 int	kv_ttl(struct kv *, const void *key, size_t klen, int64_t *ms);
 /* EXPIRE (ttl_ms > 0) and PERSIST: 0, -ENOENT or -ENOMEM. */
-int	kv_expire(struct kv *, const void *key, size_t klen, uint64_t ttl_ms);
+int	kv_expire(struct kv *, const void *key, size_t klen,
+	    uint64_t ttl_ms);
 int	kv_persist(struct kv *, const void *key, size_t klen);
 
 /*
@@ -127,9 +128,9 @@ void	kv_block(struct kv *, struct reply *r, const void *key, size_t klen,
 struct kv_stats {
 	uint64_t	keys;		/* live keys */
 	uint64_t	expiring;	/* live keys with a deadline */
-	uint64_t	stored;		/* entries in memory, expired or not */
+	uint64_t	stored;		/* in memory, expired or not */
 	uint64_t	waited_keys;	/* keys with blocked WAITs */
-	uint64_t	bytes;		/* this store's part of data_bytes */
+	uint64_t	bytes;		/* our part of data_bytes */
 	uint64_t	expired;	/* reclaimed by the expiry timer */
 	uint64_t	expire_runs;	/* expiry timer callbacks */
 	uint64_t	expire_checks;	/* entries examined by them */

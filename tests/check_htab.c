@@ -26,7 +26,7 @@ struct item {
 	uint8_t			 key[24];
 	uint32_t		 klen;
 	int			 in;	/* in the table */
-	int			 seen;	/* visits by the current scan */
+	int			 seen;	/* visits by this scan */
 };
 
 static void
@@ -182,7 +182,8 @@ START_TEST(test_grow_shrink)
 	for (i = 0; i < N; i += 100)
 		htab_remove(&t, &it[i].he);
 	ck_assert_uint_eq(t.count, 0);
-	ck_assert_uint_eq(t.nbuckets, 16);	/* never under the initial size */
+	/* Never under the initial size. */
+	ck_assert_uint_eq(t.nbuckets, 16);
 	htab_free(&t);
 	free(it);
 }
@@ -191,7 +192,7 @@ END_TEST
 struct scan_ctx {
 	const struct htab	*t;
 	size_t			 visits;
-	uint64_t		 buckets[64];	/* distinct buckets this call */
+	uint64_t		 buckets[64];	/* seen this call */
 	size_t			 nb;
 };
 

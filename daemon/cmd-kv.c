@@ -201,15 +201,9 @@ op_keys(struct conn *c, const struct proto_frame *f,
 	    arg_u32(r, f, args, 2, KV_KEYS_LIMIT_DEFAULT, "the limit",
 	    &limit) < 0)
 		return;
-	if (limit == 0) {
-		reply_error(r, IOMUX_ST_EARGS, "keys: the limit must be at "
-		    "least 1");
-		return;
-	}
-	if (limit > KV_KEYS_LIMIT_MAX) {
-		reply_error(r, IOMUX_ST_ELIMIT, "keys: the limit is %lu, over "
-		    "the maximum (%d)", (unsigned long)limit,
-		    KV_KEYS_LIMIT_MAX);
+	if (limit == 0 || limit > KV_KEYS_LIMIT_MAX) {
+		reply_error(r, IOMUX_ST_EARGS, "keys: the limit must be from 1 "
+		    "to %d, not %lu", KV_KEYS_LIMIT_MAX, (unsigned long)limit);
 		return;
 	}
 	/* The keys must fit one frame with the header and the cursor. */

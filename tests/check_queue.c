@@ -568,6 +568,21 @@ START_TEST(test_cmd_waiter_disconnects)
 	req(b, IOMUX_OP_POP, 1, S("q"));
 	reply_value(b, "2");
 
+	/*
+	 * Hung up, and the PUSH is handled before the loop reads the end of
+	 * stream: the closed waiter still takes nothing.
+	 */
+	req(c, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
+	close(c->peer);
+	c->peer = -1;
+	req(b, IOMUX_OP_PUSH, 2, S("q"), S("3"));
+	reply_u64_is(b, 1);
+	ck_assert_uint_eq(qlen("q"), 1);
+	ck_assert_int_eq(srv.nclients, 1);	/* c's close was seen */
+	c->c = NULL;
+	req(b, IOMUX_OP_POP, 1, S("q"));
+	reply_value(b, "3");
+
 	/* Killed while waiting: the queue kept only by it goes too. */
 	req(b, IOMUX_OP_POP, 2, S("r"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
 	ck_assert_ptr_nonnull(queue_find(srv.queues, "r", 1));

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 
 #include "block.h"
@@ -81,10 +82,26 @@ block_start(struct reply *r, uint64_t timeout_ms, waiter_cancel_fn *cancel,
 	return w;
 }
 
+/*
+ * Not if its connection is closing, nor if the peer has hung up and the
+ * loop has not read the end of stream yet: a hand-off may run first in the
+ * same wake-up, and what is written to a closed socket is lost. Linux
+ * reports a peer that closed (or shut down its sending side) as POLLRDHUP
+ * at once. One poll(2) per hand-off, never on the request path.
+ */
 bool
 block_alive(const struct waiter *w)
 {
-	return !(w->c->flags & (CONN_F_DEAD | CONN_F_CLOSING | CONN_F_EOF));
+	struct pollfd	pfd;
+
+	if (w->c->flags & (CONN_F_DEAD | CONN_F_CLOSING | CONN_F_EOF))
+		return false;
+	pfd.fd = w->c->fd;
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1)
+		return true;
+	return !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 void

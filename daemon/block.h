@@ -55,7 +55,8 @@ struct waiter {
 struct waiter	*block_start(struct reply *r, uint64_t timeout_ms,
 		    waiter_cancel_fn *cancel, void *obj);
 
-/* Can w's connection still take its reply (not closing or dead)? */
+/* Can w's connection still take its reply: not closing or dead, and its
+ * peer has not hung up (checked on the socket itself)? */
 bool	block_alive(const struct waiter *w);
 
 /*

@@ -214,7 +214,8 @@ conn_arm_timer(struct conn *c)
 	if (c->out_high_since && srv->conf.output_timeout_ms &&
 	    c->out_high_since + srv->conf.output_timeout_ms < when)
 		when = c->out_high_since + srv->conf.output_timeout_ms;
-	if (srv->conf.idle_timeout_ms &&
+	/* A client waiting for an answer is not idle. */
+	if (srv->conf.idle_timeout_ms && c->blocked == NULL &&
 	    c->last_active + srv->conf.idle_timeout_ms < when)
 		when = c->last_active + srv->conf.idle_timeout_ms;
 	if (when == UINT64_MAX)
@@ -631,6 +632,8 @@ conn_unblocked(struct conn *c)
 {
 	if (c->flags & CONN_F_DEAD)
 		return;
+	/* Its idle time starts when its wait ends. */
+	c->last_active = ev_now(c->srv->loop);
 	if (buf_len(&c->in) > 0)
 		c->flags |= CONN_F_BACKLOG;
 	/* The reply and any backlog go out from a deferred turn. */
@@ -682,6 +685,7 @@ conn_destroy(struct conn *c)
 		ev_io_del(srv->loop, c->fd);
 		ev_timer_stop(srv->loop, &c->timer);
 		c->flags |= CONN_F_DEAD;
+		block_abort(c, false);
 		server_conn_closed(srv, c);
 	}
 	ev_defer_cancel(srv->loop, &c->defer);

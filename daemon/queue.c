@@ -35,7 +35,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,28 +322,6 @@ queue_reply_fits(struct conn *c, size_t len)
 }
 
 /*
- * Can w still receive an item? Not if block.c says its connection is
- * closing, nor if its peer has hung up and the loop has not read the end
- * of stream yet: the PUSH may be handled first in the same wake-up, and
- * an item written to a closed socket is lost. Linux reports a peer that
- * closed (or shut down its sending side) as POLLRDHUP at once.
- */
-static bool
-waiter_live(const struct waiter *w)
-{
-	struct pollfd	pfd;
-
-	if (!block_alive(w))
-		return false;
-	pfd.fd = w->c->fd;
-	pfd.events = POLLRDHUP;
-	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) != 1)
-		return true;
-	return !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
-}
-
-/*
  * How many of vals[] live waiters will take, in order, walking the FIFO
  * as the hand-off will. Dead waiters are unlinked on the way (block.c
  * frees them when their connection's close is seen); a live one whose output cannot take its value is skipped
@@ -358,7 +335,7 @@ count_takers(struct queue *q, const struct proto_arg *vals, int n)
 
 	for (w = q->wfirst; w != NULL && k < n; w = next) {
 		next = w->next;
-		if (!waiter_live(w))
+		if (!block_alive(w))
 			waiter_unlink(q, w);
 		else if (queue_reply_fits(w->c, vals[k].len))
 			k++;
@@ -388,7 +365,7 @@ hand_off(struct queue *q, const struct proto_arg *v)
 
 	while ((w = q->wfirst) != NULL) {
 		waiter_unlink(q, w);
-		if (!waiter_live(w))
+		if (!block_alive(w))
 			continue;
 		if (!queue_reply_fits(w->c, v->len)) {
 			waiter_drop(w);
@@ -484,7 +461,7 @@ queue_push(struct queues *qs, const void *name, size_t len,
 	if (q->len > 0) {
 		while ((w = q->wfirst) != NULL) {
 			waiter_unlink(q, w);
-			if (waiter_live(w))
+			if (block_alive(w))
 				waiter_drop(w);
 		}
 	}

@@ -55,6 +55,7 @@
 #define SOCKPATH_MAX	4096
 #define VALUE_MAX_DEFAULT (512u << 10)	/* if HELLO does not say */
 #define STDIN_CHUNK	65536
+#define NOTE_NAME_MAX	64		/* bytes of a name shown in a note */
 #define TTL_MAX		(UINT64_C(100) * 365 * 86400 * 1000)	/* ms */
 #define EXEC_NOTFOUND	127		/* as sh(1): command not found */
 #define EXEC_FAILED	126		/* as sh(1): found, not executable */
@@ -237,6 +238,18 @@ negative_text(enum action act, uint16_t status)
 	return iomux_status_text(status);
 }
 
+/* " NAME" for a note on stderr: escaped, and cut if long (key_max is 1K). */
+static void
+note_name(const char *name)
+{
+	size_t	 len = strlen(name);
+
+	putc(' ', stderr);
+	output_text(stderr, name, len > NOTE_NAME_MAX ? NOTE_NAME_MAX : len);
+	if (len > NOTE_NAME_MAX)
+		fputs("...", stderr);
+}
+
 /*
  * Judge a reply: 0 for OK, else say why on stderr and return the exit
  * status: 4 for an error reply, 1 for a negative answer (whose note -q
@@ -255,10 +268,8 @@ check_reply(struct ctl *ctl, const struct parse_result *res,
 		return EXIT_NEGATIVE;
 	fflush(stdout);
 	fprintf(stderr, "iomuxctl: %s", res->cmd->name);
-	if (res->cmd->action >= ACT_GET && res->argc > 0) {
-		putc(' ', stderr);
-		output_text(stderr, res->argv[0], strlen(res->argv[0]));
-	}
+	if (res->cmd->action >= ACT_GET && res->argc > 0)
+		note_name(res->argv[0]);
 	fputs(": ", stderr);
 	m = r->argc > 0 && !r->argv[0].absent ? &r->argv[0] : NULL;
 	if (IOMUX_ST_IS_ERROR(r->code) && m != NULL) {
@@ -508,13 +519,6 @@ word(const char *s)
 	return v;
 }
 
-/* Connect and run nothing else; the common start of every handler. */
-#define CONNECT(ctl) do {						\
-	int	 ce_;							\
-	if ((ce_ = ctl_connect(ctl)) != 0)				\
-		return ce_;						\
-} while (0)
-
 /*
  * The largest value the daemon accepts (HELLO's value_max), to bound what
  * is read from standard input. 0 and *max, or an exit status.
@@ -672,7 +676,8 @@ cmd_get(struct ctl *ctl, const struct parse_result *res)
 	struct iomux_value	 v;
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_get(ctl->c, res->argv[0], strlen(res->argv[0]), &v, &r);
 	if (e != 0)
 		return call_failed(ctl, e);
@@ -710,7 +715,8 @@ cmd_set(struct ctl *ctl, const struct parse_result *res)
 		so.expected = &expected;
 	}
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	if (strcmp(value, "-") == 0) {
 		if ((e = read_stdin(ctl, res, &in, &len)) != 0)
 			return e;
@@ -738,7 +744,8 @@ key_count(struct ctl *ctl, const struct parse_result *res,
 	size_t			 n;
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	if ((e = words(res, 0, &keys, &n)) != 0)
 		return e;
 	e = fn(ctl->c, n, keys, &count, &r);
@@ -775,7 +782,8 @@ cmd_incr(struct ctl *ctl, const struct parse_result *res)
 		    "(expected a 64-bit decimal integer)", res->argv[1]);
 		return usage_error(err);
 	}
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_incr(ctl->c, res->argv[0], strlen(res->argv[0]), delta,
 	    &value, &r);
 	if (e != 0)
@@ -809,7 +817,8 @@ cmd_keys(struct ctl *ctl, const struct parse_result *res)
 
 	limit = res->opt[POPT_LIMIT].set ?
 	    (uint32_t)res->opt[POPT_LIMIT].num : 0;
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	do {
 		e = iomux_keys(ctl->c, prefix, strlen(prefix), cursor, limit,
 		    &next, &r);
@@ -840,7 +849,8 @@ cmd_ttl(struct ctl *ctl, const struct parse_result *res)
 	char			 num[48];
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_ttl(ctl->c, res->argv[0], strlen(res->argv[0]), &ms, &r);
 	if (e != 0)
 		return call_failed(ctl, e);
@@ -875,7 +885,8 @@ cmd_expire(struct ctl *ctl, const struct parse_result *res)
 		    res->argv[1]);
 		return usage_error(err);
 	}
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_expire(ctl->c, res->argv[0], strlen(res->argv[0]), ms, &r);
 	if (e != 0)
 		return call_failed(ctl, e);
@@ -890,7 +901,8 @@ cmd_persist(struct ctl *ctl, const struct parse_result *res)
 	struct iomux_reply	 r;
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_persist(ctl->c, res->argv[0], strlen(res->argv[0]), &r);
 	if (e != 0)
 		return call_failed(ctl, e);
@@ -918,7 +930,8 @@ cmd_wait(struct ctl *ctl, const struct parse_result *res)
 	struct iomux_value	 v;
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_wait(ctl->c, res->argv[0], strlen(res->argv[0]),
 	    op_timeout(res, IOMUX_TIMEOUT_FOREVER), &v, &r);
 	if (e != 0)
@@ -948,7 +961,8 @@ cmd_push(struct ctl *ctl, const struct parse_result *res)
 	}
 	if (res->argc - 1 > IOMUX_ARGS_MAX - 1)
 		return usage_error("push: at most 1023 values at once");
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	if ((e = words(res, 1, &vals, &n)) != 0)
 		return e;
 	if (stdin_at != SIZE_MAX) {
@@ -978,7 +992,8 @@ cmd_pop(struct ctl *ctl, const struct parse_result *res)
 	struct iomux_value	 v;
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_pop(ctl->c, res->argv[0], strlen(res->argv[0]),
 	    op_timeout(res, 0), &v, &r);
 	if (e != 0)
@@ -995,7 +1010,8 @@ cmd_qlen(struct ctl *ctl, const struct parse_result *res)
 	uint64_t		 length;
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_qlen(ctl->c, res->argv[0], strlen(res->argv[0]), &length,
 	    &r);
 	if (e != 0)
@@ -1012,7 +1028,8 @@ cmd_peek(struct ctl *ctl, const struct parse_result *res)
 	struct iomux_value	 v;
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_peek(ctl->c, res->argv[0], strlen(res->argv[0]), &v, &r);
 	if (e != 0)
 		return call_failed(ctl, e);
@@ -1031,7 +1048,8 @@ cmd_pub(struct ctl *ctl, const struct parse_result *res)
 	size_t			 len = strlen(msg);
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	if (strcmp(msg, "-") == 0) {
 		if ((e = read_stdin(ctl, res, &in, &len)) != 0)
 			return e;
@@ -1169,7 +1187,8 @@ cmd_sub(struct ctl *ctl, const struct parse_result *res)
 
 	want = res->opt[POPT_MESSAGES].set ? res->opt[POPT_MESSAGES].num : 0;
 	tmo = op_timeout(res, IOMUX_TIMEOUT_FOREVER);
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	if ((e = words(res, 0, &chans, &n)) != 0)
 		return e;
 	e = iomux_subscribe(ctl->c, res->opt[POPT_PATTERN].set ?
@@ -1221,7 +1240,8 @@ cmd_sub(struct ctl *ctl, const struct parse_result *res)
 		}
 		if (e == -1)
 			continue;
-		if (pfd[1].revents != 0 && read(sig_pipe[0], sb, sizeof(sb)) > 0)
+		if (pfd[1].revents != 0 &&
+		    read(sig_pipe[0], sb, sizeof(sb)) > 0)
 			return 0;
 		if (e == 0) {
 			if (!ctl->out.quiet)
@@ -1300,9 +1320,8 @@ lock_wait_child(struct ctl *ctl, const struct parse_result *res, pid_t pid)
 			    e != -ENOBUFS)) {
 				conn = 0;
 				fflush(stdout);
-				fputs("iomuxctl: lock ", stderr);
-				output_text(stderr, res->argv[0],
-				    strlen(res->argv[0]));
+				fputs("iomuxctl: lock", stderr);
+				note_name(res->argv[0]);
 				fputs(": lost the connection to iomuxd; the "
 				    "lock is no longer held (the command "
 				    "keeps running)\n", stderr);
@@ -1327,7 +1346,8 @@ cmd_lock(struct ctl *ctl, const struct parse_result *res)
 	pid_t			 pid;
 	int			 e, i;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_lock(ctl->c, res->argv[0], strlen(res->argv[0]),
 	    op_timeout(res, IOMUX_TIMEOUT_FOREVER),
 	    res->opt[POPT_LEASE].set ? res->opt[POPT_LEASE].num : 0, &r);
@@ -1375,7 +1395,8 @@ cmd_unlock(struct ctl *ctl, const struct parse_result *res)
 	struct iomux_reply	 r;
 	int			 e;
 
-	CONNECT(ctl);
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
 	e = iomux_unlock(ctl->c, res->argv[0], strlen(res->argv[0]), &r);
 	if (e != 0)
 		return call_failed(ctl, e);

@@ -59,7 +59,7 @@ tctl()
 expect_out()
 {
 	# shellcheck disable=SC2059
-	printf "$1" >"$T_DIR/want"
+	printf -- "$1" >"$T_DIR/want"
 	if ! cmp -s "$T_DIR/want" "$T_OUT"; then
 		printf -- '--- want (od -c):\n' >&2
 		od -c "$T_DIR/want" >&2
@@ -411,8 +411,10 @@ a, b = [json.loads(l) for l in lines]
 assert a["channel"] == "jobs.1" and a["payload"] == "say \"hi\"" and a["pattern"] == "jobs.*", a
 assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["pattern"] == "jobs.*", b' \
 	    "sub --json prints one object per line with channel, payload, pattern"
+	wait_stat subscribers 0
 
 	# EPIPE: "sub ch | head -1" ends quietly.
+	rm -f "$T_DIR/epipe.rc" "$T_DIR/epipe.out" "$T_DIR/epipe.err"
 	( tctl sub pipe 2>"$T_DIR/epipe.err"; echo $? >"$T_DIR/epipe.rc" ) |
 	    head -1 >"$T_DIR/epipe.out" &
 	hpid=$!
@@ -424,7 +426,13 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 		i=$((i + 1))
 		sleep 0.1
 	done
-	wait_bg "$hpid" 5 "sub | head -1"
+	t_wait_exit "$hpid" 5 || {
+		printf 'published %s messages; head printed:\n' "$i" >&2
+		cat "$T_DIR/epipe.out" "$T_DIR/epipe.err" >&2
+		stat_field subscribers >&2
+		t_fail "$b: sub | head -1 still running"
+	}
+	wait "$hpid"
 	[ "$(cat "$T_DIR/epipe.out")" = "message 0" ] ||
 	    t_fail "$b: sub | head -1 printed '$(cat "$T_DIR/epipe.out")'"
 	[ "$(cat "$T_DIR/epipe.rc")" = 0 ] ||
@@ -434,6 +442,17 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 		t_fail "$b: sub | head -1 wrote to stderr"
 	}
 	t_ok "$b: sub | head -1 ends quietly with exit 0"
+	wait_stat subscribers 0
+
+	# SIGTERM ends sub with exit 0.
+	"$CTL" -s "$T_SOCK" sub quiet >"$T_DIR/subt.out" 2>"$T_DIR/subt.err" &
+	spid=$!
+	BG="$BG $spid"
+	wait_stat subscribers 1
+	kill -TERM "$spid"
+	wait_bg "$spid" 3 "sub after SIGTERM"
+	[ "$RC" -eq 0 ] || { cat "$T_DIR/subt.err" >&2; t_fail "$b: sub exited $RC after SIGTERM, want 0"; }
+	t_ok "$b: sub ends with 0 on SIGTERM"
 	wait_stat subscribers 0
 
 	t0=$(now_ms)
@@ -471,6 +490,7 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 
 	# SIGTERM to "lock NAME -- CMD" reaches CMD.
 	# Not under timeout(1): $! must be iomuxctl itself.
+	rm -f "$T_DIR/child.pid"
 	"$CTL" -s "$T_SOCK" lock job -- sh -c 'echo $$ >"$1"; exec sleep 5' \
 	    sh "$T_DIR/child.pid" 2>"$T_DIR/term.err" &
 	lpid=$!
@@ -493,7 +513,20 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 	t_ok "$b: SIGTERM forwarded to the command (exit $RC after $dt ms)"
 	wait_stat locks_held 0
 
+	t_expect_rc 0 ctl --json exists bin nosuchkey
+	json_check 'o = json.load(open(sys.argv[1]))
+assert o == {"count": 1}, o' "--json exists is {\"count\": N}"
+
+	# A subscriber whose daemon goes away: exit 3.
+	timeout 15 "$CTL" -s "$T_SOCK" sub gone >/dev/null 2>"$T_DIR/subg.err" &
+	spid=$!
+	BG="$BG $spid"
+	wait_stat subscribers 1
 	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
+	wait_bg "$spid" 5 "sub after the daemon stopped"
+	[ "$RC" -eq 3 ] || { cat "$T_DIR/subg.err" >&2; t_fail "$b: sub exited $RC when the daemon stopped, want 3"; }
+	[ -s "$T_DIR/subg.err" ] || t_fail "$b: sub said nothing about the lost connection"
+	t_ok "$b: sub exits 3 when the connection is lost"
 done
 
 t_ok "hub.sh: all backends passed"

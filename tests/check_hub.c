@@ -1177,6 +1177,9 @@ START_TEST(test_keys_scan)
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, NONE);
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U32(0));
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U64(10));
+	/* The limit is 1..1000 (iomuxd-protocol(7)). */
+	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U32(0));
+	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U32(1001));
 	PING(c, "after KEYS");
 
 	free(sc);
@@ -1573,6 +1576,13 @@ START_TEST(test_pop_waiter_gone)
 	iomux_close(c);
 	iomux_close(b);
 	dstop(&d);
+	/* It was told (ESHUTDOWN), or at least not left hanging. */
+	memset(&r, 0, sizeof(r));
+	round = iomux_recv(a, &r);
+	ASSERT(round == -ECONNRESET || (round == 0 && r.kind ==
+	    IOMUX_KIND_REPLY && r.code == IOMUX_ST_ESHUTDOWN), "a client "
+	    "blocked at shutdown: %s, status 0x%04x", strerror(-round),
+	    r.code);
 	iomux_close(a);
 }
 END_TEST

@@ -227,11 +227,11 @@ arg_u32(struct reply *r, const struct proto_frame *f,
 	return 0;
 }
 
-int
-arg_name(struct reply *r, const struct proto_arg *a, const char *what)
+/* A byte string that must be present and at most max bytes long. */
+static int
+arg_bytes(struct reply *r, const struct proto_arg *a, const char *what,
+    uint32_t max, const char *limit)
 {
-	uint32_t	max = r->c->srv->conf.key_max;
-
 	if (a->absent) {
 		reply_error(r, IOMUX_ST_EARGS, "%s: the %s must not be absent",
 		    proto_op_name(r->op), what);
@@ -239,28 +239,21 @@ arg_name(struct reply *r, const struct proto_arg *a, const char *what)
 	}
 	if (a->len > max) {
 		reply_error(r, IOMUX_ST_ELIMIT, "%s: the %s is %lu bytes, over "
-		    "key_max (%lu)", proto_op_name(r->op), what,
-		    (unsigned long)a->len, (unsigned long)max);
+		    "%s (%lu)", proto_op_name(r->op), what,
+		    (unsigned long)a->len, limit, (unsigned long)max);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 int
+arg_name(struct reply *r, const struct proto_arg *a, const char *what)
+{
+	return arg_bytes(r, a, what, r->c->srv->conf.key_max, "key_max");
+}
+
+int
 arg_value(struct reply *r, const struct proto_arg *a, const char *what)
 {
-	uint32_t	max = r->c->srv->conf.value_max;
-
-	if (a->absent) {
-		reply_error(r, IOMUX_ST_EARGS, "%s: the %s must not be absent",
-		    proto_op_name(r->op), what);
-		return -EINVAL;
-	}
-	if (a->len > max) {
-		reply_error(r, IOMUX_ST_ELIMIT, "%s: the %s is %lu bytes, over "
-		    "value_max (%lu)", proto_op_name(r->op), what,
-		    (unsigned long)a->len, (unsigned long)max);
-		return -EINVAL;
-	}
-	return 0;
+	return arg_bytes(r, a, what, r->c->srv->conf.value_max, "value_max");
 }

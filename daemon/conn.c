@@ -220,7 +220,7 @@ conn_arm_timer(struct conn *c)
 		when = c->last_active + srv->conf.idle_timeout_ms;
 	if (when == UINT64_MAX)
 		return;
-	if (ev_timer_active(&c->timer) && c->timer.when <= when)
+	if (ev_timer_active(&c->timer) && ev_timer_when(&c->timer) <= when)
 		return;	/* fires early, finds nothing due, re-arms */
 	(void)ev_timer_start_at(srv->loop, &c->timer, when);
 }

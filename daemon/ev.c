@@ -26,8 +26,8 @@
  * - Before each callback the current mask is re-applied too, so interest
  *   dropped by an earlier callback is honoured at once. EV_READ is
  *   dispatched before EV_WRITE, as two calls, with a recheck in between.
- * - Timers sit in a binary min-heap of pointers ordered by 'when'; each
- *   timer knows its slot (heap_idx), so start, stop and re-arm are
+ * - Timers sit in a binary min-heap (heap.c) ordered by deadline; each
+ *   timer knows its slot, so start, stop and re-arm are
  *   O(log n). The array doubles when full and halves when three quarters
  *   empty, never below EV_HEAP_MIN, so steady-state timer use allocates
  *   nothing.
@@ -107,9 +107,7 @@ struct ev_loop {
 	struct ev_pending	*pending;	/* [setsize] */
 	int			 npending;
 
-	struct ev_timer		**heap;
-	size_t			 heap_len;
-	size_t			 heap_cap;
+	struct heap		 timers;
 	bool			 in_timers;	/* in the timer pass */
 	uint64_t		 timer_limit;	/* it fires when <= */
 
@@ -219,10 +217,11 @@ ev_loop_new(const char *name, int setsize, struct ev_loop **out)
 	r = -ENOMEM;
 	loop->io = calloc((size_t)setsize, sizeof(*loop->io));
 	loop->pending = calloc((size_t)setsize, sizeof(*loop->pending));
-	loop->heap = calloc(EV_HEAP_MIN, sizeof(*loop->heap));
-	if (loop->io == NULL || loop->pending == NULL || loop->heap == NULL)
+	/* Preallocated: the first timers cannot fail to start. */
+	heap_init(&loop->timers, EV_HEAP_MIN);
+	if (loop->io == NULL || loop->pending == NULL ||
+	    heap_reserve(&loop->timers, 1) < 0)
 		goto fail;
-	loop->heap_cap = EV_HEAP_MIN;
 	loop->now = clock_ms();
 
 	if ((r = be->init(loop, setsize)) < 0)
@@ -231,7 +230,7 @@ ev_loop_new(const char *name, int setsize, struct ev_loop **out)
 	return 0;
 
 fail:
-	free(loop->heap);
+	heap_free(&loop->timers);
 	free(loop->pending);
 	free(loop->io);
 	free(loop);
@@ -247,19 +246,16 @@ void
 ev_loop_free(struct ev_loop *loop)
 {
 	struct ev_defer	*d;
-	size_t		 i;
 
 	if (loop == NULL)
 		return;
-	for (i = 0; i < loop->heap_len; i++)
-		loop->heap[i]->heap_idx = SIZE_MAX;
 	while ((d = loop->dq_head) != NULL) {
 		loop->dq_head = d->next;
 		d->next = NULL;
 		d->queued = false;
 	}
 	loop->backend->free(loop);
-	free(loop->heap);
+	heap_free(&loop->timers);	/* marks armed timers inactive */
 	free(loop->pending);
 	free(loop->io);
 	free(loop);
@@ -374,94 +370,10 @@ ev_now_update(struct ev_loop *loop)
 	return loop->now;
 }
 
-/*
- * The timer heap: heap[0] is the earliest deadline, children of i are
- * 2i+1 and 2i+2. Every move updates the timer's heap_idx.
- */
-
-static void
-heap_place(struct ev_loop *loop, size_t i, struct ev_timer *t)
-{
-	loop->heap[i] = t;
-	t->heap_idx = i;
-}
-
-static void
-heap_up(struct ev_loop *loop, size_t i)
-{
-	struct ev_timer	*t = loop->heap[i];
-	size_t		 parent;
-
-	while (i > 0) {
-		parent = (i - 1) / 2;
-		if (loop->heap[parent]->when <= t->when)
-			break;
-		heap_place(loop, i, loop->heap[parent]);
-		i = parent;
-	}
-	heap_place(loop, i, t);
-}
-
-static void
-heap_down(struct ev_loop *loop, size_t i)
-{
-	struct ev_timer	*t = loop->heap[i];
-	size_t		 child, n = loop->heap_len;
-
-	for (;;) {
-		child = 2 * i + 1;
-		if (child >= n)
-			break;
-		if (child + 1 < n &&
-		    loop->heap[child + 1]->when < loop->heap[child]->when)
-			child++;
-		if (t->when <= loop->heap[child]->when)
-			break;
-		heap_place(loop, i, loop->heap[child]);
-		i = child;
-	}
-	heap_place(loop, i, t);
-}
-
-/* Unlink t from its slot; the last element fills the hole. */
-static void
-heap_remove(struct ev_loop *loop, struct ev_timer *t)
-{
-	struct ev_timer	*last;
-	struct ev_timer	**h;
-	size_t		 i = t->heap_idx;
-
-	assert(i < loop->heap_len && loop->heap[i] == t);
-	last = loop->heap[--loop->heap_len];
-	t->heap_idx = SIZE_MAX;
-	if (i != loop->heap_len) {
-		heap_place(loop, i, last);
-		if (i > 0 && loop->heap[(i - 1) / 2]->when > last->when)
-			heap_up(loop, i);
-		else
-			heap_down(loop, i);
-	}
-
-	/*
-	 * Give memory back after a burst, with hysteresis so that a heap
-	 * hovering around a power of two does not reallocate on every
-	 * start/stop. A failed shrink just keeps the larger array.
-	 */
-	if (loop->heap_cap > EV_HEAP_MIN &&
-	    loop->heap_len < loop->heap_cap / 4) {
-		h = realloc(loop->heap, loop->heap_cap / 2 * sizeof(*h));
-		if (h != NULL) {
-			loop->heap = h;
-			loop->heap_cap /= 2;
-		}
-	}
-}
-
 void
 ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg)
 {
-	t->when = 0;
-	t->heap_idx = SIZE_MAX;
+	heap_node_init(&t->hn);
 	t->cb = cb;
 	t->arg = arg;
 }
@@ -469,40 +381,17 @@ ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg)
 int
 ev_timer_start_at(struct ev_loop *loop, struct ev_timer *t, uint64_t when)
 {
-	struct ev_timer	**h;
-	uint64_t	  old;
-
 	assert(t->cb != NULL);
 	/* See the top of the file: the running pass must terminate. */
 	if (loop->in_timers && when <= loop->timer_limit)
 		when = loop->timer_limit + 1;
 
 	if (ev_timer_active(t)) {
-		assert(t->heap_idx < loop->heap_len &&
-		    loop->heap[t->heap_idx] == t);
-		old = t->when;
-		t->when = when;
-		if (when < old)
-			heap_up(loop, t->heap_idx);
-		else if (when > old)
-			heap_down(loop, t->heap_idx);
+		heap_rekey(&loop->timers, &t->hn, when);
 		return 0;
 	}
-
-	if (loop->heap_len == loop->heap_cap) {
-		if (loop->heap_cap > SIZE_MAX / 2 / sizeof(*h))
-			return -ENOMEM;
-		h = realloc(loop->heap, loop->heap_cap * 2 * sizeof(*h));
-		if (h == NULL)
-			return -ENOMEM;
-		loop->heap = h;
-		loop->heap_cap *= 2;
-	}
-	t->when = when;
-	loop->heap[loop->heap_len] = t;
-	t->heap_idx = loop->heap_len++;
-	heap_up(loop, t->heap_idx);
-	return 0;
+	t->hn.key = when;
+	return heap_insert(&loop->timers, &t->hn);
 }
 
 int
@@ -518,21 +407,22 @@ void
 ev_timer_stop(struct ev_loop *loop, struct ev_timer *t)
 {
 	if (ev_timer_active(t))
-		heap_remove(loop, t);
+		heap_remove(&loop->timers, &t->hn);
 }
 
 /* Fire every timer due at the start of the pass, earliest first. */
 static void
 timers_run(struct ev_loop *loop)
 {
-	struct ev_timer	*t;
+	struct heap_node	*top;
+	struct ev_timer		*t;
 
 	loop->in_timers = true;
 	loop->timer_limit = loop->now;
-	while (loop->heap_len > 0 &&
-	    loop->heap[0]->when <= loop->timer_limit) {
-		t = loop->heap[0];
-		heap_remove(loop, t);
+	while ((top = heap_top(&loop->timers)) != NULL &&
+	    top->key <= loop->timer_limit) {
+		t = container_of(top, struct ev_timer, hn);
+		heap_remove(&loop->timers, top);
 		loop->stats.timers++;
 		t->cb(loop, t, t->arg);
 	}
@@ -620,14 +510,15 @@ defer_run(struct ev_loop *loop)
 static int
 wait_timeout(struct ev_loop *loop, int max_wait_ms)
 {
+	struct heap_node	*top;
 	uint64_t	 when, d;
 	int		 timeout = max_wait_ms < 0 ? -1 : max_wait_ms;
 
 	if (loop->dq_head != NULL)
 		return 0;
-	if (loop->heap_len == 0)
+	if ((top = heap_top(&loop->timers)) == NULL)
 		return timeout;
-	when = loop->heap[0]->when;
+	when = top->key;
 	/* Fresh time: callbacks since the last wake-up took some. */
 	if (when <= ev_now_update(loop))
 		return 0;

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heap.h"
+
 #define EV_NONE		0x0
 #define EV_READ		0x1
 #define EV_WRITE	0x2
@@ -44,8 +46,7 @@ typedef void	ev_timer_cb(struct ev_loop *, struct ev_timer *, void *arg);
 typedef void	ev_defer_cb(struct ev_loop *, struct ev_defer *, void *arg);
 
 struct ev_timer {
-	uint64_t	 when;		/* ev_now() ms at which it fires */
-	size_t		 heap_idx;	/* position in the heap, or SIZE_MAX */
+	struct heap_node hn;		/* key: ev_now() ms at which it fires */
 	ev_timer_cb	*cb;
 	void		*arg;
 };
@@ -125,7 +126,13 @@ void	 ev_timer_stop(struct ev_loop *, struct ev_timer *);	/* idempotent */
 static inline bool
 ev_timer_active(const struct ev_timer *t)
 {
-	return t->heap_idx != SIZE_MAX;
+	return heap_node_queued(&t->hn);
+}
+/* When an active timer fires, in ev_now() ms. */
+static inline uint64_t
+ev_timer_when(const struct ev_timer *t)
+{
+	return t->hn.key;
 }
 
 void	 ev_defer_init(struct ev_defer *, ev_defer_cb *, void *arg);

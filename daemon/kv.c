@@ -25,7 +25,7 @@
  *   expiry), puts them in the heap it shares with connection deadlines,
  *   and costs 32 bytes in every entry; our heap costs 16 bytes per entry
  *   with a deadline and 8 without.
- * Invariant: e->expires != 0 iff e->heap_idx != SIZE_MAX, and when the
+ * Invariant: e->exp.key != 0 iff e->exp is queued, and when the
  * heap is not empty the timer is armed no later than the top's deadline.
  *
  * WAIT: waiters hang off a kv_wait record per waited-on key, in a table of
@@ -47,6 +47,7 @@
 #include "block.h"
 #include "dispatch.h"
 #include "ev.h"
+#include "heap.h"
 #include "htab.h"
 #include "kv.h"
 #include "server.h"
@@ -56,8 +57,7 @@
 
 struct kv_entry {
 	struct htab_entry	 he;	/* he.key = data */
-	uint64_t		 expires;	/* ev_now() ms; 0 = never */
-	size_t			 heap_idx;	/* or SIZE_MAX */
+	struct heap_node	 exp;	/* key: ev_now() ms; 0 = never */
 	uint32_t		 vlen;
 	uint32_t		 vcap;
 	uint8_t			 data[];	/* key, then value */
@@ -74,8 +74,7 @@ struct kv {
 	struct server		*srv;
 	struct htab		 keys;
 	struct htab		 waits;
-	struct kv_entry		**heap;
-	size_t			 nheap, heapcap;
+	struct heap		 expiry;	/* entries with a deadline */
 	struct ev_timer		 timer;
 	bool			 expiring;	/* in expire_cb() */
 	uint64_t		 data_bytes;	/* ours, of srv's */
@@ -104,100 +103,10 @@ now_ms(const struct kv *kv)
 static inline bool
 expired(const struct kv_entry *e, uint64_t now)
 {
-	return e->expires != 0 && e->expires <= now;
+	return e->exp.key != 0 && e->exp.key <= now;
 }
 
-/* --- the deadline heap ---------------------------------------------------- */
-
-static inline void
-heap_set(struct kv *kv, size_t i, struct kv_entry *e)
-{
-	kv->heap[i] = e;
-	e->heap_idx = i;
-}
-
-static void
-heap_up(struct kv *kv, size_t i)
-{
-	struct kv_entry	*e = kv->heap[i];
-	size_t		 p;
-
-	while (i > 0) {
-		p = (i - 1) / 2;
-		if (kv->heap[p]->expires <= e->expires)
-			break;
-		heap_set(kv, i, kv->heap[p]);
-		i = p;
-	}
-	heap_set(kv, i, e);
-}
-
-static void
-heap_down(struct kv *kv, size_t i)
-{
-	struct kv_entry	*e = kv->heap[i];
-	size_t		 c;
-
-	for (;;) {
-		c = 2 * i + 1;
-		if (c >= kv->nheap)
-			break;
-		if (c + 1 < kv->nheap &&
-		    kv->heap[c + 1]->expires < kv->heap[c]->expires)
-			c++;
-		if (e->expires <= kv->heap[c]->expires)
-			break;
-		heap_set(kv, i, kv->heap[c]);
-		i = c;
-	}
-	heap_set(kv, i, e);
-}
-
-/* Make room for one more entry, so that heap_push() cannot fail. */
-static int
-heap_reserve(struct kv *kv)
-{
-	struct kv_entry	**h;
-	size_t		  n;
-
-	if (kv->nheap < kv->heapcap)
-		return 0;
-	n = kv->heapcap ? kv->heapcap * 2 : KV_HEAP_MIN;
-	if ((h = reallocarray(kv->heap, n, sizeof(*h))) == NULL)
-		return -ENOMEM;
-	kv->heap = h;
-	kv->heapcap = n;
-	return 0;
-}
-
-static void
-heap_push(struct kv *kv, struct kv_entry *e)
-{
-	assert(kv->nheap < kv->heapcap);
-	heap_set(kv, kv->nheap++, e);
-	heap_up(kv, e->heap_idx);
-}
-
-static void
-heap_del(struct kv *kv, struct kv_entry *e)
-{
-	struct kv_entry	**h, *last;
-	size_t		  i = e->heap_idx;
-
-	e->heap_idx = SIZE_MAX;
-	last = kv->heap[--kv->nheap];
-	if (last != e) {
-		heap_set(kv, i, last);
-		heap_up(kv, i);
-		heap_down(kv, last->heap_idx);
-	}
-	/* Give back a mostly empty array (failure just keeps it). */
-	if (kv->heapcap > KV_HEAP_MIN && kv->nheap < kv->heapcap / 4 &&
-	    (h = reallocarray(kv->heap, kv->heapcap / 2, sizeof(*h))) != NULL) {
-		kv->heap = h;
-		kv->heapcap /= 2;
-	}
-}
+/* --- deadlines ------------------------------------------------------------ */
 
 /* Arm the timer for the heap's top deadline (not inside the callback). */
 static void
@@ -207,12 +116,12 @@ arm(struct kv *kv)
 
 	if (kv->expiring)
 		return;
-	if (kv->nheap == 0) {
+	if (heap_top(&kv->expiry) == NULL) {
 		ev_timer_stop(kv->srv->loop, &kv->timer);
 		return;
 	}
-	when = kv->heap[0]->expires;
-	if (ev_timer_active(&kv->timer) && kv->timer.when == when)
+	when = heap_top(&kv->expiry)->key;
+	if (ev_timer_active(&kv->timer) && ev_timer_when(&kv->timer) == when)
 		return;
 	/*
 	 * Only the first start can fail (the loop's heap growing); reads
@@ -225,19 +134,15 @@ arm(struct kv *kv)
 static void
 set_deadline(struct kv *kv, struct kv_entry *e, uint64_t when)
 {
-	uint64_t	old = e->expires;
-
-	e->expires = when;
 	if (when == 0) {
-		if (old != 0)
-			heap_del(kv, e);
-	} else if (old == 0) {
-		heap_push(kv, e);
-	} else if (when < old) {
-		heap_up(kv, e->heap_idx);
-	} else if (when > old) {
-		heap_down(kv, e->heap_idx);
-	}
+		if (heap_node_queued(&e->exp))
+			heap_remove(&kv->expiry, &e->exp);
+		e->exp.key = 0;
+	} else if (!heap_node_queued(&e->exp)) {
+		e->exp.key = when;
+		heap_push(&kv->expiry, &e->exp);
+	} else
+		heap_rekey(&kv->expiry, &e->exp, when);
 	arm(kv);
 }
 
@@ -269,8 +174,8 @@ static void
 entry_delete(struct kv *kv, struct kv_entry *e)
 {
 	htab_remove(&kv->keys, &e->he);
-	if (e->heap_idx != SIZE_MAX)
-		heap_del(kv, e);
+	if (heap_node_queued(&e->exp))
+		heap_remove(&kv->expiry, &e->exp);
 	entry_free(kv, e);
 }
 
@@ -338,13 +243,11 @@ store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
 		ne->vcap = vcap;
 		ne->he.key = ne->data;
 		ne->he.klen = (uint32_t)klen;
-		ne->expires = 0;
-		ne->heap_idx = SIZE_MAX;
-		if (e != NULL) {
+		heap_node_init(&ne->exp);
+		if (e != NULL && heap_node_queued(&e->exp))
 			/* Take over the old entry's place and deadline. */
-			ne->expires = e->expires;
-			if (e->heap_idx != SIZE_MAX)
-				heap_set(kv, e->heap_idx, ne);
+			heap_replace(&kv->expiry, &e->exp, &ne->exp);
+		if (e != NULL) {
 			htab_remove(&kv->keys, &e->he);
 			free(e);
 		}
@@ -463,16 +366,17 @@ kv_block(struct kv *kv, struct reply *r, const void *key, size_t klen,
 static void
 expire_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
-	struct kv	*kv = arg;
-	struct kv_entry	*e;
-	uint64_t	 now = ev_now(loop);
+	struct kv		*kv = arg;
+	struct heap_node	*top;
+	struct kv_entry		*e;
+	uint64_t		 now = ev_now(loop);
 	size_t		 n = 0;
 
 	kv->expire_runs++;
 	kv->expiring = true;
-	while (kv->nheap > 0) {
-		e = kv->heap[0];
-		if (e->expires > now)
+	while ((top = heap_top(&kv->expiry)) != NULL) {
+		e = container_of(top, struct kv_entry, exp);
+		if (e->exp.key > now)
 			break;
 		if (n == KV_EXPIRE_BATCH) {
 			/* Let the loop serve clients; go on next pass. */
@@ -485,7 +389,7 @@ expire_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		kv->expired++;
 		n++;
 	}
-	if (kv->nheap > 0)
+	if (heap_top(&kv->expiry) != NULL)
 		kv->expire_checks++;	/* the top that is not due */
 	kv->expiring = false;
 	arm(kv);
@@ -502,6 +406,7 @@ kv_new(struct server *srv, struct kv **out)
 		return -ENOMEM;
 	kv->srv = srv;
 	ev_timer_init(&kv->timer, expire_cb, kv);
+	heap_init(&kv->expiry, KV_HEAP_MIN);
 	if (htab_init(&kv->keys, KV_TABLE_INIT) < 0)
 		goto fail;
 	if (htab_init(&kv->waits, 8) < 0) {
@@ -539,7 +444,7 @@ kv_free(struct kv *kv)
 	}
 	htab_free(&kv->keys);
 	htab_free(&kv->waits);
-	free(kv->heap);
+	heap_free(&kv->expiry);
 	free(kv);
 }
 
@@ -583,11 +488,11 @@ kv_set(struct kv *kv, const void *key, size_t klen, const void *val,
 	if (ttl_ms > 0)
 		when = deadline(kv, ttl_ms);
 	else if ((flags & IOMUX_SET_KEEPTTL) && e != NULL)
-		when = e->expires;
+		when = e->exp.key;
 	else
 		when = 0;
-	if (when != 0 && (e == NULL || e->expires == 0) &&
-	    heap_reserve(kv) < 0)
+	if (when != 0 && (e == NULL || e->exp.key == 0) &&
+	    heap_reserve(&kv->expiry, 1) < 0)
 		return -ENOMEM;
 	if ((ret = store(kv, e, key, klen, val, vlen, &e)) < 0)
 		return ret;
@@ -675,7 +580,7 @@ kv_ttl(struct kv *kv, const void *key, size_t klen, int64_t *ms)
 
 	if (e == NULL)
 		return -ENOENT;
-	*ms = e->expires == 0 ? -1 : (int64_t)(e->expires - now_ms(kv));
+	*ms = e->exp.key == 0 ? -1 : (int64_t)(e->exp.key - now_ms(kv));
 	return 0;
 }
 
@@ -688,7 +593,7 @@ kv_expire(struct kv *kv, const void *key, size_t klen, uint64_t ttl_ms)
 		return -ENOENT;
 	if (ttl_ms == 0)
 		return -EINVAL;
-	if (e->expires == 0 && heap_reserve(kv) < 0)
+	if (e->exp.key == 0 && heap_reserve(&kv->expiry, 1) < 0)
 		return -ENOMEM;
 	set_deadline(kv, e, deadline(kv, ttl_ms));
 	return 0;
@@ -879,7 +784,7 @@ out:
 static uint64_t
 count_due(const struct kv *kv, size_t i, uint64_t now)
 {
-	if (i >= kv->nheap || kv->heap[i]->expires > now)
+	if (i >= kv->expiry.len || kv->expiry.v[i]->key > now)
 		return 0;
 	return 1 + count_due(kv, 2 * i + 1, now) +
 	    count_due(kv, 2 * i + 2, now);
@@ -892,7 +797,7 @@ kv_stats_get(struct kv *kv, struct kv_stats *st)
 
 	st->stored = kv->keys.count;
 	st->keys = kv->keys.count - due;
-	st->expiring = kv->nheap - due;
+	st->expiring = kv->expiry.len - due;
 	st->waited_keys = kv->waits.count;
 	st->bytes = kv->data_bytes;
 	st->expired = kv->expired;

@@ -23,7 +23,6 @@
  */
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -31,7 +30,6 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,31 +37,12 @@
 
 #include <check.h>
 
-#include "check-run.h"
 #include "iomux.h"
+#include "integ-util.h"
 #include "testutil.h"
 
-#define MAX_BACKENDS	8
-#define IO_MS		5000	/* bound for a reply that must come */
 #define PROMPT_MS	1000	/* "at once" on a loaded machine */
 #define EARLY_MS	20	/* a deadline may fire this much early */
-
-static char		 backend_buf[256];
-static const char	*backends[MAX_BACKENDS];
-static int		 nbackends;
-
-#define BACKEND	(backends[_i])
-
-/*
- * A failed assertion ends the forked test with _exit(): first kill the
- * daemons it started and show their logs.
- */
-#define ASSERT(cond, ...) do {						\
-	if (!(cond)) {							\
-		tu_kill_all();						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
 
 /* ---- argument encoding ---------------------------------------------- */
 
@@ -322,91 +301,7 @@ hok_u64(int line, const struct iomux_reply *r, uint64_t v)
 	    got, v);
 }
 
-/* ---- daemon helpers ------------------------------------------------- */
-
-/*
- * Start iomuxd; conf (may be NULL) is written to DIR/iomuxd.conf and
- * passed with -c. extra is NULL-terminated.
- */
-static void
-dstartv(struct tu_daemon *d, const char *backend, const char *conf,
-    const char *const *extra)
-{
-	const char	*argv[TU_MAX_EXTRA_ARGS + 1];
-	char		 path[PATH_MAX];
-	FILE		*fp;
-	int		 n = 0, rc;
-
-	rc = tu_daemon_init(d, backend);
-	ASSERT(rc == 0, "tu_daemon_init: %s", strerror(-rc));
-	if (conf != NULL) {
-		ASSERT((size_t)snprintf(path, sizeof(path), "%s/iomuxd.conf",
-		    d->dir) < sizeof(path), "path too long");
-		fp = fopen(path, "w");
-		ASSERT(fp != NULL, "create %s: %s", path, strerror(errno));
-		fputs(conf, fp);
-		ASSERT(fclose(fp) == 0, "write %s", path);
-		argv[n++] = "-c";
-		argv[n++] = path;
-	}
-	while (extra != NULL && *extra != NULL && n < TU_MAX_EXTRA_ARGS)
-		argv[n++] = *extra++;
-	argv[n] = NULL;
-	rc = tu_daemon_spawn(d, argv);
-	ASSERT(rc == 0, "spawn iomuxd -b %s: %s", backend, strerror(-rc));
-	rc = tu_daemon_wait_ready(d, TU_START_TIMEOUT_MS);
-	if (rc != 0)
-		tu_daemon_dump_log(d);
-	ASSERT(rc == 0, "iomuxd -b %s not ready: %s (exit code %d)", backend,
-	    strerror(-rc), tu_daemon_exit_code(d));
-}
-
-static void
-dstart(struct tu_daemon *d, const char *backend, const char *conf, ...)
-{
-	const char	*extra[TU_MAX_EXTRA_ARGS + 1];
-	const char	*a;
-	va_list		 ap;
-	int		 n = 0;
-
-	va_start(ap, conf);
-	while ((a = va_arg(ap, const char *)) != NULL &&
-	    n < TU_MAX_EXTRA_ARGS)
-		extra[n++] = a;
-	va_end(ap);
-	extra[n] = NULL;
-	dstartv(d, backend, conf, extra);
-}
-
-/* Stop with SIGTERM: must exit 0 and remove its socket. */
-static void
-dstop(struct tu_daemon *d)
-{
-	struct stat	st;
-	int		rc;
-
-	rc = tu_daemon_stop(d, TU_STOP_TIMEOUT_MS);
-	ASSERT(rc == 0, "iomuxd -b %s did not exit within %d ms of SIGTERM",
-	    d->backend, TU_STOP_TIMEOUT_MS);
-	ASSERT(tu_daemon_exit_code(d) == 0, "iomuxd -b %s: exit code %d "
-	    "after SIGTERM, want 0", d->backend, tu_daemon_exit_code(d));
-	ASSERT(lstat(d->sock, &st) == -1 && errno == ENOENT,
-	    "iomuxd -b %s left its socket %s behind", d->backend, d->sock);
-	tu_daemon_cleanup(d);
-}
-
-static struct iomux_client *
-lconnect(const struct tu_daemon *d)
-{
-	struct iomux_client	*c = NULL;
-	char			 err[256] = "";
-	int			 rc;
-
-	rc = iomux_connect_unix(d->sock, IO_MS, &c, err, sizeof(err));
-	ASSERT(rc == 0 && c != NULL, "iomux_connect_unix %s: %s (%s)",
-	    d->sock, strerror(-rc), err);
-	return c;
-}
+/* ---- round trips, STATUS and pushes --------------------------------- */
 
 /* A round trip: the connection is alive and in step. */
 static void
@@ -543,7 +438,7 @@ START_TEST(test_kv_basic)
 	uint8_t			*big;
 	const size_t		 bigsz = 512 * 1024;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	c = lconnect(&d);
 	c2 = lconnect(&d);
 
@@ -616,7 +511,7 @@ START_TEST(test_set_flags)
 	struct iomux_client	*c;
 	struct iomux_reply	 r;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	c = lconnect(&d);
 
 	/* NX: only if absent. */
@@ -725,7 +620,7 @@ START_TEST(test_ttl_expiry)
 	struct iomux_reply	 r;
 	int64_t			 t0, ttl;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	c = lconnect(&d);
 	adm = lconnect(&d);
 
@@ -845,7 +740,7 @@ START_TEST(test_incr)
 	size_t			 i;
 	int64_t			 ttl;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	c = lconnect(&d);
 
 	/* A missing key counts as 0; the default delta is 1. */
@@ -946,7 +841,7 @@ START_TEST(test_del_exists)
 	struct iomux_reply	 r;
 	int			 i;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	c = lconnect(&d);
 	adm = lconnect(&d);
 
@@ -1107,7 +1002,7 @@ START_TEST(test_keys_scan)
 
 	sc = malloc(sizeof(*sc));
 	ASSERT(sc != NULL, "malloc");
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	c = lconnect(&d);
 	c2 = lconnect(&d);
 
@@ -1200,7 +1095,7 @@ START_TEST(test_wait)
 	int64_t			 t0;
 	long long		 dt;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	a = lconnect(&d);
 	b = lconnect(&d);
 	c = lconnect(&d);
@@ -1313,7 +1208,7 @@ START_TEST(test_queue_basic)
 	struct iomux_client	*c, *adm;
 	struct iomux_reply	 r;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	c = lconnect(&d);
 	adm = lconnect(&d);
 
@@ -1393,7 +1288,7 @@ START_TEST(test_pop_woken)
 	uint32_t		 id, idping;
 	int64_t			 t0;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	a = lconnect(&d);
 	b = lconnect(&d);
 	adm = lconnect(&d);
@@ -1463,7 +1358,7 @@ START_TEST(test_pop_timeout)
 	int64_t			 t0;
 	long long		 dt, wakeups;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	a = lconnect(&d);
 	adm = lconnect(&d);
 
@@ -1494,7 +1389,7 @@ START_TEST(test_pop_timeout)
 	 * while it waits, and the time spent blocked does not count as
 	 * idle once it is answered.
 	 */
-	dstart(&d, BACKEND, NULL, "--idle-timeout", "0.3", NULL);
+	dstart(&d, BACKEND, "--idle-timeout", "0.3", NULL);
 	a = lconnect(&d);
 	adm = lconnect(&d);
 	wakeups = STAT(adm, "wakeups");
@@ -1524,7 +1419,7 @@ START_TEST(test_pop_waiter_gone)
 	char			 item[32];
 	int			 round;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	b = lconnect(&d);
 	c = lconnect(&d);
 	adm = lconnect(&d);
@@ -1596,7 +1491,7 @@ START_TEST(test_pop_fifo)
 	char			 want[16];
 	int			 k;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	p = lconnect(&d);
 	adm = lconnect(&d);
 	for (k = 0; k < 4; k++)
@@ -1720,7 +1615,7 @@ START_TEST(test_two_workers)
 
 	seen = calloc(NITEMS, 1);
 	ASSERT(seen != NULL, "calloc");
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	p = lconnect(&d);
 	adm = lconnect(&d);
 
@@ -1809,7 +1704,7 @@ START_TEST(test_pubsub_exact)
 	uint32_t		 id;
 	int			 k, got_push, got_reply;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	s1 = lconnect(&d);
 	s2 = lconnect(&d);
 	p = lconnect(&d);
@@ -1985,7 +1880,7 @@ START_TEST(test_pubsub_pattern)
 	uint32_t		 id;
 	size_t			 i;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	s1 = lconnect(&d);
 	s2 = lconnect(&d);
 	p = lconnect(&d);
@@ -2101,7 +1996,7 @@ START_TEST(test_pubsub_slow_subscriber)
 	uint64_t		 n;
 	int			 k, dropped_at = -1, next_bad = 0, rc;
 
-	dstart(&d, BACKEND, NULL, "--output-limit", "64K", NULL);
+	dstart(&d, BACKEND, "--output-limit", "64K", NULL);
 	good = lconnect(&d);
 	bad = lconnect(&d);
 	p = lconnect(&d);
@@ -2184,7 +2079,7 @@ START_TEST(test_lock_basic)
 	int64_t			 deadline;
 	struct iomux_reply	 r;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	a = lconnect(&d);
 	b = lconnect(&d);
 	adm = lconnect(&d);
@@ -2262,7 +2157,7 @@ START_TEST(test_lock_wait)
 	int64_t			 t0;
 	long long		 dt;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	a = lconnect(&d);
 	b = lconnect(&d);
 	c = lconnect(&d);
@@ -2343,7 +2238,7 @@ START_TEST(test_lock_kill9)
 	char			 ch;
 	int			 pfds[2], st, n;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	ASSERT(pipe(pfds) == 0, "pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid = fork();
@@ -2407,7 +2302,7 @@ START_TEST(test_lock_lease)
 	int64_t			 t0;
 	long long		 dt;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	a = lconnect(&d);
 	b = lconnect(&d);
 	adm = lconnect(&d);
@@ -2508,7 +2403,7 @@ START_TEST(test_limits)
 	V1000 = V(v1000, sizeof(v1000));
 	V1001 = V(v1001, sizeof(v1001));
 
-	dstart(&d, BACKEND, "key_max = 16\nvalue_max = 1000\n"
+	dstart_conf(&d, BACKEND, "key_max = 16\nvalue_max = 1000\n"
 	    "subscriptions_max = 3\n", NULL);
 	c = lconnect(&d);
 	s = lconnect(&d);
@@ -2605,7 +2500,7 @@ START_TEST(test_max_memory)
 
 	big = malloc(8 * MEM_VAL);
 	ASSERT(big != NULL, "malloc");
-	dstart(&d, BACKEND, "max_memory = 65536\n", NULL);
+	dstart_conf(&d, BACKEND, "max_memory = 65536\n", NULL);
 	c = lconnect(&d);
 	adm = lconnect(&d);
 
@@ -2722,7 +2617,7 @@ START_TEST(test_status_fields)
 	uint32_t		 idpop, idwait, idlock;
 	size_t			 i;
 
-	dstart(&d, BACKEND, NULL, NULL);
+	dstart(&d, BACKEND, NULL);
 	c = lconnect(&d);
 	s1 = lconnect(&d);
 	s2 = lconnect(&d);
@@ -2855,35 +2750,6 @@ END_TEST
 
 /* ---- main ----------------------------------------------------------- */
 
-static void
-parse_backends(void)
-{
-	const char	*env;
-	char		*p, *save = NULL;
-
-	env = getenv("IOMUXD_BACKENDS");
-	if (env == NULL || *env == '\0')
-		env = "epoll poll select";
-	snprintf(backend_buf, sizeof(backend_buf), "%s", env);
-	for (p = strtok_r(backend_buf, " \t,", &save);
-	    p != NULL && nbackends < MAX_BACKENDS;
-	    p = strtok_r(NULL, " \t,", &save))
-		backends[nbackends++] = p;
-}
-
-static TCase *
-tcase(Suite *s, const char *name, int timeout)
-{
-	TCase	*tc;
-
-	tc = tcase_create(name);
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
-#define LOOP(tc, fn)	tcase_add_loop_test((tc), (fn), 0, nbackends)
-
 static Suite *
 hub_suite(void)
 {
@@ -2935,22 +2801,5 @@ hub_suite(void)
 int
 main(void)
 {
-	char	 top[PATH_MAX];
-	int	 failed, rc;
-
-	if (tu_iomuxd() == NULL) {
-		printf("1..0 # SKIP $IOMUXD is not set or not executable\n");
-		return 0;
-	}
-	parse_backends();
-	signal(SIGPIPE, SIG_IGN);
-	/* Every test's directory goes under one top directory we remove. */
-	if ((rc = tu_tmpdir(top, sizeof(top))) != 0) {
-		fprintf(stderr, "check_hub: mkdtemp: %s\n", strerror(-rc));
-		return 99;
-	}
-	setenv("TMPDIR", top, 1);
-	failed = check_run(hub_suite());
-	tu_rmtree(top);
-	return failed;
+	return integ_main("check_hub", hub_suite);
 }

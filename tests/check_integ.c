@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,30 +33,11 @@
 
 #include <check.h>
 
-#include "check-run.h"
 #include "iomux.h"
+#include "integ-util.h"
 #include "testutil.h"
 
-#define MAX_BACKENDS	8
-#define IO_MS		5000	/* bound for a reply that must come */
 #define OP_UNKNOWN	0x7e7e	/* no such opcode in any range */
-
-static char		 backend_buf[256];
-static const char	*backends[MAX_BACKENDS];
-static int		 nbackends;
-
-#define BACKEND	(backends[_i])
-
-/*
- * A failed assertion ends the forked test with _exit(): first kill the
- * daemons it started and show their logs.
- */
-#define ASSERT(cond, ...) do {						\
-	if (!(cond)) {							\
-		tu_kill_all();						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
 
 static const char *const status_fields[] = {
 	"version", "pid", "uptime", "backend", "activation", "listeners",
@@ -84,60 +64,10 @@ struct status {
 /* ---- daemon and connection helpers ---------------------------------- */
 
 static void
-dstart(struct tu_daemon *d, const char *backend, ...)
-{
-	const char	*extra[TU_MAX_EXTRA_ARGS + 1];
-	const char	*a;
-	va_list		 ap;
-	int		 n = 0, rc;
-
-	va_start(ap, backend);
-	while ((a = va_arg(ap, const char *)) != NULL &&
-	    n < TU_MAX_EXTRA_ARGS)
-		extra[n++] = a;
-	va_end(ap);
-	extra[n] = NULL;
-	rc = tu_daemon_startv(d, backend, extra);
-	ASSERT(rc == 0, "start iomuxd -b %s: %s (exit code %d)", backend,
-	    strerror(-rc), tu_daemon_exit_code(d));
-}
-
-/* Stop with SIGTERM: must exit 0 and remove its socket. */
-static void
-dstop(struct tu_daemon *d)
-{
-	struct stat	st;
-	int		rc;
-
-	rc = tu_daemon_stop(d, TU_STOP_TIMEOUT_MS);
-	ASSERT(rc == 0, "iomuxd -b %s did not exit within %d ms of SIGTERM",
-	    d->backend, TU_STOP_TIMEOUT_MS);
-	ASSERT(tu_daemon_exit_code(d) == 0,
-	    "iomuxd -b %s: exit code %d after SIGTERM, want 0", d->backend,
-	    tu_daemon_exit_code(d));
-	ASSERT(lstat(d->sock, &st) == -1 && errno == ENOENT,
-	    "iomuxd -b %s left its socket %s behind", d->backend, d->sock);
-	tu_daemon_cleanup(d);
-}
-
-static void
 dalive(struct tu_daemon *d, const char *when)
 {
 	ASSERT(tu_daemon_alive(d), "iomuxd -b %s died %s (exit code %d)",
 	    d->backend, when, tu_daemon_exit_code(d));
-}
-
-static struct iomux_client *
-lconnect(const struct tu_daemon *d)
-{
-	struct iomux_client	*c = NULL;
-	char			 err[256] = "";
-	int			 rc;
-
-	rc = iomux_connect_unix(d->sock, IO_MS, &c, err, sizeof err);
-	ASSERT(rc == 0 && c != NULL, "iomux_connect_unix %s: %s (%s)",
-	    d->sock, strerror(-rc), err);
-	return c;
 }
 
 static int
@@ -2023,35 +1953,6 @@ END_TEST
 
 /* ---- main ----------------------------------------------------------- */
 
-static void
-parse_backends(void)
-{
-	const char	*env;
-	char		*p, *save = NULL;
-
-	env = getenv("IOMUXD_BACKENDS");
-	if (env == NULL || *env == '\0')
-		env = "epoll poll select";
-	snprintf(backend_buf, sizeof backend_buf, "%s", env);
-	for (p = strtok_r(backend_buf, " \t,", &save);
-	    p != NULL && nbackends < MAX_BACKENDS;
-	    p = strtok_r(NULL, " \t,", &save))
-		backends[nbackends++] = p;
-}
-
-static TCase *
-tcase(Suite *s, const char *name, int timeout)
-{
-	TCase	*tc;
-
-	tc = tcase_create(name);
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
-#define LOOP(tc, fn)	tcase_add_loop_test((tc), (fn), 0, nbackends)
-
 static Suite *
 integ_suite(void)
 {
@@ -2117,22 +2018,5 @@ integ_suite(void)
 int
 main(void)
 {
-	char	 top[PATH_MAX];
-	int	 failed, rc;
-
-	if (tu_iomuxd() == NULL) {
-		printf("1..0 # SKIP $IOMUXD is not set or not executable\n");
-		return 0;
-	}
-	parse_backends();
-	signal(SIGPIPE, SIG_IGN);
-	/* Every test's directory goes under one top directory we remove. */
-	if ((rc = tu_tmpdir(top, sizeof top)) != 0) {
-		fprintf(stderr, "check_integ: mkdtemp: %s\n", strerror(-rc));
-		return 99;
-	}
-	setenv("TMPDIR", top, 1);
-	failed = check_run(integ_suite());
-	tu_rmtree(top);
-	return failed;
+	return integ_main("check_integ", integ_suite);
 }

@@ -420,8 +420,18 @@ conn_read(struct conn *c)
 	if (n == 0) {
 		/* Half-close: answer what we have, flush, then close. */
 		c->flags |= CONN_F_EOF;
-		/* A waiting request whose client is gone is cancelled. */
-		block_abort(c, false);
+		if (c->blocked != NULL) {
+			/*
+			 * A waiting request whose client is gone is cancelled,
+			 * unanswered; nothing behind it may be answered
+			 * before it, so nothing is.
+			 */
+			block_abort(c, false);
+			buf_free(&c->in);
+			c->flags &= ~CONN_F_BACKLOG;
+			c->frame_start = 0;
+			return;
+		}
 		if (buf_len(&c->in) > 0 && !(c->flags & CONN_F_BACKLOG))
 			conn_process_in(c);
 		return;

@@ -201,20 +201,31 @@ out_limit(uint32_t frame_max)
 	return OUT_FRAMES * ((size_t)frame_max + IOMUX_LEN_SIZE);
 }
 
-static struct iomux_client *
-client_new(int fd, const char *peer)
+/*
+ * A client on the outcome of a connect to 'peer': fd, or -errno to say in
+ * errmsg. 0 and *out, or -errno with fd closed.
+ */
+static int
+client_new(int fd, const char *peer, int timeout_ms,
+    struct iomux_client **out, char *errmsg, size_t errlen)
 {
 	struct iomux_client	*c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
+	if (fd < 0)
+		return connect_err(errmsg, errlen, fd, peer);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return fmt_err(errmsg, errlen, -ENOMEM, "out of memory");
+	}
 	c->fd = fd;
+	c->timeout_ms = timeout_ms;
 	c->frame_max = IOMUX_FRAME_MAX_DEFAULT;
 	c->next_id = 1;
 	buf_init(&c->in, in_limit(c->frame_max));
 	buf_init(&c->out, out_limit(c->frame_max));
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
-	return c;
+	*out = c;
+	return 0;
 }
 
 /*
@@ -317,7 +328,6 @@ iomux_connect_unix(const char *path, int timeout_ms,
     struct iomux_client **out, char *errmsg, size_t errlen)
 {
 	struct sockaddr_un	 sun;
-	struct iomux_client	*c;
 	size_t			 len;
 	int			 fd;
 
@@ -338,15 +348,7 @@ iomux_connect_unix(const char *path, int timeout_ms,
 	memcpy(sun.sun_path, path, len + 1);
 	fd = connect_addr(AF_UNIX, (struct sockaddr *)&sun, sizeof(sun),
 	    deadline_of(timeout_ms));
-	if (fd < 0)
-		return connect_err(errmsg, errlen, fd, path);
-	if ((c = client_new(fd, path)) == NULL) {
-		close(fd);
-		return fmt_err(errmsg, errlen, -ENOMEM, "out of memory");
-	}
-	c->timeout_ms = timeout_ms;
-	*out = c;
-	return 0;
+	return client_new(fd, path, timeout_ms, out, errmsg, errlen);
 }
 
 /*
@@ -397,7 +399,6 @@ iomux_connect_tcp(const char *hostport, int timeout_ms,
     struct iomux_client **out, char *errmsg, size_t errlen)
 {
 	struct addrinfo		 hints, *res, *ai;
-	struct iomux_client	*c;
 	char			 host[256], port[16];
 	int64_t			 deadline;
 	int			 fd, err, one = 1;
@@ -427,18 +428,12 @@ iomux_connect_tcp(const char *hostport, int timeout_ms,
 			break;
 	}
 	freeaddrinfo(res);
-	if (fd < 0)
-		return connect_err(errmsg, errlen, fd, hostport);
 
 	/* Best effort: a failure only costs latency. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((c = client_new(fd, hostport)) == NULL) {
-		close(fd);
-		return fmt_err(errmsg, errlen, -ENOMEM, "out of memory");
-	}
-	c->timeout_ms = timeout_ms;
-	*out = c;
-	return 0;
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	return client_new(fd, hostport, timeout_ms, out, errmsg, errlen);
 }
 
 EXPORT void
@@ -773,6 +768,23 @@ iomux_next(struct iomux_client *c, struct iomux_reply *r)
 	return 1;
 }
 
+/*
+ * wait_fd() on the client's socket. A timeout is "timed out <doing>
+ * iomuxd" and leaves the client usable; a poll(2) failure kills it.
+ */
+static int
+wait_client(struct iomux_client *c, short events, int64_t deadline,
+    const char *doing)
+{
+	int	 r;
+
+	if ((r = wait_fd(c->fd, events, deadline)) == -ETIMEDOUT)
+		return set_err(c, r, "timed out %s iomuxd", doing);
+	if (r != 0)
+		return io_err(c, "poll", r);
+	return 0;
+}
+
 /* Write everything queued before the deadline. 0 or -errno. */
 static int
 flush_until(struct iomux_client *c, int64_t deadline)
@@ -782,10 +794,8 @@ flush_until(struct iomux_client *c, int64_t deadline)
 	for (;;) {
 		if ((r = iomux_write(c)) <= 0)
 			return r;
-		if ((r = wait_fd(c->fd, POLLOUT, deadline)) == -ETIMEDOUT)
-			return set_err(c, r, "timed out writing to iomuxd");
-		if (r != 0)
-			return io_err(c, "poll", r);
+		if ((r = wait_client(c, POLLOUT, deadline, "writing to")) != 0)
+			return r;
 	}
 }
 
@@ -821,10 +831,8 @@ recv_until(struct iomux_client *c, struct iomux_reply *r, int64_t deadline)
 		events = POLLIN;
 		if (buf_len(&c->out) > 0)
 			events |= POLLOUT;
-		if ((n = wait_fd(c->fd, events, deadline)) == -ETIMEDOUT)
-			return set_err(c, n, "timed out waiting for iomuxd");
-		if (n != 0)
-			return io_err(c, "poll", n);
+		if ((n = wait_client(c, events, deadline, "waiting for")) != 0)
+			return n;
 	}
 }
 
@@ -1085,16 +1093,30 @@ reply_value(struct iomux_client *c, uint16_t op,
 	return 0;
 }
 
-/* Call op and, if the answer is OK, expect exactly 'nargs' arguments. */
+/*
+ * iomux_call() for a request that may block in iomuxd for up to extra_ms
+ * (WAIT, POP, LOCK): the deadline is the client's timeout plus that.
+ */
+static int
+call_extra(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, uint64_t extra_ms, struct iomux_reply *r)
+{
+	if (c->dead != 0)
+		return c->dead;
+	return call_until(c, op, argc, argv, r,
+	    deadline_extra(c->timeout_ms, extra_ms));
+}
+
+/* Call op (possibly blocking up to extra_ms), expecting an empty OK. */
 static int
 call_plain(struct iomux_client *c, uint16_t op, size_t argc,
-    const struct iomux_value *argv, size_t nargs, struct iomux_reply *r)
+    const struct iomux_value *argv, uint64_t extra_ms, struct iomux_reply *r)
 {
 	int	 err;
 
-	if ((err = iomux_call(c, op, argc, argv, r)) != 0)
+	if ((err = call_extra(c, op, argc, argv, extra_ms, r)) != 0)
 		return err;
-	if (r->code == IOMUX_ST_OK && r->argc != nargs)
+	if (r->code == IOMUX_ST_OK && r->argc != 0)
 		return bad_reply(c, op);
 	return 0;
 }
@@ -1115,6 +1137,21 @@ call_count(struct iomux_client *c, uint16_t op, size_t argc,
 	return reply_u64(c, op, r, 0, out);
 }
 
+/* call_count() for a signed integer (two's complement on the wire). */
+static int
+call_i64(struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv, int64_t *out, struct iomux_reply *r)
+{
+	uint64_t	 u;
+	int		 err;
+
+	if ((err = call_count(c, op, argc, argv, &u, r)) != 0)
+		return err;
+	if (r->code == IOMUX_ST_OK && out != NULL)
+		*out = (int64_t)u;
+	return 0;
+}
+
 /* Call op (possibly blocking up to extra_ms), expecting one value. */
 static int
 call_value(struct iomux_client *c, uint16_t op, size_t argc,
@@ -1123,15 +1160,33 @@ call_value(struct iomux_client *c, uint16_t op, size_t argc,
 {
 	int	 err;
 
-	if (c->dead != 0)
-		return c->dead;
-	err = call_until(c, op, argc, argv, r,
-	    deadline_extra(c->timeout_ms, extra_ms));
-	if (err != 0)
+	if ((err = call_extra(c, op, argc, argv, extra_ms, r)) != 0)
 		return err;
 	if (r->code != IOMUX_ST_OK)
 		return 0;
 	return reply_value(c, op, r, value);
+}
+
+/* GET and PEEK: a name in, its value out. */
+static int
+name_value(struct iomux_client *c, uint16_t op, const void *name,
+    size_t namelen, struct iomux_value *value, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[1];
+
+	argv[0] = val(name, namelen);
+	return call_value(c, op, 1, argv, 0, value, r);
+}
+
+/* PERSIST and UNLOCK: a name in, an empty OK out. */
+static int
+name_plain(struct iomux_client *c, uint16_t op, const void *name,
+    size_t namelen, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[1];
+
+	argv[0] = val(name, namelen);
+	return call_plain(c, op, 1, argv, 0, r);
 }
 
 /*
@@ -1169,10 +1224,7 @@ EXPORT int
 iomux_get(struct iomux_client *c, const void *key, size_t keylen,
     struct iomux_value *value, struct iomux_reply *r)
 {
-	struct iomux_value	 argv[1];
-
-	argv[0] = val(key, keylen);
-	return call_value(c, IOMUX_OP_GET, 1, argv, 0, value, r);
+	return name_value(c, IOMUX_OP_GET, key, keylen, value, r);
 }
 
 /*
@@ -1232,17 +1284,11 @@ iomux_incr(struct iomux_client *c, const void *key, size_t keylen,
 {
 	struct iomux_value	 argv[2];
 	uint8_t			 d[8];
-	uint64_t		 u;
-	int			 err;
 
 	buf_put_u64(d, (uint64_t)delta);
 	argv[0] = val(key, keylen);
 	argv[1] = val(d, sizeof(d));
-	if ((err = call_count(c, IOMUX_OP_INCR, 2, argv, &u, r)) != 0)
-		return err;
-	if (r->code == IOMUX_ST_OK && value != NULL)
-		*value = (int64_t)u;	/* two's complement on the wire */
-	return 0;
+	return call_i64(c, IOMUX_OP_INCR, 2, argv, value, r);
 }
 
 /*
@@ -1281,15 +1327,9 @@ iomux_ttl(struct iomux_client *c, const void *key, size_t keylen,
     int64_t *ttl_ms, struct iomux_reply *r)
 {
 	struct iomux_value	 argv[1];
-	uint64_t		 u;
-	int			 err;
 
 	argv[0] = val(key, keylen);
-	if ((err = call_count(c, IOMUX_OP_TTL, 1, argv, &u, r)) != 0)
-		return err;
-	if (r->code == IOMUX_ST_OK && ttl_ms != NULL)
-		*ttl_ms = (int64_t)u;
-	return 0;
+	return call_i64(c, IOMUX_OP_TTL, 1, argv, ttl_ms, r);
 }
 
 /* Contract (iomux.h): EXPIRE key ttl_ms. OK or NOTFOUND. */
@@ -1311,10 +1351,7 @@ EXPORT int
 iomux_persist(struct iomux_client *c, const void *key, size_t keylen,
     struct iomux_reply *r)
 {
-	struct iomux_value	 argv[1];
-
-	argv[0] = val(key, keylen);
-	return call_plain(c, IOMUX_OP_PERSIST, 1, argv, 0, r);
+	return name_plain(c, IOMUX_OP_PERSIST, key, keylen, r);
 }
 
 /*
@@ -1379,10 +1416,7 @@ EXPORT int
 iomux_peek(struct iomux_client *c, const void *queue, size_t queuelen,
     struct iomux_value *value, struct iomux_reply *r)
 {
-	struct iomux_value	 argv[1];
-
-	argv[0] = val(queue, queuelen);
-	return call_value(c, IOMUX_OP_PEEK, 1, argv, 0, value, r);
+	return name_value(c, IOMUX_OP_PEEK, queue, queuelen, value, r);
 }
 
 /* Contract (iomux.h): PUBLISH channel message. OK [u64 deliveries]. */
@@ -1399,6 +1433,22 @@ iomux_publish(struct iomux_client *c, const void *channel,
 }
 
 /*
+ * (UN)SUBSCRIBE, or its pattern form 'pop' with IOMUX_SUB_PATTERN, for
+ * the public function 'fn'.
+ */
+static int
+call_sub(struct iomux_client *c, const char *fn, uint16_t op, uint16_t pop,
+    unsigned int flags, size_t n, const struct iomux_value *channels,
+    uint64_t *count, struct iomux_reply *r)
+{
+	if (flags & ~IOMUX_SUB_PATTERN)
+		return set_err(c, -EINVAL, "%s: unknown flags 0x%x", fn,
+		    flags);
+	return call_list(c, (flags & IOMUX_SUB_PATTERN) ? pop : op, NULL, 0,
+	    n, channels, count, r);
+}
+
+/*
  * Contract (iomux.h): SUBSCRIBE (PSUBSCRIBE with IOMUX_SUB_PATTERN)
  * channel... OK [u64 subscriptions of this connection].
  */
@@ -1407,12 +1457,8 @@ iomux_subscribe(struct iomux_client *c, unsigned int flags, size_t n,
     const struct iomux_value *channels, uint64_t *count,
     struct iomux_reply *r)
 {
-	if (flags & ~IOMUX_SUB_PATTERN)
-		return set_err(c, -EINVAL, "iomux_subscribe: unknown flags "
-		    "0x%x", flags);
-	return call_list(c, (flags & IOMUX_SUB_PATTERN) ?
-	    IOMUX_OP_PSUBSCRIBE : IOMUX_OP_SUBSCRIBE, NULL, 0, n, channels,
-	    count, r);
+	return call_sub(c, "iomux_subscribe", IOMUX_OP_SUBSCRIBE,
+	    IOMUX_OP_PSUBSCRIBE, flags, n, channels, count, r);
 }
 
 /* Contract (iomux.h): UNSUBSCRIBE / PUNSUBSCRIBE; n 0 drops them all. */
@@ -1421,12 +1467,8 @@ iomux_unsubscribe(struct iomux_client *c, unsigned int flags, size_t n,
     const struct iomux_value *channels, uint64_t *count,
     struct iomux_reply *r)
 {
-	if (flags & ~IOMUX_SUB_PATTERN)
-		return set_err(c, -EINVAL, "iomux_unsubscribe: unknown "
-		    "flags 0x%x", flags);
-	return call_list(c, (flags & IOMUX_SUB_PATTERN) ?
-	    IOMUX_OP_PUNSUBSCRIBE : IOMUX_OP_UNSUBSCRIBE, NULL, 0, n,
-	    channels, count, r);
+	return call_sub(c, "iomux_unsubscribe", IOMUX_OP_UNSUBSCRIBE,
+	    IOMUX_OP_PUNSUBSCRIBE, flags, n, channels, count, r);
 }
 
 /*
@@ -1439,23 +1481,15 @@ iomux_lock(struct iomux_client *c, const void *name, size_t namelen,
 {
 	struct iomux_value	 argv[3];
 	uint8_t			 t[8], l[8];
-	int			 err;
 
-	if (c->dead != 0)
-		return c->dead;
 	buf_put_u64(t, timeout_ms);
 	buf_put_u64(l, lease_ms);
 	argv[0] = val(name, namelen);
 	argv[1] = timeout_ms != IOMUX_TIMEOUT_FOREVER ? val(t, sizeof(t)) :
 	    absent_val();
 	argv[2] = lease_ms != 0 ? val(l, sizeof(l)) : absent_val();
-	err = call_until(c, IOMUX_OP_LOCK, lease_ms != 0 ? 3 : 2, argv, r,
-	    deadline_extra(c->timeout_ms, timeout_ms));
-	if (err != 0)
-		return err;
-	if (r->code == IOMUX_ST_OK && r->argc != 0)
-		return bad_reply(c, IOMUX_OP_LOCK);
-	return 0;
+	return call_plain(c, IOMUX_OP_LOCK, lease_ms != 0 ? 3 : 2, argv,
+	    timeout_ms, r);
 }
 
 /* Contract (iomux.h): UNLOCK name. OK, NOTFOUND or ENOTOWNER. */
@@ -1463,8 +1497,5 @@ EXPORT int
 iomux_unlock(struct iomux_client *c, const void *name, size_t namelen,
     struct iomux_reply *r)
 {
-	struct iomux_value	 argv[1];
-
-	argv[0] = val(name, namelen);
-	return call_plain(c, IOMUX_OP_UNLOCK, 1, argv, 0, r);
+	return name_plain(c, IOMUX_OP_UNLOCK, name, namelen, r);
 }

@@ -4,8 +4,9 @@
  *
  * iomuxctl.c: the command-line client of iomuxd. main() parses the global
  * options, hands the rest to the command table (parser.c), and runs the
- * handler for the command's action; handlers talk to the daemon through
- * libiomux and print through output.c.
+ * row of cmds[] for the command's action: a handler, or one libiomux call
+ * whose shape names its printer. Both talk to the daemon through libiomux
+ * and print through output.c.
  *
  * The exit status is the interface scripts rely on (iomuxctl(1), EXIT
  * STATUS): 0 ok, 1 a negative answer, 2 usage, 3 cannot connect or talk to
@@ -73,35 +74,77 @@ struct ctl {
 typedef int	cmd_handler(struct ctl *, const struct parse_result *);
 
 static cmd_handler	cmd_help, cmd_status, cmd_ping, cmd_version;
-static cmd_handler	cmd_get, cmd_set, cmd_del, cmd_exists, cmd_incr;
-static cmd_handler	cmd_keys, cmd_ttl, cmd_expire, cmd_persist, cmd_wait;
-static cmd_handler	cmd_push, cmd_pop, cmd_qlen, cmd_peek;
-static cmd_handler	cmd_pub, cmd_sub, cmd_lock, cmd_unlock;
+static cmd_handler	cmd_set, cmd_incr, cmd_keys, cmd_ttl, cmd_expire;
+static cmd_handler	cmd_push, cmd_pub, cmd_sub, cmd_lock;
+
+/* The shapes of the libiomux calls that a command row can name. */
+typedef int	name_fn(struct iomux_client *, const void *, size_t,
+		    struct iomux_reply *);
+typedef int	value_fn(struct iomux_client *, const void *, size_t,
+		    struct iomux_value *, struct iomux_reply *);
+typedef int	wait_fn(struct iomux_client *, const void *, size_t, uint64_t,
+		    struct iomux_value *, struct iomux_reply *);
+typedef int	count_fn(struct iomux_client *, const void *, size_t,
+		    uint64_t *, struct iomux_reply *);
+typedef int	names_fn(struct iomux_client *, size_t,
+		    const struct iomux_value *, uint64_t *,
+		    struct iomux_reply *);
+
+/*
+ * How a command runs: a handler of its own ('run'), or one libiomux call
+ * on its positionals (call_cmd()), named by the member for its shape,
+ * whose answer goes to the printer that the shape implies:
+ *	name	NAME in, OK out: print_ok()
+ *	value	NAME in, a value out: print_value()
+ *	wait	NAME and --timeout (default 'dflt') in, a value out:
+ *		print_value()
+ *	count	NAME in, a number out: print_count() under 'field'
+ *	names	NAME... in, a number out: print_count() under 'field'
+ */
+struct cmd_row {
+	cmd_handler	*run;
+	name_fn		*name;
+	value_fn	*value;
+	wait_fn		*wait;
+	uint64_t	 dflt;		/* ms, or IOMUX_TIMEOUT_FOREVER */
+	count_fn	*count;
+	names_fn	*names;
+	const char	*field;
+};
 
 /* Indexed by enum action: each row of parser.c's table lands here. */
-static cmd_handler *const handlers[ACT_MAX] = {
-	[ACT_HELP] = cmd_help,
-	[ACT_STATUS] = cmd_status,
-	[ACT_PING] = cmd_ping,
-	[ACT_VERSION] = cmd_version,
-	[ACT_GET] = cmd_get,
-	[ACT_SET] = cmd_set,
-	[ACT_DEL] = cmd_del,
-	[ACT_EXISTS] = cmd_exists,
-	[ACT_INCR] = cmd_incr,
-	[ACT_KEYS] = cmd_keys,
-	[ACT_TTL] = cmd_ttl,
-	[ACT_EXPIRE] = cmd_expire,
-	[ACT_PERSIST] = cmd_persist,
-	[ACT_WAIT] = cmd_wait,
-	[ACT_PUSH] = cmd_push,
-	[ACT_POP] = cmd_pop,
-	[ACT_QLEN] = cmd_qlen,
-	[ACT_PEEK] = cmd_peek,
-	[ACT_PUB] = cmd_pub,
-	[ACT_SUB] = cmd_sub,
-	[ACT_LOCK] = cmd_lock,
-	[ACT_UNLOCK] = cmd_unlock,
+static const struct cmd_row cmds[ACT_MAX] = {
+	[ACT_HELP] = { .run = cmd_help },
+	[ACT_STATUS] = { .run = cmd_status },
+	[ACT_PING] = { .run = cmd_ping },
+	[ACT_VERSION] = { .run = cmd_version },
+	[ACT_GET] = { .value = iomux_get },
+	[ACT_SET] = { .run = cmd_set },
+	[ACT_DEL] = { .names = iomux_del, .field = "count" },
+	[ACT_EXISTS] = { .names = iomux_exists, .field = "count" },
+	[ACT_INCR] = { .run = cmd_incr },
+	[ACT_KEYS] = { .run = cmd_keys },
+	[ACT_TTL] = { .run = cmd_ttl },
+	[ACT_EXPIRE] = { .run = cmd_expire },
+	[ACT_PERSIST] = { .name = iomux_persist },
+	/* Blocks (forever by default); libiomux adds -t to the deadline. */
+	[ACT_WAIT] = { .wait = iomux_wait, .dflt = IOMUX_TIMEOUT_FOREVER },
+	[ACT_PUSH] = { .run = cmd_push },
+	/* Without --timeout it does not wait (empty: exit 1). */
+	[ACT_POP] = { .wait = iomux_pop, .dflt = 0 },
+	[ACT_QLEN] = { .count = iomux_qlen, .field = "length" },
+	[ACT_PEEK] = { .value = iomux_peek },
+	[ACT_PUB] = { .run = cmd_pub },
+	[ACT_SUB] = { .run = cmd_sub },
+	[ACT_LOCK] = { .run = cmd_lock },
+	/*
+	 * Only the connection that holds a lock may release it, and each
+	 * iomuxctl is a connection of its own, so this answers NOTFOUND
+	 * (exit 1) or ENOTOWNER (exit 4); kept for completeness and for
+	 * the protocol's sake. `lock NAME -- COMMAND` is the form that
+	 * works.
+	 */
+	[ACT_UNLOCK] = { .name = iomux_unlock },
 };
 
 static const char usage_line[] =
@@ -284,6 +327,19 @@ check_reply(struct ctl *ctl, const struct parse_result *res,
 	return IOMUX_ST_IS_ERROR(r->code) ? EXIT_DAEMON : EXIT_NEGATIVE;
 }
 
+/*
+ * After a libiomux call that returned e: 0 when it went through and the
+ * reply is OK, else the exit status (call_failed(), check_reply()).
+ */
+static int
+call_done(struct ctl *ctl, const struct parse_result *res, int e,
+    const struct iomux_reply *r)
+{
+	if (e != 0)
+		return call_failed(ctl, e);
+	return check_reply(ctl, res, r);
+}
+
 static int
 cmd_help(struct ctl *ctl, const struct parse_result *res)
 {
@@ -301,9 +357,7 @@ cmd_status(struct ctl *ctl, const struct parse_result *res)
 
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
-	if ((e = iomux_status(ctl->c, &r)) != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, iomux_status(ctl->c, &r), &r)) != 0)
 		return e;
 	output_begin(&ctl->out);
 	for (i = 0; i + 1 < r.argc; i += 2) {
@@ -349,7 +403,6 @@ static void
 ping_summary(struct ctl *ctl, uint64_t sent, uint64_t received,
     double min, double sum, double max)
 {
-	char	 num[64];
 	double	 avg;
 
 	if (received == 0)
@@ -358,17 +411,13 @@ ping_summary(struct ctl *ctl, uint64_t sent, uint64_t received,
 		avg = sum / (double)received;
 	if (ctl->out.json) {
 		output_begin(&ctl->out);
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)sent);
-		output_field_num(&ctl->out, "sent", num);
-		snprintf(num, sizeof(num), "%llu",
+		output_field_numf(&ctl->out, "sent", "%llu",
+		    (unsigned long long)sent);
+		output_field_numf(&ctl->out, "received", "%llu",
 		    (unsigned long long)received);
-		output_field_num(&ctl->out, "received", num);
-		snprintf(num, sizeof(num), "%.3f", min);
-		output_field_num(&ctl->out, "rtt_min_ms", num);
-		snprintf(num, sizeof(num), "%.3f", avg);
-		output_field_num(&ctl->out, "rtt_avg_ms", num);
-		snprintf(num, sizeof(num), "%.3f", max);
-		output_field_num(&ctl->out, "rtt_max_ms", num);
+		output_field_numf(&ctl->out, "rtt_min_ms", "%.3f", min);
+		output_field_numf(&ctl->out, "rtt_avg_ms", "%.3f", avg);
+		output_field_numf(&ctl->out, "rtt_max_ms", "%.3f", max);
 		output_end(&ctl->out);
 	} else
 		output_printf(&ctl->out, "%llu sent, %llu received, "
@@ -399,13 +448,14 @@ cmd_ping(struct ctl *ctl, const struct parse_result *res)
 	const char		*data;
 	uint64_t		 count, interval, seq, received = 0;
 	double			 ms, min = 0, max = 0, sum = 0;
-	char			 num[64];
+	size_t			 len;
 	int			 e, rc = 0;
 
 	count = res->opt[POPT_COUNT].set ? res->opt[POPT_COUNT].num : 1;
 	interval = res->opt[POPT_INTERVAL].set ?
 	    res->opt[POPT_INTERVAL].num : 0;
 	data = res->argc > 0 ? res->argv[0] : NULL;
+	len = data != NULL ? strlen(data) : 0;
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
 
@@ -413,8 +463,7 @@ cmd_ping(struct ctl *ctl, const struct parse_result *res)
 		if (seq > 1 && interval > 0)
 			sleep_ms(interval);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		e = iomux_ping(ctl->c, data, data != NULL ? strlen(data) : 0,
-		    &r);
+		e = iomux_ping(ctl->c, data, len, &r);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (e != 0) {
 			ping_summary(ctl, seq, received, min, sum, max);
@@ -437,20 +486,15 @@ cmd_ping(struct ctl *ctl, const struct parse_result *res)
 		received++;
 		if (ctl->out.json) {
 			output_begin(&ctl->out);
-			snprintf(num, sizeof(num), "%llu",
+			output_field_numf(&ctl->out, "seq", "%llu",
 			    (unsigned long long)seq);
-			output_field_num(&ctl->out, "seq", num);
-			snprintf(num, sizeof(num), "%zu",
-			    data != NULL ? strlen(data) : (size_t)0);
-			output_field_num(&ctl->out, "bytes", num);
-			snprintf(num, sizeof(num), "%.3f", ms);
-			output_field_num(&ctl->out, "time_ms", num);
+			output_field_numf(&ctl->out, "bytes", "%zu", len);
+			output_field_numf(&ctl->out, "time_ms", "%.3f", ms);
 			output_end(&ctl->out);
 		} else
 			output_printf(&ctl->out, "reply from %s: seq=%llu "
 			    "bytes=%zu time=%.3f ms\n", ctl->peer,
-			    (unsigned long long)seq,
-			    data != NULL ? strlen(data) : (size_t)0, ms);
+			    (unsigned long long)seq, len, ms);
 		/* A stream: each line is out as soon as it is known. */
 		fflush(stdout);
 	}
@@ -471,9 +515,7 @@ cmd_version(struct ctl *ctl, const struct parse_result *res)
 	}
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
-	if ((e = iomux_hello(ctl->c, &r)) != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, iomux_hello(ctl->c, &r), &r)) != 0)
 		return e;
 	srv = iomux_reply_field(&r, "server");
 	proto = iomux_reply_field(&r, "proto");
@@ -532,9 +574,7 @@ value_max(struct ctl *ctl, const struct parse_result *res, size_t *max)
 	size_t				 i;
 	int				 e;
 
-	if ((e = iomux_hello(ctl->c, &r)) != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, iomux_hello(ctl->c, &r), &r)) != 0)
 		return e;
 	*max = VALUE_MAX_DEFAULT;
 	if ((v = iomux_reply_field(&r, "value_max")) == NULL || v->absent ||
@@ -607,18 +647,38 @@ read_stdin(struct ctl *ctl, const struct parse_result *res, char **out,
 	return 0;
 }
 
+/* Bytes as they are (plus '\n' if newline), or {"<name>": ...}. */
+static void
+print_bytes(struct ctl *ctl, const char *name, const struct iomux_value *v,
+    int newline)
+{
+	if (ctl->out.json) {
+		output_begin(&ctl->out);
+		output_field_bytes(&ctl->out, name, v->data, v->len);
+		output_end(&ctl->out);
+	} else
+		(void)output_raw(&ctl->out, v->data, v->len, newline);
+}
+
 /* A value: text as is (plus '\n' unless -n), or {"value": ...}. */
 static int
 print_value(struct ctl *ctl, const struct parse_result *res,
     const struct iomux_value *v)
 {
+	print_bytes(ctl, "value", v, !res->opt[POPT_NO_NEWLINE].set);
+	return 0;
+}
+
+/* A number given as text: a decimal line, or {"<name>": N}. */
+static int
+print_num(struct ctl *ctl, const char *name, const char *num)
+{
 	if (ctl->out.json) {
 		output_begin(&ctl->out);
-		output_field_bytes(&ctl->out, "value", v->data, v->len);
+		output_field_num(&ctl->out, name, num);
 		output_end(&ctl->out);
 	} else
-		(void)output_raw(&ctl->out, v->data, v->len,
-		    !res->opt[POPT_NO_NEWLINE].set);
+		output_printf(&ctl->out, "%s\n", num);
 	return 0;
 }
 
@@ -629,13 +689,7 @@ print_count(struct ctl *ctl, const char *name, uint64_t n)
 	char	 num[32];
 
 	snprintf(num, sizeof(num), "%" PRIu64, n);
-	if (ctl->out.json) {
-		output_begin(&ctl->out);
-		output_field_num(&ctl->out, name, num);
-		output_end(&ctl->out);
-	} else
-		output_printf(&ctl->out, "%s\n", num);
-	return 0;
+	return print_num(ctl, name, num);
 }
 
 /* Success without a result: nothing, or {"ok": true}. */
@@ -669,21 +723,78 @@ words(const struct parse_result *res, int first, struct iomux_value **out,
 	return 0;
 }
 
+/*
+ * Positional 'i' as the value to send: the word itself, or all of
+ * standard input when it is "-". 0 with *data and *len (free *in after
+ * use), or an exit status.
+ */
 static int
-cmd_get(struct ctl *ctl, const struct parse_result *res)
+value_arg(struct ctl *ctl, const struct parse_result *res, int i,
+    char **in, const char **data, size_t *len)
+{
+	int	 e;
+
+	*in = NULL;
+	*data = res->argv[i];
+	*len = strlen(*data);
+	if (strcmp(*data, "-") != 0)
+		return 0;
+	if ((e = read_stdin(ctl, res, in, len)) != 0)
+		return e;
+	*data = *in;
+	return 0;
+}
+
+/* --timeout in ms; 'dflt' when not given (IOMUX_TIMEOUT_FOREVER...). */
+static uint64_t
+op_timeout(const struct parse_result *res, uint64_t dflt)
+{
+	if (!res->opt[POPT_TIMEOUT].set)
+		return dflt;
+	if (res->opt[POPT_TIMEOUT].num == PARSE_FOREVER)
+		return IOMUX_TIMEOUT_FOREVER;
+	return res->opt[POPT_TIMEOUT].num;
+}
+
+/*
+ * A command that is one libiomux call on its positionals (a row of
+ * cmds[] without a handler): connect, call, judge the reply, and print
+ * what the call's shape returns.
+ */
+static int
+call_cmd(struct ctl *ctl, const struct parse_result *res,
+    const struct cmd_row *row)
 {
 	struct iomux_reply	 r;
-	struct iomux_value	 v;
+	struct iomux_value	 v, *names;
+	const char		*name = res->argv[0];
+	uint64_t		 n;
+	size_t			 nnames;
 	int			 e;
 
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
-	e = iomux_get(ctl->c, res->argv[0], strlen(res->argv[0]), &v, &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if (row->names != NULL) {
+		if ((e = words(res, 0, &names, &nnames)) != 0)
+			return e;
+		e = row->names(ctl->c, nnames, names, &n, &r);
+		free(names);
+	} else if (row->value != NULL)
+		e = row->value(ctl->c, name, strlen(name), &v, &r);
+	else if (row->wait != NULL)
+		e = row->wait(ctl->c, name, strlen(name),
+		    op_timeout(res, row->dflt), &v, &r);
+	else if (row->count != NULL)
+		e = row->count(ctl->c, name, strlen(name), &n, &r);
+	else
+		e = row->name(ctl->c, name, strlen(name), &r);
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
-	return print_value(ctl, res, &v);
+	if (row->value != NULL || row->wait != NULL)
+		return print_value(ctl, res, &v);
+	if (row->field != NULL)
+		return print_count(ctl, row->field, n);
+	return print_ok(ctl);
 }
 
 static int
@@ -692,9 +803,9 @@ cmd_set(struct ctl *ctl, const struct parse_result *res)
 	struct iomux_set_opts	 so;
 	struct iomux_reply	 r;
 	struct iomux_value	 expected;
-	char			*in = NULL;
-	const char		*value = res->argv[1];
-	size_t			 len = strlen(value);
+	char			*in;
+	const char		*value;
+	size_t			 len;
 	int			 e;
 
 	if (res->opt[POPT_NX].set && res->opt[POPT_XX].set)
@@ -717,56 +828,14 @@ cmd_set(struct ctl *ctl, const struct parse_result *res)
 
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
-	if (strcmp(value, "-") == 0) {
-		if ((e = read_stdin(ctl, res, &in, &len)) != 0)
-			return e;
-		value = in;
-	}
+	if ((e = value_arg(ctl, res, 1, &in, &value, &len)) != 0)
+		return e;
 	e = iomux_set(ctl->c, res->argv[0], strlen(res->argv[0]), value, len,
 	    &so, &r);
 	free(in);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
 	return print_ok(ctl);
-}
-
-/* del and exists: a list of keys in, a count out. */
-static int
-key_count(struct ctl *ctl, const struct parse_result *res,
-    int (*fn)(struct iomux_client *, size_t, const struct iomux_value *,
-    uint64_t *, struct iomux_reply *))
-{
-	struct iomux_reply	 r;
-	struct iomux_value	*keys;
-	uint64_t		 count;
-	size_t			 n;
-	int			 e;
-
-	if ((e = ctl_connect(ctl)) != 0)
-		return e;
-	if ((e = words(res, 0, &keys, &n)) != 0)
-		return e;
-	e = fn(ctl->c, n, keys, &count, &r);
-	free(keys);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
-		return e;
-	return print_count(ctl, "count", count);
-}
-
-static int
-cmd_del(struct ctl *ctl, const struct parse_result *res)
-{
-	return key_count(ctl, res, iomux_del);
-}
-
-static int
-cmd_exists(struct ctl *ctl, const struct parse_result *res)
-{
-	return key_count(ctl, res, iomux_exists);
 }
 
 static int
@@ -786,18 +855,10 @@ cmd_incr(struct ctl *ctl, const struct parse_result *res)
 		return e;
 	e = iomux_incr(ctl->c, res->argv[0], strlen(res->argv[0]), delta,
 	    &value, &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
 	snprintf(num, sizeof(num), "%" PRId64, value);
-	if (ctl->out.json) {
-		output_begin(&ctl->out);
-		output_field_num(&ctl->out, "value", num);
-		output_end(&ctl->out);
-	} else
-		output_printf(&ctl->out, "%s\n", num);
-	return 0;
+	return print_num(ctl, "value", num);
 }
 
 /*
@@ -822,20 +883,10 @@ cmd_keys(struct ctl *ctl, const struct parse_result *res)
 	do {
 		e = iomux_keys(ctl->c, prefix, strlen(prefix), cursor, limit,
 		    &next, &r);
-		if (e != 0)
-			return call_failed(ctl, e);
-		if ((e = check_reply(ctl, res, &r)) != 0)
+		if ((e = call_done(ctl, res, e, &r)) != 0)
 			return e;
-		for (i = 1; i < r.argc; i++) {
-			if (ctl->out.json) {
-				output_begin(&ctl->out);
-				output_field_bytes(&ctl->out, "key",
-				    r.argv[i].data, r.argv[i].len);
-				output_end(&ctl->out);
-			} else
-				(void)output_raw(&ctl->out, r.argv[i].data,
-				    r.argv[i].len, 1);
-		}
+		for (i = 1; i < r.argc; i++)
+			print_bytes(ctl, "key", &r.argv[i], 1);
 		cursor = next;
 	} while (cursor != 0);
 	return 0;
@@ -852,9 +903,7 @@ cmd_ttl(struct ctl *ctl, const struct parse_result *res)
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
 	e = iomux_ttl(ctl->c, res->argv[0], strlen(res->argv[0]), &ms, &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
 	/* Exact decimal seconds from integer ms; no floating point. */
 	if (ms < 0)
@@ -862,13 +911,7 @@ cmd_ttl(struct ctl *ctl, const struct parse_result *res)
 	else
 		snprintf(num, sizeof(num), "%" PRId64 ".%03d", ms / 1000,
 		    (int)(ms % 1000));
-	if (ctl->out.json) {
-		output_begin(&ctl->out);
-		output_field_num(&ctl->out, "ttl", num);
-		output_end(&ctl->out);
-	} else
-		output_printf(&ctl->out, "%s\n", num);
-	return 0;
+	return print_num(ctl, "ttl", num);
 }
 
 static int
@@ -888,57 +931,9 @@ cmd_expire(struct ctl *ctl, const struct parse_result *res)
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
 	e = iomux_expire(ctl->c, res->argv[0], strlen(res->argv[0]), ms, &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
 	return print_ok(ctl);
-}
-
-static int
-cmd_persist(struct ctl *ctl, const struct parse_result *res)
-{
-	struct iomux_reply	 r;
-	int			 e;
-
-	if ((e = ctl_connect(ctl)) != 0)
-		return e;
-	e = iomux_persist(ctl->c, res->argv[0], strlen(res->argv[0]), &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
-		return e;
-	return print_ok(ctl);
-}
-
-/* --timeout in ms; 'dflt' when not given (IOMUX_TIMEOUT_FOREVER...). */
-static uint64_t
-op_timeout(const struct parse_result *res, uint64_t dflt)
-{
-	if (!res->opt[POPT_TIMEOUT].set)
-		return dflt;
-	if (res->opt[POPT_TIMEOUT].num == PARSE_FOREVER)
-		return IOMUX_TIMEOUT_FOREVER;
-	return res->opt[POPT_TIMEOUT].num;
-}
-
-/* wait: blocks (forever by default); libiomux adds -t to the deadline. */
-static int
-cmd_wait(struct ctl *ctl, const struct parse_result *res)
-{
-	struct iomux_reply	 r;
-	struct iomux_value	 v;
-	int			 e;
-
-	if ((e = ctl_connect(ctl)) != 0)
-		return e;
-	e = iomux_wait(ctl->c, res->argv[0], strlen(res->argv[0]),
-	    op_timeout(res, IOMUX_TIMEOUT_FOREVER), &v, &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
-		return e;
-	return print_value(ctl, res, &v);
 }
 
 static int
@@ -977,65 +972,9 @@ cmd_push(struct ctl *ctl, const struct parse_result *res)
 	    &length, &r);
 	free(vals);
 	free(in);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
 	return print_count(ctl, "length", length);
-}
-
-/* pop: without --timeout it does not wait (empty: exit 1). */
-static int
-cmd_pop(struct ctl *ctl, const struct parse_result *res)
-{
-	struct iomux_reply	 r;
-	struct iomux_value	 v;
-	int			 e;
-
-	if ((e = ctl_connect(ctl)) != 0)
-		return e;
-	e = iomux_pop(ctl->c, res->argv[0], strlen(res->argv[0]),
-	    op_timeout(res, 0), &v, &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
-		return e;
-	return print_value(ctl, res, &v);
-}
-
-static int
-cmd_qlen(struct ctl *ctl, const struct parse_result *res)
-{
-	struct iomux_reply	 r;
-	uint64_t		 length;
-	int			 e;
-
-	if ((e = ctl_connect(ctl)) != 0)
-		return e;
-	e = iomux_qlen(ctl->c, res->argv[0], strlen(res->argv[0]), &length,
-	    &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
-		return e;
-	return print_count(ctl, "length", length);
-}
-
-static int
-cmd_peek(struct ctl *ctl, const struct parse_result *res)
-{
-	struct iomux_reply	 r;
-	struct iomux_value	 v;
-	int			 e;
-
-	if ((e = ctl_connect(ctl)) != 0)
-		return e;
-	e = iomux_peek(ctl->c, res->argv[0], strlen(res->argv[0]), &v, &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
-		return e;
-	return print_value(ctl, res, &v);
 }
 
 static int
@@ -1043,24 +982,19 @@ cmd_pub(struct ctl *ctl, const struct parse_result *res)
 {
 	struct iomux_reply	 r;
 	uint64_t		 count;
-	char			*in = NULL;
-	const char		*msg = res->argv[1];
-	size_t			 len = strlen(msg);
+	char			*in;
+	const char		*msg;
+	size_t			 len;
 	int			 e;
 
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
-	if (strcmp(msg, "-") == 0) {
-		if ((e = read_stdin(ctl, res, &in, &len)) != 0)
-			return e;
-		msg = in;
-	}
+	if ((e = value_arg(ctl, res, 1, &in, &msg, &len)) != 0)
+		return e;
 	e = iomux_publish(ctl->c, res->argv[0], strlen(res->argv[0]), msg,
 	    len, &count, &r);
 	free(in);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
 	return print_count(ctl, "count", count);
 }
@@ -1194,9 +1128,7 @@ cmd_sub(struct ctl *ctl, const struct parse_result *res)
 	e = iomux_subscribe(ctl->c, res->opt[POPT_PATTERN].set ?
 	    IOMUX_SUB_PATTERN : 0, n, chans, &count, &r);
 	free(chans);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
 
 	/* `sub | head -1`: a closed pipe is an ordinary end, not a death. */
@@ -1351,9 +1283,7 @@ cmd_lock(struct ctl *ctl, const struct parse_result *res)
 	e = iomux_lock(ctl->c, res->argv[0], strlen(res->argv[0]),
 	    op_timeout(res, IOMUX_TIMEOUT_FOREVER),
 	    res->opt[POPT_LEASE].set ? res->opt[POPT_LEASE].num : 0, &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
+	if ((e = call_done(ctl, res, e, &r)) != 0)
 		return e;
 
 	if (catch_signals(sigs) != 0)
@@ -1383,28 +1313,6 @@ cmd_lock(struct ctl *ctl, const struct parse_result *res)
 	return lock_wait_child(ctl, res, pid);
 }
 
-/*
- * unlock: only the connection that holds a lock may release it, and each
- * iomuxctl is a connection of its own, so this answers NOTFOUND (exit 1)
- * or ENOTOWNER (exit 4); kept for completeness and for the protocol's
- * sake. `lock NAME -- COMMAND` is the form that works.
- */
-static int
-cmd_unlock(struct ctl *ctl, const struct parse_result *res)
-{
-	struct iomux_reply	 r;
-	int			 e;
-
-	if ((e = ctl_connect(ctl)) != 0)
-		return e;
-	e = iomux_unlock(ctl->c, res->argv[0], strlen(res->argv[0]), &r);
-	if (e != 0)
-		return call_failed(ctl, e);
-	if ((e = check_reply(ctl, res, &r)) != 0)
-		return e;
-	return print_ok(ctl);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -1418,6 +1326,7 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
+	const struct cmd_row	*row;
 	struct parse_result	 res;
 	struct ctl		 ctl;
 	uint64_t		 ms;
@@ -1483,7 +1392,9 @@ main(int argc, char *argv[])
 	json |= res.opt[POPT_JSON].set;
 	quiet |= res.opt[POPT_QUIET].set;
 	output_init(&ctl.out, stdout, json, quiet);
-	rc = handlers[res.cmd->action](&ctl, &res);
+	row = &cmds[res.cmd->action];
+	rc = row->run != NULL ? row->run(&ctl, &res) :
+	    call_cmd(&ctl, &res, row);
 	iomux_close(ctl.c);
 
 	if (!ctl.stdout_done && (fflush(stdout) == EOF || ferror(stdout))) {

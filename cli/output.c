@@ -220,6 +220,18 @@ output_field_num(struct output *o, const char *name, const char *num)
 	field(o, name, num, strlen(num), 1);
 }
 
+void
+output_field_numf(struct output *o, const char *name, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 num[64];
+
+	va_start(ap, fmt);
+	vsnprintf(num, sizeof(num), fmt, ap);
+	va_end(ap);
+	output_field_num(o, name, num);
+}
+
 int
 output_is_utf8(const void *data, size_t len)
 {

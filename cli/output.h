@@ -38,6 +38,9 @@ void	output_end(struct output *);
 void	output_field(struct output *, const char *name, const void *, size_t);
 void	output_field_str(struct output *, const char *name, const char *);
 void	output_field_num(struct output *, const char *name, const char *);
+/* output_field_num() of a number formatted as by printf(3). */
+void	output_field_numf(struct output *, const char *name, const char *,
+	    ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * A field holding bytes from the daemon (a value, a key, a payload): a

@@ -5,9 +5,10 @@
  * parser.h: the iomuxctl command table and its parser (after OpenBSD
  * bgpctl's parser.c). A command is one table row: its name, the action
  * main() dispatches on, the options it takes and how many positional
- * arguments. Adding a command is adding an enum action, a row and a
- * handler in iomuxctl.c; adding an option is an enum parse_opt and a row in
- * the option table. Command names must be typed in full: scripts must not
+ * arguments. Adding a command is adding an enum action, a row here and a
+ * row in iomuxctl.c's cmds[] (a libiomux call of a known shape, or a
+ * handler); adding an option is an enum parse_opt and a row in the option
+ * table. Command names must be typed in full: scripts must not
  * change meaning when a new command shares a prefix.
  */
 

@@ -17,12 +17,8 @@
 
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-[ -n "${IOMUXD:-}" ] && [ -x "$IOMUXD" ] || t_skip "IOMUXD is not built"
-[ -n "${IOMUXCTL:-}" ] && [ -x "$IOMUXCTL" ] || t_skip "IOMUXCTL is not built"
-PY=${PYTHON3:-}
-[ -n "$PY" ] || PY=$(command -v python3 2>/dev/null) ||
-    t_skip "python3 is needed to check JSON"
-BACKENDS=${IOMUXD_BACKENDS:-epoll poll select}
+t_need_binaries
+t_need_python "to check JSON"
 CTL=$IOMUXCTL
 
 t_tmpdir
@@ -37,12 +33,6 @@ NUMERIC="pid uptime clients max_clients clients_accepted clients_refused
 clients_timed_out clients_dropped requests requests.hello requests.ping
 requests.status requests.unknown errors_proto bytes_in bytes_out wakeups
 events rss frame_max"
-
-# Milliseconds since the epoch (GNU date).
-now_ms()
-{
-	echo $(( $(date +%s%N) / 1000000 ))
-}
 
 # Run a command on a pseudo-terminal; its output with CRs removed.
 on_pty()
@@ -69,10 +59,7 @@ t_expect_grep "is not running at $T_DIR/none.sock" "$T_ERR"
 t_expect_rc 3 "$CTL" -s "$T_DIR/none.sock" ping
 t_expect_grep 'is not running' "$T_ERR"
 
-"$PY" -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1])
-s.close()' "$T_DIR/stale.sock" || t_fail "cannot make a stale socket"
+t_stale_socket "$T_DIR/stale.sock" || t_fail "cannot make a stale socket"
 [ -S "$T_DIR/stale.sock" ] || t_fail "test bug: no stale socket"
 t_expect_rc 3 "$CTL" -s "$T_DIR/stale.sock" status
 t_expect_grep "is not running at $T_DIR/stale.sock" "$T_ERR"
@@ -115,18 +102,13 @@ while time.monotonic() < end:
     except socket.timeout:
         pass' "$T_DIR/mute.sock" "$T_DIR/mute.ready" &
 mute=$!
-n=50
-while [ ! -e "$T_DIR/mute.ready" ] && [ "$n" -gt 0 ]; do
-	sleep 0.1
-	n=$((n - 1))
-done
-[ -e "$T_DIR/mute.ready" ] || t_fail "the mute server did not start"
+t_poll 5 test -e "$T_DIR/mute.ready" || t_fail "the mute server did not start"
 for cmd in status ping version; do
-	t0=$(now_ms)
+	t0=$(t_now_ms)
 	timeout 10 "$CTL" -s "$T_DIR/mute.sock" -t 0.2 $cmd \
 	    >"$T_OUT" 2>"$T_ERR"
 	rc=$?
-	dt=$(( $(now_ms) - t0 ))
+	dt=$(( $(t_now_ms) - t0 ))
 	case $rc in
 	0|2|124)
 		cat "$T_ERR" >&2
@@ -140,7 +122,7 @@ done
 kill "$mute" 2>/dev/null
 wait "$mute" 2>/dev/null
 
-for b in $BACKENDS; do
+for b in $T_BACKENDS; do
 	t_log "=== backend $b"
 	T_SOCK=$T_DIR/$b.sock
 	port=$(t_free_port) || t_fail "no free port"

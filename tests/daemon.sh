@@ -17,12 +17,8 @@
 
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-[ -n "${IOMUXD:-}" ] && [ -x "$IOMUXD" ] || t_skip "IOMUXD is not built"
-[ -n "${IOMUXCTL:-}" ] && [ -x "$IOMUXCTL" ] || t_skip "IOMUXCTL is not built"
-PY=${PYTHON3:-}
-[ -n "$PY" ] || PY=$(command -v python3 2>/dev/null) ||
-    t_skip "python3 is needed for the connection helpers"
-BACKENDS=${IOMUXD_BACKENDS:-epoll poll select}
+t_need_binaries
+t_need_python "for the connection helpers"
 
 t_tmpdir
 
@@ -112,15 +108,6 @@ for m in sorted(seen):
     print("mode %o" % m)
 EOF
 
-# Bind a UNIX socket at PATH and close it without unlinking: a stale file.
-mkstale()
-{
-	"$PY" -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1])
-s.close()' "$1"
-}
-
 # utime + stime of PID in clock ticks.
 cputicks()
 {
@@ -167,12 +154,7 @@ emfile_case()
 	timeout 30 "$PY" "$T_DIR/hold.py" "$T_SOCK" 60 3 "$e_ready" \
 	    >"$T_DIR/hold.out" 2>"$T_DIR/hold.err" &
 	e_holder=$!
-	e_n=100
-	while [ ! -e "$e_ready" ] && [ "$e_n" -gt 0 ]; do
-		sleep 0.1
-		e_n=$((e_n - 1))
-	done
-	[ -e "$e_ready" ] || { cat "$T_DIR/hold.err" >&2;
+	t_poll 10 test -e "$e_ready" || { cat "$T_DIR/hold.err" >&2;
 	    t_fail "$e_b/$2: 60 connections did not open within 10 s"; }
 	e_t1=$(cputicks "$e_pid")
 	sleep 2
@@ -205,13 +187,13 @@ emfile_case()
 t_log "--backend nosuch"
 t_expect_rc 2 timeout 10 "$IOMUXD" -f -s "$T_DIR/nosuch.sock" -b nosuch
 t_expect_grep 'nosuch' "$T_ERR" "the message names the bad backend"
-for b in $BACKENDS; do
+for b in $T_BACKENDS; do
 	t_expect_grep "(^|[^a-z])$b([^a-z]|\$)" "$T_ERR" \
 	    "the message lists backend $b"
 done
 [ ! -e "$T_DIR/nosuch.sock" ] || t_fail "--backend nosuch created a socket"
 
-for b in $BACKENDS; do
+for b in $T_BACKENDS; do
 	t_log "=== backend $b"
 
 	# ---- stale socket replaced ----------------------------------------
@@ -229,7 +211,7 @@ for b in $BACKENDS; do
 
 	# A stale socket that was never listened on (a bind+close).
 	T_SOCK=$T_DIR/$b.stale2.sock
-	mkstale "$T_SOCK" || t_fail "$b: make a stale socket"
+	t_stale_socket "$T_SOCK" || t_fail "$b: make a stale socket"
 	t_start_daemon "$b" || t_fail "$b: start over a bound-but-dead socket"
 	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
 

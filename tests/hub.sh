@@ -19,12 +19,8 @@
 
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-[ -n "${IOMUXD:-}" ] && [ -x "$IOMUXD" ] || t_skip "IOMUXD is not built"
-[ -n "${IOMUXCTL:-}" ] && [ -x "$IOMUXCTL" ] || t_skip "IOMUXCTL is not built"
-PY=${PYTHON3:-}
-[ -n "$PY" ] || PY=$(command -v python3 2>/dev/null) ||
-    t_skip "python3 is needed to check JSON"
-BACKENDS=${IOMUXD_BACKENDS:-epoll poll select}
+t_need_binaries
+t_need_python "to check JSON"
 CTL=$IOMUXCTL
 
 t_tmpdir
@@ -36,12 +32,6 @@ t_cleanup_hook()
 	for p in $BG; do
 		kill -KILL "$p" 2>/dev/null
 	done
-}
-
-# Milliseconds on a monotonic-enough clock (GNU date).
-now_ms()
-{
-	echo $(( $(date +%s%N) / 1000000 ))
 }
 
 ctl()
@@ -85,16 +75,16 @@ stat_field()
 	ctl status 2>/dev/null | sed -n "s/^$1: //p"
 }
 
+stat_is()
+{
+	[ "$(stat_field "$1")" = "$2" ]
+}
+
 # Wait until STATUS field $1 is $2, up to 5 s.
 wait_stat()
 {
-	ws_n=50
-	while [ "$(stat_field "$1")" != "$2" ]; do
-		[ "$ws_n" -gt 0 ] ||
-		    t_fail "$b: STATUS $1 stays at '$(stat_field "$1")', want $2"
-		ws_n=$((ws_n - 1))
-		sleep 0.1
-	done
+	t_poll 5 stat_is "$1" "$2" ||
+	    t_fail "$b: STATUS $1 stays at '$(stat_field "$1")', want $2"
 }
 
 # Wait for background PID (up to SECS), then set RC to its exit status.
@@ -136,7 +126,7 @@ t_expect_rc 2 "$CTL" -s "$T_DIR/none.sock" pop q --timeout abc
 t_expect_rc 2 "$CTL" -s "$T_DIR/none.sock" incr k notanumber
 t_expect_rc 3 "$CTL" -s "$T_DIR/none.sock" get k
 
-for b in $BACKENDS; do
+for b in $T_BACKENDS; do
 	t_log "=== backend $b"
 	T_SOCK=$T_DIR/$b.sock
 	t_start_daemon "$b" || t_fail "$b: start"
@@ -306,9 +296,9 @@ assert "value_base64" in o, "binary value not as value_base64: %r" % o' \
 
 	# ---- wait ---------------------------------------------------------
 	t_log "$b: wait"
-	t0=$(now_ms)
+	t0=$(t_now_ms)
 	t_expect_rc 1 tctl wait flag --timeout 0.3
-	dt=$(( $(now_ms) - t0 ))
+	dt=$(( $(t_now_ms) - t0 ))
 	[ "$dt" -ge 280 ] && [ "$dt" -lt 2000 ] ||
 	    t_fail "$b: wait --timeout 0.3 took $dt ms"
 	t_expect_rc 1 tctl -q wait flag --timeout 0.1
@@ -348,9 +338,9 @@ assert "value_base64" in o, "binary value not as value_base64: %r" % o' \
 	t_expect_rc 0 ctl pop -n jobs
 	cmp "$T_DIR/bin" "$T_OUT" || t_fail "$b: a binary queue item differs"
 	t_ok "$b: a binary item from stdin round-trips"
-	t0=$(now_ms)
+	t0=$(t_now_ms)
 	t_expect_rc 1 tctl pop jobs --timeout 0.3
-	dt=$(( $(now_ms) - t0 ))
+	dt=$(( $(t_now_ms) - t0 ))
 	[ "$dt" -ge 280 ] && [ "$dt" -lt 1300 ] ||
 	    t_fail "$b: pop --timeout 0.3 on an empty queue took $dt ms"
 	t_ok "$b: pop --timeout 0.3 gave up after $dt ms"
@@ -455,9 +445,9 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 	t_ok "$b: sub ends with 0 on SIGTERM"
 	wait_stat subscribers 0
 
-	t0=$(now_ms)
+	t0=$(t_now_ms)
 	t_expect_rc 1 tctl sub --timeout 0.3 quiet
-	dt=$(( $(now_ms) - t0 ))
+	dt=$(( $(t_now_ms) - t0 ))
 	[ "$dt" -lt 2000 ] || t_fail "$b: sub --timeout 0.3 took $dt ms"
 	[ ! -s "$T_OUT" ] || t_fail "$b: sub --timeout printed a payload"
 
@@ -475,9 +465,9 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 	lpid=$!
 	BG="$BG $lpid"
 	wait_stat locks_held 1
-	t0=$(now_ms)
+	t0=$(t_now_ms)
 	t_expect_rc 1 tctl lock job --timeout 0.3 -- true
-	dt=$(( $(now_ms) - t0 ))
+	dt=$(( $(t_now_ms) - t0 ))
 	[ "$dt" -ge 280 ] && [ "$dt" -lt 1500 ] ||
 	    t_fail "$b: lock --timeout 0.3 on a held lock took $dt ms"
 	t_expect_rc 1 tctl -q lock job --timeout 0.1 -- true
@@ -496,17 +486,13 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 	lpid=$!
 	BG="$BG $lpid"
 	wait_stat locks_held 1
-	n=50
-	while [ ! -s "$T_DIR/child.pid" ] && [ $n -gt 0 ]; do
-		sleep 0.1
-		n=$((n - 1))
-	done
+	t_poll 5 test -s "$T_DIR/child.pid"
 	cpid=$(cat "$T_DIR/child.pid")
 	[ -n "$cpid" ] && t_alive "$cpid" || t_fail "$b: the locked command did not start"
-	t0=$(now_ms)
+	t0=$(t_now_ms)
 	kill -TERM "$lpid"
 	wait_bg "$lpid" 3 "lock -- sleep 5 after SIGTERM"
-	dt=$(( $(now_ms) - t0 ))
+	dt=$(( $(t_now_ms) - t0 ))
 	t_wait_exit "$cpid" 2 || t_fail "$b: SIGTERM was not forwarded: sleep $cpid still runs"
 	[ "$RC" -eq 143 ] || { cat "$T_DIR/term.err" >&2; t_fail "$b: lock exited $RC after its command died of SIGTERM, want 143"; }
 	[ "$dt" -lt 2000 ] || t_fail "$b: lock took $dt ms to end after SIGTERM"

@@ -11,7 +11,15 @@
 #	IOMUXD_BACKENDS		"epoll poll select" (what was compiled)
 #	top_srcdir, top_builddir, MANDOC, PYTHON3, SYSTEMD_SOCKET_ACTIVATE
 #
+# Set on sourcing:
+#	T_BACKENDS		$IOMUXD_BACKENDS, or "epoll poll select"
+#
 # Functions (names are stable; other tests depend on them):
+#	t_need_binaries
+#		t_skip unless IOMUXD and IOMUXCTL name executables (built).
+#	t_need_python WHY
+#		Set PY to $PYTHON3, or else the python3 on PATH; t_skip
+#		"python3 is needed WHY" when there is neither.
 #	t_tmpdir
 #		Create a private directory, T_DIR (short, under ${TMPDIR:-/tmp},
 #		so socket paths stay far below the 107-byte sun_path limit), and
@@ -30,6 +38,8 @@
 #		Sets T_RC to the exit status (as reported by wait: 128+N for a
 #		signal).  Prints what happened.  Returns 0 when the daemon
 #		exited by itself with status 0, 1 otherwise.
+#	t_pings SOCKET
+#		True if "$IOMUXCTL -s SOCKET -t 1 ping" answers.
 #	t_wait_ready SOCKET [SECONDS]
 #		Poll "$IOMUXCTL -s SOCKET -t 1 ping" until it answers, for up
 #		to SECONDS (whole seconds, default 5).  Returns 0 or 1.
@@ -39,6 +49,18 @@
 #		timeout.  Does not reap it.
 #	t_alive PID
 #		True if PID exists and is not a zombie.
+#	t_gone PID
+#		The reverse of t_alive.
+#	t_poll SECONDS CMD [ARGS...]
+#		Run CMD every 0.1 s until it succeeds, for up to SECONDS
+#		(whole seconds).  Returns 0 once it did, 1 on timeout.  CMD
+#		must not call t_poll itself (the count is a global).
+#	t_now_ms
+#		Print the milliseconds since the epoch (GNU date).
+#	t_stale_socket PATH
+#		Bind a UNIX socket at PATH and close it without unlinking it:
+#		a stale socket file, as a killed daemon leaves.  Needs PY
+#		(t_need_python).
 #	t_fail MSG...
 #		Print "FAIL: MSG" to stderr and exit 1 (the trap cleans up).
 #		Inside $(...) it only leaves the subshell: call it at top level.
@@ -61,6 +83,8 @@
 #		Print "# MSG" (a step marker in the test log).
 
 T_DIR=${T_DIR:-}
+# shellcheck disable=SC2034 # for the tests that source this file
+T_BACKENDS=${IOMUXD_BACKENDS:-epoll poll select}
 T_PID=
 T_PIDS=
 T_RC=
@@ -88,6 +112,20 @@ t_skip()
 {
 	printf 'SKIP: %s\n' "$*"
 	exit 77
+}
+
+t_need_binaries()
+{
+	[ -n "${IOMUXD:-}" ] && [ -x "$IOMUXD" ] || t_skip "IOMUXD is not built"
+	[ -n "${IOMUXCTL:-}" ] && [ -x "$IOMUXCTL" ] ||
+	    t_skip "IOMUXCTL is not built"
+}
+
+t_need_python()
+{
+	PY=${PYTHON3:-}
+	[ -n "$PY" ] || PY=$(command -v python3 2>/dev/null) ||
+	    t_skip "python3 is needed $1"
 }
 
 # Everything started by t_start_daemon, in case the test dies early.
@@ -140,27 +178,42 @@ t_alive()
 	kill -0 "$1" 2>/dev/null
 }
 
-t_wait_exit()
+t_gone()
+{
+	! t_alive "$1"
+}
+
+t_poll()
 {
 	# Tenths of a second, so the shell needs no floating point.
-	t_n=$(( ${2:-10} * 10 ))
-	while t_alive "$1"; do
-		[ "$t_n" -gt 0 ] || return 1
-		t_n=$((t_n - 1))
+	t_poll_n=$(( $1 * 10 ))
+	shift
+	until "$@"; do
+		[ "$t_poll_n" -gt 0 ] || return 1
+		t_poll_n=$((t_poll_n - 1))
 		sleep 0.1
 	done
 	return 0
 }
 
+t_wait_exit()
+{
+	t_poll "${2:-10}" t_gone "$1"
+}
+
+t_pings()
+{
+	"$IOMUXCTL" -s "$1" -t 1 ping >/dev/null 2>&1
+}
+
 t_wait_ready()
 {
-	t_n=$(( ${2:-5} * 10 ))
-	while ! "$IOMUXCTL" -s "$1" -t 1 ping >/dev/null 2>&1; do
-		[ "$t_n" -gt 0 ] || return 1
-		t_n=$((t_n - 1))
-		sleep 0.1
-	done
-	return 0
+	t_poll "${2:-5}" t_pings "$1"
+}
+
+t_now_ms()
+{
+	echo $(( $(date +%s%N) / 1000000 ))
 }
 
 t_start_daemon()
@@ -184,7 +237,7 @@ t_start_daemon()
 			sed -e 's/^/	/' "$T_LOG" >&2
 			return 1
 		fi
-		if "$IOMUXCTL" -s "$T_SOCK" -t 1 ping >/dev/null 2>&1; then
+		if t_pings "$T_SOCK"; then
 			return 0
 		fi
 		if [ "$t_n" -le 0 ]; then
@@ -262,6 +315,14 @@ t_expect_nogrep()
 		t_fail "${3:-/$1/ unexpectedly found in $2}"
 	fi
 	t_ok "${3:-/$1/ not in $2}"
+}
+
+t_stale_socket()
+{
+	"$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.close()' "$1"
 }
 
 t_free_port()

@@ -263,6 +263,29 @@ takes(const struct command *c, enum parse_opt id)
 	return 0;
 }
 
+/*
+ * The option command 'c' takes that is named -ch, or --name (len bytes)
+ * when ch is 0; NULL if none.
+ */
+static const struct parse_option *
+find_opt(const struct command *c, char ch, const char *name, size_t len)
+{
+	const struct parse_option	*o;
+	int				 match;
+
+	for (o = options; o < options + POPT_MAX; o++) {
+		if (ch != 0)
+			match = o->short_name == ch;
+		else
+			match = o->long_name != NULL &&
+			    strlen(o->long_name) == len &&
+			    strncmp(o->long_name, name, len) == 0;
+		if (match && takes(c, o->id))
+			return o;
+	}
+	return NULL;
+}
+
 /* Store an option's value; the argument is checked against its type. */
 static int
 set_opt(const struct command *c, const struct parse_option *o,
@@ -283,24 +306,18 @@ set_opt(const struct command *c, const struct parse_option *o,
 			    (unsigned long long)o->max);
 		break;
 	case POT_TIMEOUT:
-		if (strcmp(arg, "forever") == 0) {
+	case POT_SECONDS:
+		if (o->type == POT_TIMEOUT && strcmp(arg, "forever") == 0) {
 			v->num = PARSE_FOREVER;
 			break;
 		}
 		r = parser_seconds(arg, o->max, &v->num);
 		if (r != 0 || v->num < o->min)
 			return parse_err(err, errlen, "%s: invalid %s '%s' "
-			    "(expected seconds, at most %llu, or 'forever')",
-			    c->name, o->long_name, arg,
-			    (unsigned long long)o->max / 1000);
-		break;
-	case POT_SECONDS:
-		r = parser_seconds(arg, o->max, &v->num);
-		if (r != 0 || v->num < o->min)
-			return parse_err(err, errlen, "%s: invalid %s '%s' "
-			    "(expected seconds%s, at most %llu)", c->name,
+			    "(expected seconds%s, at most %llu%s)", c->name,
 			    o->long_name, arg, o->min > 0 ? " above 0" : "",
-			    (unsigned long long)o->max / 1000);
+			    (unsigned long long)o->max / 1000,
+			    o->type == POT_TIMEOUT ? ", or 'forever'" : "");
 		break;
 	case POT_STRING:
 		break;
@@ -315,22 +332,13 @@ static int
 long_opt(const struct command *c, int argc, char **argv, int *i,
     struct parse_result *res, char *err, size_t errlen)
 {
-	const struct parse_option	*o = NULL;
+	const struct parse_option	*o;
 	const char			*name = argv[*i] + 2, *eq, *arg = NULL;
-	size_t				 len, k;
+	size_t				 len;
 
 	eq = strchr(name, '=');
 	len = eq != NULL ? (size_t)(eq - name) : strlen(name);
-	for (k = 0; k < POPT_MAX; k++) {
-		if (options[k].long_name != NULL &&
-		    strlen(options[k].long_name) == len &&
-		    strncmp(options[k].long_name, name, len) == 0 &&
-		    takes(c, options[k].id)) {
-			o = &options[k];
-			break;
-		}
-	}
-	if (o == NULL)
+	if ((o = find_opt(c, 0, name, len)) == NULL)
 		return parse_err(err, errlen, "%s: unknown option '--%.*s'",
 		    c->name, (int)len, name);
 	if (o->type == POT_FLAG) {
@@ -354,18 +362,10 @@ short_opts(const struct command *c, int argc, char **argv, int *i,
 {
 	const struct parse_option	*o;
 	const char			*p, *arg;
-	size_t				 k;
 	int				 r;
 
 	for (p = argv[*i] + 1; *p != '\0'; p++) {
-		o = NULL;
-		for (k = 0; k < POPT_MAX; k++)
-			if (options[k].short_name == *p &&
-			    takes(c, options[k].id)) {
-				o = &options[k];
-				break;
-			}
-		if (o == NULL)
+		if ((o = find_opt(c, *p, NULL, 0)) == NULL)
 			return parse_err(err, errlen, "%s: unknown option "
 			    "'-%c'", c->name, *p);
 		if (o->type == POT_FLAG) {

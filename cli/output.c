@@ -253,29 +253,21 @@ base64_string(FILE *fp, const void *data, size_t len)
 	const uint8_t		*p = data;
 	char			 q[4];
 	uint32_t		 v;
-	size_t			 i;
+	size_t			 i, n;
 
 	putc('"', fp);
-	for (i = 0; i + 3 <= len; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		q[0] = tab[v >> 18];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = tab[(v >> 6) & 63];
-		q[3] = tab[v & 63];
-		fwrite(q, 1, 4, fp);
-	}
-	if (len - i == 1) {
+	/* Each group of 3 bytes (n, fewer at the end) is 4 characters. */
+	for (i = 0; i < len; i += n) {
+		n = len - i < 3 ? len - i : 3;
 		v = (uint32_t)p[i] << 16;
+		if (n > 1)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (n > 2)
+			v |= p[i + 2];
 		q[0] = tab[v >> 18];
 		q[1] = tab[(v >> 12) & 63];
-		q[2] = q[3] = '=';
-		fwrite(q, 1, 4, fp);
-	} else if (len - i == 2) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		q[0] = tab[v >> 18];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = tab[(v >> 6) & 63];
-		q[3] = '=';
+		q[2] = n > 1 ? tab[(v >> 6) & 63] : '=';
+		q[3] = n > 2 ? tab[v & 63] : '=';
 		fwrite(q, 1, 4, fp);
 	}
 	putc('"', fp);

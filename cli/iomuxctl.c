@@ -570,23 +570,21 @@ value_max(struct ctl *ctl, const struct parse_result *res, size_t *max)
 {
 	const struct iomux_value	*v;
 	struct iomux_reply		 r;
-	uint64_t			 n = 0;
-	size_t				 i;
+	uint64_t			 n;
+	char				 num[20];
 	int				 e;
 
 	if ((e = call_done(ctl, res, iomux_hello(ctl->c, &r), &r)) != 0)
 		return e;
 	*max = VALUE_MAX_DEFAULT;
+	/* Up to 19 decimal digits, as a string for parser_count(). */
 	if ((v = iomux_reply_field(&r, "value_max")) == NULL || v->absent ||
-	    v->len == 0 || v->len > 19)
+	    v->len == 0 || v->len >= sizeof(num) ||
+	    memchr(v->data, '\0', v->len) != NULL)
 		return 0;
-	for (i = 0; i < v->len; i++) {
-		if (((const char *)v->data)[i] < '0' ||
-		    ((const char *)v->data)[i] > '9')
-			return 0;
-		n = n * 10 + (uint64_t)(((const char *)v->data)[i] - '0');
-	}
-	if (n > 0 && n <= SIZE_MAX - 1)
+	memcpy(num, v->data, v->len);
+	num[v->len] = '\0';
+	if (parser_count(num, 1, SIZE_MAX - 1, &n) == 0)
 		*max = (size_t)n;
 	return 0;
 }

@@ -87,12 +87,66 @@ wait_stat()
 	    t_fail "$b: STATUS $1 stays at '$(stat_field "$1")', want $2"
 }
 
+# bg_run NAME CMD [ARGS...]: CMD in the background, stdout in
+# $T_DIR/NAME.out and stderr in $T_DIR/NAME.err.  BGPID is its PID
+# (killed on exit) and BGNAME is NAME.  CMD is a program, not a shell
+# function, so that BGPID is the program itself (a signal sent to it
+# reaches it).
+bg_run()
+{
+	BGNAME=$1
+	shift
+	"$@" >"$T_DIR/$BGNAME.out" 2>"$T_DIR/$BGNAME.err" &
+	BGPID=$!
+	BG="$BG $BGPID"
+}
+
 # Wait for background PID (up to SECS), then set RC to its exit status.
 wait_bg()
 {
 	t_wait_exit "$1" "${2:-5}" || t_fail "$b: pid $1 ($3) still running"
 	wait "$1"
 	RC=$?
+}
+
+# RC (from wait_bg) must be WANT, else show the last bg_run's stderr and
+# fail with "$b: WHAT exited RC, want WANT".
+expect_bg_rc()
+{
+	[ "$RC" -eq "$1" ] || {
+		cat "$T_DIR/$BGNAME.err" >&2
+		t_fail "$b: $2 exited $RC, want $1"
+	}
+}
+
+# bg_done SECS WANT WHAT: the last bg_run ends within SECS with status
+# WANT.
+bg_done()
+{
+	wait_bg "$BGPID" "$1" "$3"
+	expect_bg_rc "$2" "$3"
+}
+
+# The last bg_run's stdout must be exactly these bytes (printf FMT).
+expect_bg_out()
+{
+	cp "$T_DIR/$BGNAME.out" "$T_OUT"
+	expect_out "$@"
+}
+
+# expect_timeout MIN MAX WHAT ARGS...: "tctl ARGS" must give up (exit 1)
+# after at least MIN and less than MAX ms; dt is how long it took.
+expect_timeout()
+{
+	et_min=$1
+	et_max=$2
+	et_what=$3
+	shift 3
+	t0=$(t_now_ms)
+	t_expect_rc 1 tctl "$@"
+	dt=$(( $(t_now_ms) - t0 ))
+	[ "$dt" -ge "$et_min" ] && [ "$dt" -lt "$et_max" ] ||
+	    t_fail "$b: $et_what took $dt ms"
 }
 
 # A JSON check: python code on the object(s) in T_OUT.
@@ -296,24 +350,14 @@ assert "value_base64" in o, "binary value not as value_base64: %r" % o' \
 
 	# ---- wait ---------------------------------------------------------
 	t_log "$b: wait"
-	t0=$(t_now_ms)
-	t_expect_rc 1 tctl wait flag --timeout 0.3
-	dt=$(( $(t_now_ms) - t0 ))
-	[ "$dt" -ge 280 ] && [ "$dt" -lt 2000 ] ||
-	    t_fail "$b: wait --timeout 0.3 took $dt ms"
+	expect_timeout 280 2000 "wait --timeout 0.3" wait flag --timeout 0.3
 	t_expect_rc 1 tctl -q wait flag --timeout 0.1
 	expect_silent "$b: -q wait timeout"
-	timeout 15 "$CTL" -s "$T_SOCK" wait flag --timeout 10 \
-	    >"$T_DIR/wait.out" 2>"$T_DIR/wait.err" &
-	wpid=$!
-	BG="$BG $wpid"
+	bg_run wait timeout 15 "$CTL" -s "$T_SOCK" wait flag --timeout 10
 	wait_stat blocked_clients 1
 	t_expect_rc 0 ctl set flag go
-	wait_bg "$wpid" 5 "wait flag"
-	[ "$RC" -eq 0 ] || { cat "$T_DIR/wait.err" >&2; t_fail "$b: woken wait exited $RC"; }
-	printf 'go\n' | cmp -s - "$T_DIR/wait.out" ||
-	    t_fail "$b: woken wait printed '$(cat "$T_DIR/wait.out")'"
-	t_ok "$b: wait woken by a set from another process"
+	bg_done 5 0 "woken wait"
+	expect_bg_out 'go\n' "$b: wait woken by a set from another process"
 	t_expect_rc 0 tctl wait flag --timeout 0.1
 	expect_out 'go\n' "$b: wait on a present key answers at once"
 
@@ -338,23 +382,14 @@ assert "value_base64" in o, "binary value not as value_base64: %r" % o' \
 	t_expect_rc 0 ctl pop -n jobs
 	cmp "$T_DIR/bin" "$T_OUT" || t_fail "$b: a binary queue item differs"
 	t_ok "$b: a binary item from stdin round-trips"
-	t0=$(t_now_ms)
-	t_expect_rc 1 tctl pop jobs --timeout 0.3
-	dt=$(( $(t_now_ms) - t0 ))
-	[ "$dt" -ge 280 ] && [ "$dt" -lt 1300 ] ||
-	    t_fail "$b: pop --timeout 0.3 on an empty queue took $dt ms"
+	expect_timeout 280 1300 "pop --timeout 0.3 on an empty queue" \
+	    pop jobs --timeout 0.3
 	t_ok "$b: pop --timeout 0.3 gave up after $dt ms"
-	timeout 15 "$CTL" -s "$T_SOCK" pop jobs --timeout 10 \
-	    >"$T_DIR/pop.out" 2>"$T_DIR/pop.err" &
-	ppid_=$!
-	BG="$BG $ppid_"
+	bg_run pop timeout 15 "$CTL" -s "$T_SOCK" pop jobs --timeout 10
 	wait_stat blocked_clients 1
 	t_expect_rc 0 ctl push jobs late
-	wait_bg "$ppid_" 5 "pop jobs"
-	[ "$RC" -eq 0 ] || { cat "$T_DIR/pop.err" >&2; t_fail "$b: woken pop exited $RC"; }
-	printf 'late\n' | cmp -s - "$T_DIR/pop.out" ||
-	    t_fail "$b: woken pop printed '$(cat "$T_DIR/pop.out")'"
-	t_ok "$b: pop woken by a push from another process"
+	bg_done 5 0 "woken pop"
+	expect_bg_out 'late\n' "$b: pop woken by a push from another process"
 	t_expect_rc 0 ctl qlen jobs
 	expect_out '0\n' "$b: the pushed item went to the waiter"
 
@@ -362,38 +397,26 @@ assert "value_base64" in o, "binary value not as value_base64: %r" % o' \
 	t_log "$b: pub/sub"
 	t_expect_rc 0 ctl pub news nobody
 	expect_out '0\n' "$b: pub with no subscriber"
-	timeout 15 "$CTL" -s "$T_SOCK" sub -c 2 news \
-	    >"$T_DIR/sub.out" 2>"$T_DIR/sub.err" &
-	spid=$!
-	BG="$BG $spid"
+	bg_run sub timeout 15 "$CTL" -s "$T_SOCK" sub -c 2 news
 	wait_stat subscribers 1
 	t_expect_rc 0 ctl pub news first
 	expect_out '1\n' "$b: pub prints the number of receivers"
 	printf 'second' | ctl pub news - >"$T_OUT" 2>"$T_ERR" ||
 	    t_fail "$b: pub from stdin"
 	expect_out '1\n' "$b: pub - reads the message from stdin"
-	wait_bg "$spid" 5 "sub -c 2"
-	[ "$RC" -eq 0 ] || { cat "$T_DIR/sub.err" >&2; t_fail "$b: sub -c 2 exited $RC"; }
-	printf 'first\nsecond\n' | cmp -s - "$T_DIR/sub.out" || {
-		od -c "$T_DIR/sub.out" >&2
-		t_fail "$b: sub -c 2 output"
-	}
-	t_ok "$b: sub -c 2 printed two payloads"
+	bg_done 5 0 "sub -c 2"
+	expect_bg_out 'first\nsecond\n' "$b: sub -c 2 printed two payloads"
 	wait_stat subscribers 0
 
 	# --json, with a pattern.
-	timeout 15 "$CTL" -s "$T_SOCK" --json sub -p -c 2 'jobs.*' \
-	    >"$T_DIR/subj.out" 2>"$T_DIR/subj.err" &
-	spid=$!
-	BG="$BG $spid"
+	bg_run subj timeout 15 "$CTL" -s "$T_SOCK" --json sub -p -c 2 'jobs.*'
 	wait_stat subscribers 1
 	t_expect_rc 0 ctl pub jobs.1 'say "hi"'
 	expect_out '1\n' "$b: pub to a pattern subscriber"
 	t_expect_rc 0 ctl pub other x
 	expect_out '0\n' "$b: pub to a channel nobody matches"
 	t_expect_rc 0 ctl pub jobs. 'ünï'
-	wait_bg "$spid" 5 "sub --json -p"
-	[ "$RC" -eq 0 ] || { cat "$T_DIR/subj.err" >&2; t_fail "$b: sub --json exited $RC"; }
+	bg_done 5 0 "sub --json -p"
 	cp "$T_DIR/subj.out" "$T_OUT"
 	json_check 'lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
 assert len(lines) == 2, lines
@@ -435,20 +458,14 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 	wait_stat subscribers 0
 
 	# SIGTERM ends sub with exit 0.
-	"$CTL" -s "$T_SOCK" sub quiet >"$T_DIR/subt.out" 2>"$T_DIR/subt.err" &
-	spid=$!
-	BG="$BG $spid"
+	bg_run subt "$CTL" -s "$T_SOCK" sub quiet
 	wait_stat subscribers 1
-	kill -TERM "$spid"
-	wait_bg "$spid" 3 "sub after SIGTERM"
-	[ "$RC" -eq 0 ] || { cat "$T_DIR/subt.err" >&2; t_fail "$b: sub exited $RC after SIGTERM, want 0"; }
+	kill -TERM "$BGPID"
+	bg_done 3 0 "sub after SIGTERM"
 	t_ok "$b: sub ends with 0 on SIGTERM"
 	wait_stat subscribers 0
 
-	t0=$(t_now_ms)
-	t_expect_rc 1 tctl sub --timeout 0.3 quiet
-	dt=$(( $(t_now_ms) - t0 ))
-	[ "$dt" -lt 2000 ] || t_fail "$b: sub --timeout 0.3 took $dt ms"
+	expect_timeout 0 2000 "sub --timeout 0.3" sub --timeout 0.3 quiet
 	[ ! -s "$T_OUT" ] || t_fail "$b: sub --timeout printed a payload"
 
 	# ---- lock ---------------------------------------------------------
@@ -460,41 +477,32 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 	t_expect_rc 2 ctl lock job
 	wait_stat locks_held 0
 
-	timeout 15 "$CTL" -s "$T_SOCK" lock job -- sleep 2 \
-	    >/dev/null 2>"$T_DIR/hold.err" &
-	lpid=$!
-	BG="$BG $lpid"
+	bg_run hold timeout 15 "$CTL" -s "$T_SOCK" lock job -- sleep 2
 	wait_stat locks_held 1
-	t0=$(t_now_ms)
-	t_expect_rc 1 tctl lock job --timeout 0.3 -- true
-	dt=$(( $(t_now_ms) - t0 ))
-	[ "$dt" -ge 280 ] && [ "$dt" -lt 1500 ] ||
-	    t_fail "$b: lock --timeout 0.3 on a held lock took $dt ms"
+	expect_timeout 280 1500 "lock --timeout 0.3 on a held lock" \
+	    lock job --timeout 0.3 -- true
 	t_expect_rc 1 tctl -q lock job --timeout 0.1 -- true
 	expect_silent "$b: -q lock timeout"
 	# The next one in line gets it when the holder's command ends.
 	t_expect_rc 0 tctl lock job --timeout 5 -- sh -c 'echo got it'
 	expect_out 'got it\n' "$b: the waiter ran its command"
-	wait_bg "$lpid" 5 "lock -- sleep 2"
-	[ "$RC" -eq 0 ] || { cat "$T_DIR/hold.err" >&2; t_fail "$b: the holder exited $RC"; }
+	bg_done 5 0 "the holder (lock -- sleep 2)"
 
 	# SIGTERM to "lock NAME -- CMD" reaches CMD.
-	# Not under timeout(1): $! must be iomuxctl itself.
+	# Not under timeout(1): BGPID must be iomuxctl itself.
 	rm -f "$T_DIR/child.pid"
-	"$CTL" -s "$T_SOCK" lock job -- sh -c 'echo $$ >"$1"; exec sleep 5' \
-	    sh "$T_DIR/child.pid" 2>"$T_DIR/term.err" &
-	lpid=$!
-	BG="$BG $lpid"
+	bg_run term "$CTL" -s "$T_SOCK" lock job -- \
+	    sh -c 'echo $$ >"$1"; exec sleep 5' sh "$T_DIR/child.pid"
 	wait_stat locks_held 1
 	t_poll 5 test -s "$T_DIR/child.pid"
 	cpid=$(cat "$T_DIR/child.pid")
 	[ -n "$cpid" ] && t_alive "$cpid" || t_fail "$b: the locked command did not start"
 	t0=$(t_now_ms)
-	kill -TERM "$lpid"
-	wait_bg "$lpid" 3 "lock -- sleep 5 after SIGTERM"
+	kill -TERM "$BGPID"
+	wait_bg "$BGPID" 3 "lock -- sleep 5 after SIGTERM"
 	dt=$(( $(t_now_ms) - t0 ))
 	t_wait_exit "$cpid" 2 || t_fail "$b: SIGTERM was not forwarded: sleep $cpid still runs"
-	[ "$RC" -eq 143 ] || { cat "$T_DIR/term.err" >&2; t_fail "$b: lock exited $RC after its command died of SIGTERM, want 143"; }
+	expect_bg_rc 143 "lock after its command died of SIGTERM"
 	[ "$dt" -lt 2000 ] || t_fail "$b: lock took $dt ms to end after SIGTERM"
 	t_ok "$b: SIGTERM forwarded to the command (exit $RC after $dt ms)"
 	wait_stat locks_held 0
@@ -504,13 +512,10 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 assert o == {"count": 1}, o' "--json exists is {\"count\": N}"
 
 	# A subscriber whose daemon goes away: exit 3.
-	timeout 15 "$CTL" -s "$T_SOCK" sub gone >/dev/null 2>"$T_DIR/subg.err" &
-	spid=$!
-	BG="$BG $spid"
+	bg_run subg timeout 15 "$CTL" -s "$T_SOCK" sub gone
 	wait_stat subscribers 1
 	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
-	wait_bg "$spid" 5 "sub after the daemon stopped"
-	[ "$RC" -eq 3 ] || { cat "$T_DIR/subg.err" >&2; t_fail "$b: sub exited $RC when the daemon stopped, want 3"; }
+	bg_done 5 3 "sub after the daemon stopped"
 	[ -s "$T_DIR/subg.err" ] || t_fail "$b: sub said nothing about the lost connection"
 	t_ok "$b: sub exits 3 when the connection is lost"
 done

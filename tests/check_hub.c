@@ -99,6 +99,21 @@
 
 #define STAT(c, name)	hstat(__LINE__, (c), (name))
 #define WAIT_STAT(c, name, v)	hwait_stat(__LINE__, (c), (name), (v))
+/*
+ * STATUS fields must have these values, e.g. STATS(c, { "keys", 2 },
+ * { "queues", 0 }); STATS_WHY adds what the values mean to the report.
+ */
+#define STATS_WHY(c, why, ...)						\
+	hstats(__LINE__, (c), (why),					\
+	    (const struct stat_want[]){ __VA_ARGS__ },			\
+	    sizeof((const struct stat_want[]){ __VA_ARGS__ }) /		\
+	    sizeof(struct stat_want))
+#define STATS(c, ...)	STATS_WHY((c), NULL, __VA_ARGS__)
+
+struct stat_want {
+	const char	*name;
+	long long	 want;
+};
 
 static const char *
 opname(uint16_t op)
@@ -355,6 +370,37 @@ hwait_stat(int line, struct iomux_client *c, const char *name,
 		    "%lld, want %lld", line, name, v, want);
 		tu_sleep_ms(5);
 	}
+}
+
+/*
+ * Each field of w must have its value. A failure reports every field,
+ * with what it should be.
+ */
+static void
+hstats(int line, struct iomux_client *c, const char *why,
+    const struct stat_want *w, size_t n)
+{
+	long long	got[16];
+	char		msg[1024];
+	size_t		i, len = 0;
+	int		bad = 0;
+
+	ASSERT(n <= sizeof(got) / sizeof(got[0]), "line %d: %zu fields",
+	    line, n);
+	for (i = 0; i < n; i++) {
+		got[i] = hstat(line, c, w[i].name);
+		if (got[i] != w[i].want)
+			bad = 1;
+	}
+	if (!bad)
+		return;
+	msg[0] = '\0';
+	for (i = 0; i < n && len < sizeof(msg); i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+		    "%s%s %lld (want %lld)", i > 0 ? ", " : "", w[i].name,
+		    got[i], w[i].want);
+	ASSERT(0, "line %d: %s%sSTATUS %s", line, why != NULL ? why : "",
+	    why != NULL ? ": " : "", msg);
 }
 
 /* Nothing arrives on c for ms milliseconds (c has nothing buffered). */
@@ -624,8 +670,8 @@ START_TEST(test_ttl_expiry)
 	c = lconnect(&d);
 	adm = lconnect(&d);
 
-	ASSERT(STAT(adm, "keys") == 0 && STAT(adm, "keys_expiring") == 0,
-	    "a fresh daemon has keys");
+	STATS_WHY(adm, "a fresh daemon holds no keys", { "keys", 0 },
+	    { "keys_expiring", 0 });
 
 	/* Missing keys. */
 	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_TTL, S("nokey"));
@@ -679,16 +725,14 @@ START_TEST(test_ttl_expiry)
 		r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_GET, S("gone"));
 		ARG_STR(r, 0, "v");
 	}
-	ASSERT(STAT(adm, "keys") == 7, "keys %lld, want 7",
-	    STAT(adm, "keys"));
-	ASSERT(STAT(adm, "keys_expiring") == 4, "keys_expiring %lld, want 4 "
-	    "(gone, quiet, longer, shortened)", STAT(adm, "keys_expiring"));
+	STATS(adm, { "keys", 7 });
+	STATS_WHY(adm, "expiring: gone, quiet, longer, shortened",
+	    { "keys_expiring", 4 });
 
 	/* The untouched keys leave memory on time (a timer, not a read). */
 	tu_sleep_ms(300 - (int)(since(t0) < 300 ? since(t0) : 300));
 	WAIT_STAT(adm, "keys", 4);
-	ASSERT(STAT(adm, "keys_expiring") == 1, "keys_expiring %lld, want 1",
-	    STAT(adm, "keys_expiring"));
+	STATS(adm, { "keys_expiring", 1 });
 	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_GET, S("gone"));
 	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_TTL, S("gone"));
 	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_GET, S("quiet"));
@@ -853,7 +897,7 @@ START_TEST(test_del_exists)
 	OK_U64(r, 3);
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_EXISTS, S("x"));
 	OK_U64(r, 0);
-	ASSERT(STAT(adm, "keys") == 3, "keys %lld", STAT(adm, "keys"));
+	STATS(adm, { "keys", 3 });
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_DEL, S("a"), S("x"));
 	OK_U64(r, 1);
 	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_GET, S("a"));
@@ -863,7 +907,7 @@ START_TEST(test_del_exists)
 	OK_U64(r, 2);
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_DEL, S("b"));
 	OK_U64(r, 0);
-	ASSERT(STAT(adm, "keys") == 0, "keys %lld", STAT(adm, "keys"));
+	STATS(adm, { "keys", 0 });
 	EXPECT0(c, IOMUX_ST_EARGS, IOMUX_OP_DEL);
 	EXPECT0(c, IOMUX_ST_EARGS, IOMUX_OP_EXISTS);
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_DEL, NONE);
@@ -882,7 +926,7 @@ START_TEST(test_del_exists)
 	r = hexpect(__LINE__, c, IOMUX_ST_OK, IOMUX_OP_DEL, IOMUX_ARGS_MAX,
 	    keys);
 	OK_U64(r, 11);
-	ASSERT(STAT(adm, "keys") == 0, "keys %lld", STAT(adm, "keys"));
+	STATS(adm, { "keys", 0 });
 
 	iomux_close(adm);
 	iomux_close(c);
@@ -1121,8 +1165,7 @@ START_TEST(test_wait)
 	ASSERT(dt >= 200 - EARLY_MS && dt < 200 + PROMPT_MS, "WAIT 200 ms "
 	    "timed out after %lld ms", dt);
 	PING(a, "after WAIT timeout");
-	ASSERT(STAT(adm, "blocked_clients") == 0, "blocked_clients %lld",
-	    STAT(adm, "blocked_clients"));
+	STATS(adm, { "blocked_clients", 0 });
 
 	/* A SET of another key does not wake it. */
 	t0 = tu_now_ms();
@@ -1224,9 +1267,7 @@ START_TEST(test_queue_basic)
 	OK_U64(r, 4);
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_QLEN, S("q"));
 	OK_U64(r, 4);
-	ASSERT(STAT(adm, "queues") == 1 && STAT(adm, "queued_items") == 4,
-	    "queues %lld queued_items %lld", STAT(adm, "queues"),
-	    STAT(adm, "queued_items"));
+	STATS(adm, { "queues", 1 }, { "queued_items", 4 });
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_PEEK, S("q"));
 	ARGC(r, 1);
 	ARG_STR(r, 0, "one");
@@ -1252,9 +1293,8 @@ START_TEST(test_queue_basic)
 	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_POP, S("q"));
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_QLEN, S("q"));
 	OK_U64(r, 0);
-	ASSERT(STAT(adm, "queues") == 0 && STAT(adm, "queued_items") == 0,
-	    "an empty queue is deleted: queues %lld queued_items %lld",
-	    STAT(adm, "queues"), STAT(adm, "queued_items"));
+	STATS_WHY(adm, "an empty queue is deleted", { "queues", 0 },
+	    { "queued_items", 0 });
 
 	/* Queues and keys are separate name spaces. */
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_SET, S("same"), S("key"));
@@ -1308,8 +1348,7 @@ START_TEST(test_pop_woken)
 	r = EXPECT(b, IOMUX_ST_OK, IOMUX_OP_QLEN, S("jobs"));
 	OK_U64(r, 0);
 	WAIT_STAT(adm, "blocked_clients", 0);
-	ASSERT(STAT(adm, "queued_items") == 0, "queued_items %lld",
-	    STAT(adm, "queued_items"));
+	STATS(adm, { "queued_items", 0 });
 
 	/* With a finite timeout, and a PUSH of several: the rest stays. */
 	id = SEND(a, IOMUX_OP_POP, S("jobs"), U64(5000));
@@ -1373,8 +1412,7 @@ START_TEST(test_pop_timeout)
 	OK_U64(r, 1);
 	r = EXPECT(a, IOMUX_ST_OK, IOMUX_OP_POP, S("empty"), U64(200));
 	ARG_STR(r, 0, "v");
-	ASSERT(STAT(adm, "blocked_clients") == 0, "blocked_clients %lld",
-	    STAT(adm, "blocked_clients"));
+	STATS(adm, { "blocked_clients", 0 });
 	/* A short and a long one. */
 	t0 = tu_now_ms();
 	EXPECT(a, IOMUX_ST_TIMEDOUT, IOMUX_OP_POP, S("empty"), U64(1));
@@ -1515,8 +1553,7 @@ START_TEST(test_pop_fifo)
 		ARG_STR(r, 0, want);
 	}
 	QUIET(w[3], 100, "the fourth waiter after three items");
-	ASSERT(STAT(adm, "blocked_clients") == 1, "blocked_clients %lld",
-	    STAT(adm, "blocked_clients"));
+	STATS(adm, { "blocked_clients", 1 });
 	/* The first three queue again behind the fourth. */
 	for (k = 0; k < 3; k++) {
 		id[k] = SEND(w[k], IOMUX_OP_POP, S("f"), FOREVER);
@@ -1680,9 +1717,7 @@ START_TEST(test_two_workers)
 	    "want %d", got[0], got[1], NITEMS);
 	r = EXPECT(p, IOMUX_ST_OK, IOMUX_OP_QLEN, S("work"));
 	OK_U64(r, 0);
-	ASSERT(STAT(adm, "queued_items") == 0 && STAT(adm, "queues") == 0,
-	    "queued_items %lld queues %lld", STAT(adm, "queued_items"),
-	    STAT(adm, "queues"));
+	STATS(adm, { "queued_items", 0 }, { "queues", 0 });
 	WAIT_STAT(adm, "blocked_clients", 0);
 
 	free(seen);
@@ -1718,9 +1753,7 @@ START_TEST(test_pubsub_exact)
 	/* Subscribing twice to one channel is one subscription. */
 	r = EXPECT(s1, IOMUX_ST_OK, IOMUX_OP_SUBSCRIBE, S("news"));
 	OK_U64(r, 2);
-	ASSERT(STAT(adm, "channels") == 2 && STAT(adm, "subscribers") == 2,
-	    "channels %lld subscribers %lld", STAT(adm, "channels"),
-	    STAT(adm, "subscribers"));
+	STATS(adm, { "channels", 2 }, { "subscribers", 2 });
 
 	r = EXPECT(p, IOMUX_ST_OK, IOMUX_OP_PUBLISH, S("news"), S("hello"));
 	OK_U64(r, 2);
@@ -1804,14 +1837,12 @@ START_TEST(test_pubsub_exact)
 	r = EXPECT(p, IOMUX_ST_OK, IOMUX_OP_PUBLISH, V(binch, sizeof(binch)),
 	    S("x"));
 	OK_U64(r, 0);
-	ASSERT(STAT(adm, "channels") == 1 && STAT(adm, "subscribers") == 1,
-	    "after UNSUBSCRIBE: channels %lld subscribers %lld",
-	    STAT(adm, "channels"), STAT(adm, "subscribers"));
+	STATS_WHY(adm, "after UNSUBSCRIBE", { "channels", 1 },
+	    { "subscribers", 1 });
 	/* A subscriber that closes is gone. */
 	iomux_close(s2);
 	WAIT_STAT(adm, "subscribers", 0);
-	ASSERT(STAT(adm, "channels") == 0, "channels %lld",
-	    STAT(adm, "channels"));
+	STATS(adm, { "channels", 0 });
 	r = EXPECT(p, IOMUX_ST_OK, IOMUX_OP_PUBLISH, S("news"), S("x"));
 	OK_U64(r, 0);
 
@@ -1893,10 +1924,7 @@ START_TEST(test_pubsub_pattern)
 	/* Exact and pattern subscriptions count together. */
 	r = EXPECT(s2, IOMUX_ST_OK, IOMUX_OP_SUBSCRIBE, S("jobs.1"));
 	OK_U64(r, 2);
-	ASSERT(STAT(adm, "patterns") == 2 && STAT(adm, "channels") == 1 &&
-	    STAT(adm, "subscribers") == 2, "patterns %lld channels %lld "
-	    "subscribers %lld", STAT(adm, "patterns"), STAT(adm, "channels"),
-	    STAT(adm, "subscribers"));
+	STATS(adm, { "patterns", 2 }, { "channels", 1 }, { "subscribers", 2 });
 
 	/* jobs.1: s1 by pattern, s2 by pattern and exactly: 3. */
 	r = EXPECT(p, IOMUX_ST_OK, IOMUX_OP_PUBLISH, S("jobs.1"), S("run"));
@@ -1964,12 +1992,10 @@ START_TEST(test_pubsub_pattern)
 	RECV_PUSH(s1, "jobs.1", "k", "jobs.1*");
 	r = EXPECT(p, IOMUX_ST_OK, IOMUX_OP_PUBLISH, S("other"), S("l"));
 	OK_U64(r, 0);
-	ASSERT(STAT(adm, "patterns") == 1, "patterns %lld, want 1",
-	    STAT(adm, "patterns"));
+	STATS(adm, { "patterns", 1 });
 	iomux_close(s1);
 	WAIT_STAT(adm, "patterns", 0);
-	ASSERT(STAT(adm, "subscribers") == 1, "subscribers %lld",
-	    STAT(adm, "subscribers"));
+	STATS(adm, { "subscribers", 1 });
 
 	iomux_close(adm);
 	iomux_close(p);
@@ -2006,8 +2032,7 @@ START_TEST(test_pubsub_slow_subscriber)
 	OK_U64(r, 1);
 	r = EXPECT(bad, IOMUX_ST_OK, IOMUX_OP_PSUBSCRIBE, S("fire*"));
 	OK_U64(r, 1);
-	ASSERT(STAT(adm, "subscribers_dropped") == 0, "subscribers_dropped "
-	    "%lld at start", STAT(adm, "subscribers_dropped"));
+	STATS_WHY(adm, "at start", { "subscribers_dropped", 0 });
 
 	for (k = 0; k < SLOW_MAX; k++) {
 		fill(msg, sizeof(msg), (unsigned)k);
@@ -2086,8 +2111,7 @@ START_TEST(test_lock_basic)
 
 	r = EXPECT(a, IOMUX_ST_OK, IOMUX_OP_LOCK, S("L"));
 	ARGC(r, 0);
-	ASSERT(STAT(adm, "locks_held") == 1, "locks_held %lld",
-	    STAT(adm, "locks_held"));
+	STATS(adm, { "locks_held", 1 });
 	/* No re-entry. */
 	EXPECT(a, IOMUX_ST_CONFLICT, IOMUX_OP_LOCK, S("L"));
 	EXPECT(a, IOMUX_ST_CONFLICT, IOMUX_OP_LOCK, S("L"), U64(100));
@@ -2099,8 +2123,7 @@ START_TEST(test_lock_basic)
 	r = EXPECT(a, IOMUX_ST_OK, IOMUX_OP_UNLOCK, S("L"));
 	ARGC(r, 0);
 	EXPECT(a, IOMUX_ST_NOTFOUND, IOMUX_OP_UNLOCK, S("L"));
-	ASSERT(STAT(adm, "locks_held") == 0, "locks_held %lld",
-	    STAT(adm, "locks_held"));
+	STATS(adm, { "locks_held", 0 });
 	/* TRYLOCK takes a free lock. */
 	EXPECT(b, IOMUX_ST_OK, IOMUX_OP_TRYLOCK, S("L"));
 	EXPECT(a, IOMUX_ST_CONFLICT, IOMUX_OP_TRYLOCK, S("L"));
@@ -2111,8 +2134,7 @@ START_TEST(test_lock_basic)
 	EXPECT(a, IOMUX_ST_OK, IOMUX_OP_TRYLOCK, V(binlock, 1));
 	EXPECT(b, IOMUX_ST_CONFLICT, IOMUX_OP_TRYLOCK,
 	    V(binlock, sizeof(binlock)));
-	ASSERT(STAT(adm, "locks_held") == 3, "locks_held %lld, want 3",
-	    STAT(adm, "locks_held"));
+	STATS(adm, { "locks_held", 3 });
 	/* Locks and keys are separate name spaces. */
 	EXPECT(a, IOMUX_ST_NOTFOUND, IOMUX_OP_GET, S("L"));
 
@@ -2140,8 +2162,7 @@ START_TEST(test_lock_basic)
 	EXPECT(b, IOMUX_ST_EARGS, IOMUX_OP_LOCK, NONE);
 	EXPECT(b, IOMUX_ST_EARGS, IOMUX_OP_TRYLOCK, S("L"), U32(5));
 	EXPECT0(b, IOMUX_ST_EARGS, IOMUX_OP_UNLOCK);
-	ASSERT(STAT(adm, "locks_held") == 0, "locks_held %lld",
-	    STAT(adm, "locks_held"));
+	STATS(adm, { "locks_held", 0 });
 
 	iomux_close(adm);
 	iomux_close(b);
@@ -2172,10 +2193,7 @@ START_TEST(test_lock_wait)
 	ASSERT(dt >= 200 - EARLY_MS && dt < 200 + PROMPT_MS, "LOCK 200 ms "
 	    "timed out after %lld ms", dt);
 	PING(b, "after LOCK timeout");
-	ASSERT(STAT(adm, "lock_waiters") == 0 &&
-	    STAT(adm, "blocked_clients") == 0, "lock_waiters %lld "
-	    "blocked_clients %lld", STAT(adm, "lock_waiters"),
-	    STAT(adm, "blocked_clients"));
+	STATS(adm, { "lock_waiters", 0 }, { "blocked_clients", 0 });
 
 	/* FIFO: b, then e (which leaves), then c. */
 	idb = SEND(b, IOMUX_OP_LOCK, S("L"), FOREVER);
@@ -2184,9 +2202,7 @@ START_TEST(test_lock_wait)
 	WAIT_STAT(adm, "lock_waiters", 2);
 	idc = SEND(c, IOMUX_OP_LOCK, S("L"), U64(60000));
 	WAIT_STAT(adm, "lock_waiters", 3);
-	ASSERT(STAT(adm, "blocked_clients") == 3 &&
-	    STAT(adm, "locks_held") == 1, "blocked_clients %lld locks_held "
-	    "%lld", STAT(adm, "blocked_clients"), STAT(adm, "locks_held"));
+	STATS(adm, { "blocked_clients", 3 }, { "locks_held", 1 });
 	iomux_close(e);
 	WAIT_STAT(adm, "lock_waiters", 2);
 	QUIET(b, 50, "a LOCK waiter while the lock is held");
@@ -2199,9 +2215,7 @@ START_TEST(test_lock_wait)
 	EXPECT(a, IOMUX_ST_ENOTOWNER, IOMUX_OP_UNLOCK, S("L"));
 	EXPECT(b, IOMUX_ST_OK, IOMUX_OP_UNLOCK, S("L"));
 	RECV(c, IOMUX_ST_OK, idc);
-	ASSERT(STAT(adm, "lock_waiters") == 0 &&
-	    STAT(adm, "locks_held") == 1, "lock_waiters %lld locks_held %lld",
-	    STAT(adm, "lock_waiters"), STAT(adm, "locks_held"));
+	STATS(adm, { "lock_waiters", 0 }, { "locks_held", 1 });
 	/* A waiter behind a holder that closes. */
 	idb = SEND(b, IOMUX_OP_LOCK, S("L"), U64(60000));
 	WAIT_STAT(adm, "lock_waiters", 1);
@@ -2211,8 +2225,7 @@ START_TEST(test_lock_wait)
 	ASSERT(since(t0) < PROMPT_MS, "the waiter got the lock %lld ms after "
 	    "the holder closed", since(t0));
 	EXPECT(b, IOMUX_ST_OK, IOMUX_OP_UNLOCK, S("L"));
-	ASSERT(STAT(adm, "locks_held") == 0, "locks_held %lld",
-	    STAT(adm, "locks_held"));
+	STATS(adm, { "locks_held", 0 });
 
 	(void)ide;
 	iomux_close(adm);
@@ -2284,9 +2297,7 @@ START_TEST(test_lock_kill9)
 	ARGC(r, 0);
 	ASSERT(since(t0) < PROMPT_MS, "the waiter got the lock %lld ms after "
 	    "the holder was killed", since(t0));
-	ASSERT(STAT(adm, "locks_held") == 1 && STAT(adm, "lock_waiters") == 0,
-	    "locks_held %lld lock_waiters %lld", STAT(adm, "locks_held"),
-	    STAT(adm, "lock_waiters"));
+	STATS(adm, { "locks_held", 1 }, { "lock_waiters", 0 });
 	EXPECT(w, IOMUX_ST_OK, IOMUX_OP_UNLOCK, S("cron"));
 
 	iomux_close(adm);
@@ -2504,8 +2515,7 @@ START_TEST(test_max_memory)
 	c = lconnect(&d);
 	adm = lconnect(&d);
 
-	ASSERT(STAT(adm, "max_memory") == MEM_MAX, "STATUS max_memory %lld, "
-	    "want %d", STAT(adm, "max_memory"), MEM_MAX);
+	STATS(adm, { "max_memory", MEM_MAX });
 	base = STAT(adm, "data_bytes");
 
 	/* Fill until refused. */
@@ -2531,8 +2541,7 @@ START_TEST(test_max_memory)
 	ASSERT(bytes <= MEM_MAX && bytes - base >= (long long)stored *
 	    MEM_VAL, "data_bytes %lld (base %lld) for %d values of %d bytes, "
 	    "max_memory %d", bytes, base, stored, MEM_VAL, MEM_MAX);
-	ASSERT(STAT(adm, "keys") == stored, "keys %lld, want %d",
-	    STAT(adm, "keys"), stored);
+	STATS(adm, { "keys", stored });
 
 	/* The refused write did not happen. */
 	snprintf(key, sizeof(key), "k%03d", stored);
@@ -2557,8 +2566,8 @@ START_TEST(test_max_memory)
 		ARGC(r, 1);
 		ARG_EQ(r, 0, val, sizeof(val));
 	}
-	ASSERT(STAT(adm, "data_bytes") == bytes, "data_bytes moved from %lld "
-	    "to %lld over refused writes", bytes, STAT(adm, "data_bytes"));
+	STATS_WHY(adm, "refused writes must not move it",
+	    { "data_bytes", bytes });
 	/* Reads, deletes and pub/sub still work. */
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_PUBLISH, S("ch"), S("m"));
 	OK_U64(r, 0);
@@ -2583,8 +2592,7 @@ START_TEST(test_max_memory)
 	}
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_DEL, S("again"));
 	OK_U64(r, 1);
-	ASSERT(STAT(adm, "data_bytes") == base, "data_bytes %lld after "
-	    "deleting everything, want %lld", STAT(adm, "data_bytes"), base);
+	STATS_WHY(adm, "after deleting everything", { "data_bytes", base });
 
 	free(big);
 	iomux_close(adm);
@@ -2638,32 +2646,22 @@ START_TEST(test_status_fields)
 	/* Key-value. */
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_SET, S("a"), V("0123456789", 10));
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_SET, S("b"), S("x"), U64(60000));
-	ASSERT(STAT(adm, "keys") == 2 && STAT(adm, "keys_expiring") == 1,
-	    "keys %lld keys_expiring %lld", STAT(adm, "keys"),
-	    STAT(adm, "keys_expiring"));
+	STATS(adm, { "keys", 2 }, { "keys_expiring", 1 });
 	v = STAT(adm, "data_bytes");
 	ASSERT(v >= base + 13, "data_bytes %lld after storing 13 bytes "
 	    "(base %lld)", v, base);
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_PERSIST, S("b"));
-	ASSERT(STAT(adm, "keys_expiring") == 0, "keys_expiring %lld after "
-	    "PERSIST", STAT(adm, "keys_expiring"));
+	STATS_WHY(adm, "after PERSIST", { "keys_expiring", 0 });
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_GET, S("a"));
-	ASSERT(STAT(adm, "requests.get") == 1 && STAT(adm, "requests.set") ==
-	    2 && STAT(adm, "requests.persist") == 1, "requests.get %lld "
-	    "requests.set %lld requests.persist %lld",
-	    STAT(adm, "requests.get"), STAT(adm, "requests.set"),
-	    STAT(adm, "requests.persist"));
+	STATS(adm, { "requests.get", 1 }, { "requests.set", 2 },
+	    { "requests.persist", 1 });
 
 	/* Queues. */
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_PUSH, S("q1"), S("1"), S("2"), S("3"));
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_PUSH, S("q2"), S("1"));
-	ASSERT(STAT(adm, "queues") == 2 && STAT(adm, "queued_items") == 4,
-	    "queues %lld queued_items %lld", STAT(adm, "queues"),
-	    STAT(adm, "queued_items"));
+	STATS(adm, { "queues", 2 }, { "queued_items", 4 });
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_POP, S("q2"));
-	ASSERT(STAT(adm, "queues") == 1 && STAT(adm, "queued_items") == 3,
-	    "queues %lld queued_items %lld", STAT(adm, "queues"),
-	    STAT(adm, "queued_items"));
+	STATS(adm, { "queues", 1 }, { "queued_items", 3 });
 	ASSERT(STAT(adm, "data_bytes") > v, "data_bytes does not count "
 	    "queue items");
 
@@ -2671,39 +2669,26 @@ START_TEST(test_status_fields)
 	EXPECT(s1, IOMUX_ST_OK, IOMUX_OP_SUBSCRIBE, S("x"), S("y"));
 	EXPECT(s2, IOMUX_ST_OK, IOMUX_OP_SUBSCRIBE, S("x"));
 	EXPECT(s2, IOMUX_ST_OK, IOMUX_OP_PSUBSCRIBE, S("z.*"), S("w*"));
-	ASSERT(STAT(adm, "channels") == 2 && STAT(adm, "patterns") == 2 &&
-	    STAT(adm, "subscribers") == 2, "channels %lld patterns %lld "
-	    "subscribers %lld", STAT(adm, "channels"), STAT(adm, "patterns"),
-	    STAT(adm, "subscribers"));
+	STATS(adm, { "channels", 2 }, { "patterns", 2 }, { "subscribers", 2 });
 	EXPECT0(s1, IOMUX_ST_OK, IOMUX_OP_UNSUBSCRIBE);
-	ASSERT(STAT(adm, "channels") == 1 && STAT(adm, "subscribers") == 1,
-	    "channels %lld subscribers %lld", STAT(adm, "channels"),
-	    STAT(adm, "subscribers"));
+	STATS(adm, { "channels", 1 }, { "subscribers", 1 });
 	EXPECT(s2, IOMUX_ST_OK, IOMUX_OP_UNSUBSCRIBE, S("x"));
-	ASSERT(STAT(adm, "channels") == 0 && STAT(adm, "subscribers") == 1,
-	    "a connection with patterns only is a subscriber: channels "
-	    "%lld subscribers %lld", STAT(adm, "channels"),
-	    STAT(adm, "subscribers"));
+	STATS_WHY(adm, "a connection with patterns only is a subscriber",
+	    { "channels", 0 }, { "subscribers", 1 });
 
 	/* Locks and blocked clients. */
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_LOCK, S("L"));
 	idlock = SEND(w, IOMUX_OP_LOCK, S("L"), FOREVER);
 	WAIT_STAT(adm, "lock_waiters", 1);
-	ASSERT(STAT(adm, "locks_held") == 1 &&
-	    STAT(adm, "blocked_clients") == 1, "locks_held %lld "
-	    "blocked_clients %lld", STAT(adm, "locks_held"),
-	    STAT(adm, "blocked_clients"));
+	STATS(adm, { "locks_held", 1 }, { "blocked_clients", 1 });
 	idwait = SEND(s1, IOMUX_OP_WAIT, S("nokey"), FOREVER);
 	WAIT_STAT(adm, "blocked_clients", 2);
 	idpop = SEND(s2, IOMUX_OP_POP, S("noq"), FOREVER);
 	WAIT_STAT(adm, "blocked_clients", 3);
-	ASSERT(STAT(adm, "lock_waiters") == 1, "lock_waiters %lld",
-	    STAT(adm, "lock_waiters"));
+	STATS(adm, { "lock_waiters", 1 });
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_UNLOCK, S("L"));
 	RECV(w, IOMUX_ST_OK, idlock);
-	ASSERT(STAT(adm, "lock_waiters") == 0 && STAT(adm, "locks_held") == 1,
-	    "lock_waiters %lld locks_held %lld", STAT(adm, "lock_waiters"),
-	    STAT(adm, "locks_held"));
+	STATS(adm, { "lock_waiters", 0 }, { "locks_held", 1 });
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_SET, S("nokey"), S("1"));
 	RECV(s1, IOMUX_ST_OK, idwait);
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_PUSH, S("noq"), S("1"));
@@ -2713,33 +2698,20 @@ START_TEST(test_status_fields)
 	WAIT_STAT(adm, "locks_held", 0);
 
 	/* Counters: one request each, counted by name. */
-	ASSERT(STAT(adm, "requests.wait") == 1 &&
-	    STAT(adm, "requests.pop") == 2 && STAT(adm, "requests.lock") ==
-	    2 && STAT(adm, "requests.unlock") == 1 &&
-	    STAT(adm, "requests.psubscribe") == 1 &&
-	    STAT(adm, "requests.unsubscribe") == 2, "requests.wait %lld "
-	    "pop %lld lock %lld unlock %lld psubscribe %lld unsubscribe %lld",
-	    STAT(adm, "requests.wait"), STAT(adm, "requests.pop"),
-	    STAT(adm, "requests.lock"), STAT(adm, "requests.unlock"),
-	    STAT(adm, "requests.psubscribe"),
-	    STAT(adm, "requests.unsubscribe"));
+	STATS(adm, { "requests.wait", 1 }, { "requests.pop", 2 },
+	    { "requests.lock", 2 }, { "requests.unlock", 1 },
+	    { "requests.psubscribe", 1 }, { "requests.unsubscribe", 2 });
 
 	/* Deleting everything: back to the start. */
 	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_DEL, S("a"), S("b"), S("nokey"));
 	while (CALL(c, IOMUX_OP_POP, S("q1")).code == IOMUX_ST_OK)
 		;
-	ASSERT(STAT(adm, "keys") == 0 && STAT(adm, "queues") == 0 &&
-	    STAT(adm, "queued_items") == 0, "keys %lld queues %lld "
-	    "queued_items %lld", STAT(adm, "keys"), STAT(adm, "queues"),
-	    STAT(adm, "queued_items"));
-	ASSERT(STAT(adm, "data_bytes") == base, "data_bytes %lld, want %lld "
-	    "after deleting everything", STAT(adm, "data_bytes"), base);
+	STATS(adm, { "keys", 0 }, { "queues", 0 }, { "queued_items", 0 });
+	STATS_WHY(adm, "after deleting everything", { "data_bytes", base });
 	iomux_close(s2);
 	WAIT_STAT(adm, "subscribers", 0);
-	ASSERT(STAT(adm, "patterns") == 0, "patterns %lld",
-	    STAT(adm, "patterns"));
-	ASSERT(STAT(adm, "subscribers_dropped") == 0, "subscribers_dropped "
-	    "%lld: nobody was cut off", STAT(adm, "subscribers_dropped"));
+	STATS(adm, { "patterns", 0 });
+	STATS_WHY(adm, "nobody was cut off", { "subscribers_dropped", 0 });
 
 	iomux_close(adm);
 	iomux_close(s1);

@@ -150,6 +150,44 @@ rexpect_eof(int fd, int ms, const char *what)
 	    what, n);
 }
 
+/*
+ * The error reply with this code and id, then the server's close (what
+ * names the case); fd is closed.
+ */
+static void
+rexpect_refused(int fd, uint16_t code, uint32_t id, const char *what)
+{
+	rexpect_err(fd, code, id);
+	rexpect_eof(fd, 2000, what);
+	close(fd);
+}
+
+/* Write raw bytes, every one. */
+static void
+rwrite(int fd, const void *buf, size_t n)
+{
+	int	rc;
+
+	rc = tu_write_all(fd, buf, n, IO_MS);
+	ASSERT(rc == 0, "write %zu raw bytes: %s", n, strerror(-rc));
+}
+
+/*
+ * The 14 bytes of a request before its arguments, by hand: len is the
+ * body length announced, true or not.
+ */
+static void
+rput_header(uint8_t *p, uint32_t len, uint16_t op, uint32_t id,
+    uint16_t argc)
+{
+	tu_put32(p, len);
+	p[4] = 1;
+	p[5] = IOMUX_KIND_REQUEST;
+	tu_put16(p + 6, op);
+	tu_put32(p + 8, id);
+	tu_put16(p + 12, argc);
+}
+
 /* A raw PING with payload must be echoed exactly. */
 static void
 rping(int fd, uint32_t id, const void *p, size_t len)
@@ -752,6 +790,32 @@ START_TEST(test_pipeline_10k)
 }
 END_TEST
 
+/* An array for n client fds, with RLIMIT_NOFILE raised to hold them. */
+static int *
+fds_alloc(int n)
+{
+	long	 lim;
+	int	*fds;
+
+	lim = tu_raise_nofile(n + 200);
+	ASSERT(lim >= n + 100, "RLIMIT_NOFILE hard limit too low for %d "
+	    "clients (%ld)", n, lim);
+	fds = calloc((size_t)n, sizeof *fds);
+	ASSERT(fds != NULL, "calloc");
+	return fds;
+}
+
+/* Close the n fds of fds_alloc() and free the array. */
+static void
+fds_close(int *fds, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+
 START_TEST(test_many_clients)
 {
 	enum { N = 1000 };
@@ -762,14 +826,9 @@ START_TEST(test_many_clients)
 	struct status		 s;
 	char			 pl[16];
 	int			*fds;
-	long			 lim;
 	int			 i, n, rc;
 
-	lim = tu_raise_nofile(N + 200);
-	ASSERT(lim >= N + 100, "RLIMIT_NOFILE hard limit too low for %d "
-	    "clients (%ld)", N, lim);
-	fds = calloc(N, sizeof *fds);
-	ASSERT(fds != NULL, "calloc");
+	fds = fds_alloc(N);
 	dstart(&d, BACKEND, "--max-clients", "1100", NULL);
 	for (i = 0; i < N; i++) {
 		fds[i] = tu_connect_unix(d.sock, IO_MS);
@@ -800,9 +859,7 @@ START_TEST(test_many_clients)
 	ASSERT(snum(&s, "clients_refused") == 0, "clients_refused %s",
 	    sstr(&s, "clients_refused"));
 	iomux_close(c);
-	for (i = 0; i < N; i++)
-		close(fds[i]);
-	free(fds);
+	fds_close(fds, N);
 	dstop(&d);
 }
 END_TEST
@@ -821,15 +878,10 @@ START_TEST(test_fd_setsize)
 	struct iomux_client	*c;
 	struct status		 s;
 	int			*fds;
-	long			 lim;
 	int			 i, rc, ok = 0, busy = 0;
 	bool			 is_select = strcmp(BACKEND, "select") == 0;
 
-	lim = tu_raise_nofile(N + 200);
-	ASSERT(lim >= N + 100, "RLIMIT_NOFILE hard limit too low for %d "
-	    "clients (%ld)", N, lim);
-	fds = calloc(N, sizeof *fds);
-	ASSERT(fds != NULL, "calloc");
+	fds = fds_alloc(N);
 	dstart(&d, BACKEND, "--max-clients", "2000", NULL);
 	for (i = 0; i < N; i++) {
 		fds[i] = tu_connect_unix(d.sock, IO_MS);
@@ -860,9 +912,7 @@ START_TEST(test_fd_setsize)
 		ASSERT(ok >= FD_SETSIZE - 40, "select: only %d served", ok);
 	} else
 		ASSERT(busy == 0 && ok == N, "%s: %d refused", BACKEND, busy);
-	for (i = 0; i < N; i++)
-		close(fds[i]);
-	free(fds);
+	fds_close(fds, N);
 	/* Refused clients left no trace; the daemon serves a new client. */
 	c = lconnect(&d);
 	wait_clients(c, 1);
@@ -909,17 +959,9 @@ START_TEST(test_oversize)
 	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "other: PING before");
 
 	fd = rconnect(&d);
-	tu_put32(hdr, IOMUX_FRAME_MAX_DEFAULT + 1);
-	hdr[4] = 1;
-	hdr[5] = IOMUX_KIND_REQUEST;
-	tu_put16(hdr + 6, IOMUX_OP_PING);
-	tu_put32(hdr + 8, 5);
-	tu_put16(hdr + 12, 1);
-	rc = tu_write_all(fd, hdr, sizeof hdr, IO_MS);
-	ASSERT(rc == 0, "write header: %s", strerror(-rc));
-	rexpect_err(fd, IOMUX_ST_ETOOBIG, 0);
-	rexpect_eof(fd, 2000, "after ETOOBIG");
-	close(fd);
+	rput_header(hdr, IOMUX_FRAME_MAX_DEFAULT + 1, IOMUX_OP_PING, 5, 1);
+	rwrite(fd, hdr, sizeof hdr);
+	rexpect_refused(fd, IOMUX_ST_ETOOBIG, 0, "after ETOOBIG");
 
 	rc = iomux_ping(other, "after", 5, &r);
 	ASSERT(rc == 0 && r.code == IOMUX_ST_OK && r.argc == 1 &&
@@ -957,9 +999,7 @@ START_TEST(test_frame_max_boundary)
 	tu_frame_free(&f);
 	a.len++;
 	rsend_req(fd, IOMUX_OP_PING, 2, 1, &a);
-	rexpect_err(fd, IOMUX_ST_ETOOBIG, 0);
-	rexpect_eof(fd, 2000, "after ETOOBIG at 4097");
-	close(fd);
+	rexpect_refused(fd, IOMUX_ST_ETOOBIG, 0, "after ETOOBIG at 4097");
 	free(pl);
 	lping_fresh(&d, "after boundary");
 	dstop(&d);
@@ -976,7 +1016,7 @@ START_TEST(test_huge_length)
 	uint8_t			 hdr[14];
 	long long		 rss0, rss1;
 	size_t			 i, k;
-	int			 fd, rc;
+	int			 fd;
 
 	dstart(&d, BACKEND, NULL);
 	lping_fresh(&d, "warm up");
@@ -985,17 +1025,9 @@ START_TEST(test_huge_length)
 	for (k = 0; k < 3; k++) {
 		for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
 			fd = rconnect(&d);
-			memset(hdr, 0, sizeof hdr);
-			tu_put32(hdr, lens[i]);
-			hdr[4] = 1;
-			hdr[5] = IOMUX_KIND_REQUEST;
-			tu_put16(hdr + 6, IOMUX_OP_PING);
-			tu_put32(hdr + 8, 1);
-			rc = tu_write_all(fd, hdr, sizeof hdr, IO_MS);
-			ASSERT(rc == 0, "write: %s", strerror(-rc));
-			rexpect_err(fd, IOMUX_ST_ETOOBIG, 0);
-			rexpect_eof(fd, 2000, "after a huge length");
-			close(fd);
+			rput_header(hdr, lens[i], IOMUX_OP_PING, 1, 0);
+			rwrite(fd, hdr, sizeof hdr);
+			rexpect_refused(fd, IOMUX_ST_ETOOBIG, 0, "after a huge length");
 		}
 	}
 	lping_fresh(&d, "after huge lengths");
@@ -1021,14 +1053,13 @@ START_TEST(test_toobig_message)
 	uint8_t			 hdr[4];
 	char			 msg[256];
 	size_t			 i, n;
-	int			 fd, rc;
+	int			 fd;
 
 	dstart(&d, BACKEND, NULL);
 	for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
 		fd = rconnect(&d);
 		tu_put32(hdr, lens[i]);
-		rc = tu_write_all(fd, hdr, sizeof hdr, IO_MS);
-		ASSERT(rc == 0, "write");
+		rwrite(fd, hdr, sizeof hdr);
 		rexpect(fd, &f, IOMUX_ST_ETOOBIG, 0);
 		n = f.args[0].len < sizeof msg - 1 ? f.args[0].len :
 		    sizeof msg - 1;
@@ -1111,30 +1142,24 @@ START_TEST(test_bad_frames)
 	struct tu_arg		 a = { "x", 1 };
 	uint8_t			 buf[64];
 	size_t			 n;
-	int			 fd, rc;
+	int			 fd;
 
 	dstart(&d, BACKEND, NULL);
 
 	/* Version 2: EVERSION with the id echoed, then close. */
 	fd = rconnect(&d);
 	rsend(fd, 2, IOMUX_KIND_REQUEST, IOMUX_OP_PING, 77, 1, &a);
-	rexpect_err(fd, IOMUX_ST_EVERSION, 77);
-	rexpect_eof(fd, 2000, "after EVERSION");
-	close(fd);
+	rexpect_refused(fd, IOMUX_ST_EVERSION, 77, "after EVERSION");
 
 	/* Version 0 too. */
 	fd = rconnect(&d);
 	rsend(fd, 0, IOMUX_KIND_REQUEST, IOMUX_OP_PING, 78, 0, NULL);
-	rexpect_err(fd, IOMUX_ST_EVERSION, 78);
-	rexpect_eof(fd, 2000, "after EVERSION (0)");
-	close(fd);
+	rexpect_refused(fd, IOMUX_ST_EVERSION, 78, "after EVERSION (0)");
 
 	/* A client sending a reply: EKIND, close. */
 	fd = rconnect(&d);
 	rsend(fd, 1, IOMUX_KIND_REPLY, IOMUX_OP_PING, 79, 0, NULL);
-	rexpect_err(fd, IOMUX_ST_EKIND, 79);
-	rexpect_eof(fd, 2000, "after EKIND");
-	close(fd);
+	rexpect_refused(fd, IOMUX_ST_EKIND, 79, "after EKIND");
 
 	/* A body of 5 bytes: shorter than the header. */
 	fd = rconnect(&d);
@@ -1142,21 +1167,15 @@ START_TEST(test_bad_frames)
 	tu_put32(buf, 5);
 	buf[4] = 1;
 	buf[5] = 1;
-	rc = tu_write_all(fd, buf, 9, IO_MS);
-	ASSERT(rc == 0, "write");
-	rexpect_err(fd, IOMUX_ST_EPROTO, 0);
-	rexpect_eof(fd, 2000, "after a short body");
-	close(fd);
+	rwrite(fd, buf, 9);
+	rexpect_refused(fd, IOMUX_ST_EPROTO, 0, "after a short body");
 
 	/* An argument that overruns the body. */
 	fd = rconnect(&d);
 	n = tu_encode_req(buf, sizeof buf, IOMUX_OP_PING, 80, 1, &a);
 	tu_put32(buf + 14, 100);	/* arg len 100 in a 15-byte body */
-	rc = tu_write_all(fd, buf, n, IO_MS);
-	ASSERT(rc == 0, "write");
-	rexpect_err(fd, IOMUX_ST_EPROTO, 80);
-	rexpect_eof(fd, 2000, "after an overrun");
-	close(fd);
+	rwrite(fd, buf, n);
+	rexpect_refused(fd, IOMUX_ST_EPROTO, 80, "after an overrun");
 
 	/* Trailing bytes after the last argument. */
 	fd = rconnect(&d);
@@ -1164,29 +1183,18 @@ START_TEST(test_bad_frames)
 	buf[n] = 'T';
 	buf[n + 1] = 'T';
 	tu_put32(buf, tu_get32(buf) + 2);
-	rc = tu_write_all(fd, buf, n + 2, IO_MS);
-	ASSERT(rc == 0, "write");
-	rexpect_err(fd, IOMUX_ST_EPROTO, 81);
-	rexpect_eof(fd, 2000, "after trailing bytes");
-	close(fd);
+	rwrite(fd, buf, n + 2);
+	rexpect_refused(fd, IOMUX_ST_EPROTO, 81, "after trailing bytes");
 
 	/* argc 1025 (> IOMUX_ARGS_MAX), every argument empty. */
 	{
 		uint8_t	big[14 + 1025 * 4];
 
 		memset(big, 0, sizeof big);
-		tu_put32(big, 10 + 1025 * 4);
-		big[4] = 1;
-		big[5] = IOMUX_KIND_REQUEST;
-		tu_put16(big + 6, IOMUX_OP_PING);
-		tu_put32(big + 8, 82);
-		tu_put16(big + 12, 1025);
+		rput_header(big, 10 + 1025 * 4, IOMUX_OP_PING, 82, 1025);
 		fd = rconnect(&d);
-		rc = tu_write_all(fd, big, sizeof big, IO_MS);
-		ASSERT(rc == 0, "write");
-		rexpect_err(fd, IOMUX_ST_EPROTO, 82);
-		rexpect_eof(fd, 2000, "after argc 1025");
-		close(fd);
+		rwrite(fd, big, sizeof big);
+		rexpect_refused(fd, IOMUX_ST_EPROTO, 82, "after argc 1025");
 	}
 
 	lping_fresh(&d, "after bad frames");
@@ -1202,7 +1210,7 @@ START_TEST(test_half_frame)
 	struct tu_arg		 a;
 	uint8_t			 buf[256], pl[100];
 	size_t			 n;
-	int			 fd, i, rc;
+	int			 fd, i;
 
 	memset(pl, 'h', sizeof pl);
 	dstart(&d, BACKEND, NULL);
@@ -1212,8 +1220,7 @@ START_TEST(test_half_frame)
 		a.len = 100;
 		n = tu_encode_req(buf, sizeof buf, IOMUX_OP_PING, 1, 1, &a);
 		/* Cut anywhere: in the prefix, the header, the argument. */
-		rc = tu_write_all(fd, buf, (size_t)(1 + i * 5) % n, IO_MS);
-		ASSERT(rc == 0, "write");
+		rwrite(fd, buf, (size_t)(1 + i * 5) % n);
 		close(fd);
 	}
 	tu_sleep_ms(50);
@@ -1396,13 +1403,11 @@ START_TEST(test_split_writes)
 	n = tu_encode_req(buf, sizeof buf, IOMUX_OP_PING, 22, 1, &a);
 	memcpy(buf + n, buf, n);
 	tu_put32(buf + n + 8, 23);
-	rc = tu_write_all(fd, buf, n + 5, IO_MS);
-	ASSERT(rc == 0, "write");
+	rwrite(fd, buf, n + 5);
 	rexpect(fd, &f, IOMUX_ST_OK, 22);
 	tu_frame_free(&f);
 	tu_sleep_ms(20);
-	rc = tu_write_all(fd, buf + n + 5, n - 5, IO_MS);
-	ASSERT(rc == 0, "write");
+	rwrite(fd, buf + n + 5, n - 5);
 	rexpect(fd, &f, IOMUX_ST_OK, 23);
 	tu_frame_free(&f);
 	close(fd);
@@ -1481,8 +1486,7 @@ START_TEST(test_frame_timeout)
 	fd = rconnect(&d);
 	buf[0] = 0;
 	buf[1] = 0;
-	rc = tu_write_all(fd, buf, 2, IO_MS);
-	ASSERT(rc == 0, "write");
+	rwrite(fd, buf, 2);
 	t0 = tu_now_ms();
 	rexpect_err(fd, IOMUX_ST_ETIMEOUT, 0);
 	rexpect_eof(fd, 2000, "after ETIMEOUT");
@@ -1537,7 +1541,7 @@ START_TEST(test_slowloris)
 	struct iomux_client	*c;
 	uint8_t			 b[3] = { 0, 0, 0 };
 	int64_t			 t0, dt;
-	int			 fd[4], extra, i, rc;
+	int			 fd[4], extra, i;
 
 	dstart(&d, BACKEND, "--max-clients", "5", "--frame-timeout", "0.5",
 	    NULL);
@@ -1546,8 +1550,7 @@ START_TEST(test_slowloris)
 	t0 = tu_now_ms();
 	for (i = 0; i < 4; i++) {
 		fd[i] = rconnect(&d);
-		rc = tu_write_all(fd[i], b, sizeof b, IO_MS);
-		ASSERT(rc == 0, "write");
+		rwrite(fd[i], b, sizeof b);
 	}
 	extra = rconnect(&d);
 	rexpect_err(extra, IOMUX_ST_EBUSY, 0);

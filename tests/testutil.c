@@ -583,12 +583,26 @@ tu_free_tcp_port(void)
 	return ntohs(sin.sin_port);
 }
 
+/*
+ * Wait for events on fd until deadline: 1 when ready (or poll was
+ * interrupted: the caller tries again), 0 when the deadline has passed.
+ */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	return remaining(deadline) > 0 &&
+	    poll(&pfd, 1, remaining(deadline)) != 0;
+}
+
 int
 tu_write_some(int fd, const void *buf, size_t len, int timeout_ms,
     size_t *done)
 {
 	const uint8_t	*p = buf;
-	struct pollfd	 pfd;
 	ssize_t		 n;
 	size_t		 off = 0;
 	int64_t		 deadline;
@@ -607,10 +621,7 @@ tu_write_some(int fd, const void *buf, size_t len, int timeout_ms,
 			rc = -errno;
 			break;
 		}
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		if (remaining(deadline) == 0 ||
-		    poll(&pfd, 1, remaining(deadline)) == 0) {
+		if (!wait_fd(fd, POLLOUT, deadline)) {
 			rc = -ETIMEDOUT;
 			break;
 		}
@@ -626,16 +637,14 @@ tu_write_all(int fd, const void *buf, size_t len, int timeout_ms)
 	return tu_write_some(fd, buf, len, timeout_ms, NULL);
 }
 
-ssize_t
-tu_read_n(int fd, void *buf, size_t n, int timeout_ms)
+/* tu_read_n() with an absolute deadline. */
+static ssize_t
+read_n(int fd, void *buf, size_t n, int64_t deadline)
 {
 	uint8_t		*p = buf;
-	struct pollfd	 pfd;
 	ssize_t		 r;
 	size_t		 got = 0;
-	int64_t		 deadline;
 
-	deadline = tu_now_ms() + timeout_ms;
 	while (got < n) {
 		r = read(fd, p + got, n - got);
 		if (r > 0) {
@@ -650,44 +659,33 @@ tu_read_n(int fd, void *buf, size_t n, int timeout_ms)
 			break;
 		if (errno != EAGAIN)
 			return -errno;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (remaining(deadline) == 0 ||
-		    poll(&pfd, 1, remaining(deadline)) == 0)
+		if (!wait_fd(fd, POLLIN, deadline))
 			return -ETIMEDOUT;
 	}
 	return (ssize_t)got;
 }
 
 ssize_t
+tu_read_n(int fd, void *buf, size_t n, int timeout_ms)
+{
+	return read_n(fd, buf, n, tu_now_ms() + timeout_ms);
+}
+
+ssize_t
 tu_wait_eof(int fd, int timeout_ms)
 {
 	uint8_t		buf[65536];
-	struct pollfd	pfd;
 	ssize_t		r, total = 0;
 	int64_t		deadline;
 
 	deadline = tu_now_ms() + timeout_ms;
-	for (;;) {
-		r = read(fd, buf, sizeof buf);
-		if (r > 0) {
-			total += r;
-			continue;
-		}
-		if (r == 0)
-			return total;
-		if (errno == EINTR)
-			continue;
-		if (errno == ECONNRESET || errno == EPIPE)
-			return total;
-		if (errno != EAGAIN)
-			return -errno;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (remaining(deadline) == 0 ||
-		    poll(&pfd, 1, remaining(deadline)) == 0)
-			return -ETIMEDOUT;
-	}
+	do {
+		r = read_n(fd, buf, sizeof buf, deadline);
+		if (r < 0)
+			return r;
+		total += r;
+	} while ((size_t)r == sizeof buf);
+	return total;
 }
 
 void

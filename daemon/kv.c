@@ -420,31 +420,32 @@ fail:
 	return -ENOMEM;
 }
 
+/* htab_drain() visitors: the table has already let go of the entry. */
+static void
+drain_entry(struct htab_entry *he, void *arg)
+{
+	entry_free(arg, container_of(he, struct kv_entry, he));
+}
+
+static void
+drain_wait(struct htab_entry *he, void *arg)
+{
+	(void)arg;
+	free(container_of(he, struct kv_wait, he));
+}
+
 void
 kv_free(struct kv *kv)
 {
-	struct htab_entry	*he, *next;
-	size_t			 i;
-
 	if (kv == NULL)
 		return;
 	ev_timer_stop(kv->srv->loop, &kv->timer);
-	/* A direct walk: freeing while htab_scan() visits is not allowed. */
-	for (i = 0; i < kv->keys.nbuckets; i++) {
-		for (he = kv->keys.buckets[i]; he != NULL; he = next) {
-			next = he->next;
-			entry_free(kv, container_of(he, struct kv_entry, he));
-		}
-	}
-	for (i = 0; i < kv->waits.nbuckets; i++) {
-		for (he = kv->waits.buckets[i]; he != NULL; he = next) {
-			next = he->next;
-			free(container_of(he, struct kv_wait, he));
-		}
-	}
+	/* The heap points into the entries: let go of it first. */
+	heap_free(&kv->expiry);
+	htab_drain(&kv->keys, drain_entry, kv);
+	htab_drain(&kv->waits, drain_wait, NULL);
 	htab_free(&kv->keys);
 	htab_free(&kv->waits);
-	heap_free(&kv->expiry);
 	free(kv);
 }
 

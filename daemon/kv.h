@@ -95,8 +95,10 @@ int	kv_persist(struct kv *, const void *key, size_t klen);
  * KEYS: up to 'limit' live keys starting with prefix, from 'cursor' (0 to
  * start), into out[0..*n), whose pointers are valid until the store
  * changes; the keys also fit in max_bytes, counting IOMUX_ARG_HDR_SIZE +
- * length per key. At most limit * KV_KEYS_SLOTS_PER_KEY table buckets are
- * visited per call. Returns the next cursor, 0 when the walk is done.
+ * length per key. At most limit * KV_KEYS_SLOTS_PER_KEY table slots are
+ * visited per call (a slot is one bucket, or during an incremental rehash
+ * a bucket of the smaller table and the up to 4 it maps to in the larger).
+ * Returns the next cursor, 0 when the walk is done.
  *
  * The cursor is a position in the space of bit-reversed key hashes: every
  * key whose reversed hash is below the cursor has been returned, which

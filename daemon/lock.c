@@ -78,32 +78,31 @@ lock_new(struct server *srv, struct locks **out)
 	return 0;
 }
 
+/* htab_drain() visitor: free one lock, unlinking any waiters. */
+static void
+drain_lock(struct htab_entry *e, void *arg)
+{
+	struct locks	*ls = arg;
+	struct lock	*l = container_of(e, struct lock, e);
+	struct waiter	*w;
+
+	if (ls->srv->loop != NULL)
+		ev_timer_stop(ls->srv->loop, &l->lease);
+	while ((w = l->wfirst) != NULL) {
+		l->wfirst = w->next;
+		w->next = w->prev = NULL;
+		w->obj = NULL;
+	}
+	server_mem_release(ls->srv, lock_cost(l->e.klen));
+	free(l);
+}
+
 void
 lock_free(struct locks *ls)
 {
-	struct htab_entry	*e, *enext;
-	struct lock		*l;
-	struct waiter		*w;
-	size_t			 i;
-
 	if (ls == NULL)
 		return;
-	/* The table goes too, so entries are freed without htab_remove(). */
-	for (i = 0; i < ls->tab.nbuckets; i++) {
-		for (e = ls->tab.buckets[i]; e != NULL; e = enext) {
-			enext = e->next;
-			l = container_of(e, struct lock, e);
-			if (ls->srv->loop != NULL)
-				ev_timer_stop(ls->srv->loop, &l->lease);
-			while ((w = l->wfirst) != NULL) {
-				l->wfirst = w->next;
-				w->next = w->prev = NULL;
-				w->obj = NULL;
-			}
-			server_mem_release(ls->srv, lock_cost(l->e.klen));
-			free(l);
-		}
-	}
+	htab_drain(&ls->tab, drain_lock, ls);
 	htab_free(&ls->tab);
 	free(ls);
 }

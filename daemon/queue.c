@@ -84,40 +84,38 @@ queue_new(struct server *srv, struct queues **out)
 	return 0;
 }
 
+/* htab_drain() visitor: free one queue, its items and its waiters' link. */
+static void
+drain_queue(struct htab_entry *e, void *arg)
+{
+	struct queues		*qs = arg;
+	struct queue		*q = container_of(e, struct queue, e);
+	struct queue_item	*it, *inext;
+	struct waiter		*w;
+
+	for (it = q->head; it != NULL; it = inext) {
+		inext = it->next;
+		server_mem_release(qs->srv, queue_cost_item(it->len));
+		free(it);
+	}
+	if (q->len > 0)
+		server_mem_release(qs->srv, queue_cost_name(q->e.klen));
+	/* None should be left; make their cancel a no-op. */
+	while ((w = q->wfirst) != NULL) {
+		q->wfirst = w->next;
+		w->next = w->prev = NULL;
+		w->obj = NULL;
+	}
+	free(q);
+}
+
 void
 queue_free(struct queues *qs)
 {
-	struct htab_entry	*e, *enext;
-	struct queue		*q;
-	struct queue_item	*it, *inext;
-	struct waiter		*w;
-	size_t			 i;
-
 	if (qs == NULL)
 		return;
 	/* The table goes too, so entries are freed without htab_remove(). */
-	for (i = 0; i < qs->tab.nbuckets; i++) {
-		for (e = qs->tab.buckets[i]; e != NULL; e = enext) {
-			enext = e->next;
-			q = container_of(e, struct queue, e);
-			for (it = q->head; it != NULL; it = inext) {
-				inext = it->next;
-				server_mem_release(qs->srv,
-				    queue_cost_item(it->len));
-				free(it);
-			}
-			if (q->len > 0)
-				server_mem_release(qs->srv,
-				    queue_cost_name(q->e.klen));
-			/* None should be left; make their cancel a no-op. */
-			while ((w = q->wfirst) != NULL) {
-				q->wfirst = w->next;
-				w->next = w->prev = NULL;
-				w->obj = NULL;
-			}
-			free(q);
-		}
-	}
+	htab_drain(&qs->tab, drain_queue, qs);
 	htab_free(&qs->tab);
 	free(qs);
 }

@@ -507,6 +507,39 @@ assert b["channel"] == "jobs." and b["payload"] == "\u00fcn\u00ef" and b["patter
 	t_ok "$b: SIGTERM forwarded to the command (exit $RC after $dt ms)"
 	wait_stat locks_held 0
 
+	# The work queue of iomuxctl(1) EXAMPLES, as written there: two
+	# workers run the same pop loop; every job is done exactly once.
+	cat >"$T_DIR/worker.sh" <<'EOW'
+while job=$(iomuxctl pop jobs --timeout 1); do
+	echo "$job"
+done
+EOW
+	mkdir -p "$T_DIR/wbin"
+	ln -sf "$CTL" "$T_DIR/wbin/iomuxctl"
+	for w in 1 2; do
+		bg_run "worker$w" env PATH="$T_DIR/wbin:$PATH" \
+		    IOMUXD_SOCKET="$T_SOCK" sh "$T_DIR/worker.sh"
+		eval "wpid$w=\$BGPID"
+	done
+	i=1
+	while [ "$i" -le 40 ]; do
+		ctl -q push jobs -- "job $i" || t_fail "$b: push job $i"
+		i=$((i + 1))
+	done
+	wait_bg "$wpid1" 10 "worker 1"
+	wait_bg "$wpid2" 10 "worker 2"
+	sort "$T_DIR/worker1.out" "$T_DIR/worker2.out" >"$T_DIR/done"
+	i=1
+	while [ "$i" -le 40 ]; do
+		echo "job $i"
+		i=$((i + 1))
+	done | sort >"$T_DIR/want"
+	cmp -s "$T_DIR/want" "$T_DIR/done" || {
+		diff "$T_DIR/want" "$T_DIR/done" >&2
+		t_fail "$b: the two workers did not do every job exactly once"
+	}
+	t_ok "$b: the man page's two workers did each of 40 jobs once ($(wc -l <"$T_DIR/worker1.out") and $(wc -l <"$T_DIR/worker2.out"))"
+
 	t_expect_rc 0 ctl --json exists bin nosuchkey
 	json_check 'o = json.load(open(sys.argv[1]))
 assert o == {"count": 1}, o' "--json exists is {\"count\": N}"

@@ -1449,6 +1449,51 @@ START_TEST(test_pop_timeout)
 }
 END_TEST
 
+/*
+ * A client that half-closes while a request waits: the wait is cancelled
+ * and nothing behind it is answered either (its reply would arrive out of
+ * order); the connection closes and takes nothing from the queue.
+ */
+START_TEST(test_pop_half_close)
+{
+	struct tu_daemon	 d;
+	struct iomux_client	*b;
+	struct iomux_reply	 r;
+	struct tu_arg		 a[2];
+	uint8_t			 req[128], t[8];
+	size_t			 n;
+	ssize_t			 got;
+	int			 fd;
+
+	dstart(&d, BACKEND, NULL);
+	b = lconnect(&d);
+	fd = tu_connect_unix(d.sock, IO_MS);
+	ASSERT(fd >= 0, "connect: %s", strerror(-fd));
+	tu_put32(t, 0);
+	tu_put32(t + 4, 5000);
+	a[0].p = "hq";
+	a[0].len = 2;
+	a[1].p = t;
+	a[1].len = 8;
+	n = tu_encode_req(req, sizeof(req), IOMUX_OP_POP, 7, 2, a);
+	n += tu_encode_req(req + n, sizeof(req) - n, IOMUX_OP_PING, 8, 0,
+	    NULL);
+	ASSERT(tu_write_all(fd, req, n, IO_MS) == 0, "write POP + PING");
+	WAIT_STAT(b, "blocked_clients", 1);
+	ASSERT(shutdown(fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
+	got = tu_wait_eof(fd, 2000);
+	ASSERT(got == 0, "after a half-close during POP: %s", got < 0 ?
+	    strerror((int)-got) : "a reply arrived (out of order)");
+	close(fd);
+	WAIT_STAT(b, "blocked_clients", 0);
+	EXPECT(b, IOMUX_ST_OK, IOMUX_OP_PUSH, S("hq"), S("kept"));
+	r = EXPECT(b, IOMUX_ST_OK, IOMUX_OP_POP, S("hq"));
+	ARG_STR(r, 0, "kept");
+	iomux_close(b);
+	dstop(&d);
+}
+END_TEST
+
 START_TEST(test_pop_waiter_gone)
 {
 	struct tu_daemon	 d;
@@ -2746,6 +2791,7 @@ hub_suite(void)
 	LOOP(tc, test_pop_woken);
 	LOOP(tc, test_pop_timeout);
 	LOOP(tc, test_pop_waiter_gone);
+	LOOP(tc, test_pop_half_close);
 	LOOP(tc, test_pop_fifo);
 	LOOP(tc, test_two_workers);
 

@@ -452,20 +452,6 @@ htab_remove(struct htab *t, struct htab_entry *e)
 	settle(t);
 }
 
-/* Bit-reverse a 64-bit word. */
-static inline uint64_t
-rev64(uint64_t v)
-{
-	const uint64_t	m1 = 0x5555555555555555ULL;
-	const uint64_t	m2 = 0x3333333333333333ULL;
-	const uint64_t	m4 = 0x0f0f0f0f0f0f0f0fULL;
-
-	v = ((v >> 1) & m1) | ((v & m1) << 1);
-	v = ((v >> 2) & m2) | ((v & m2) << 2);
-	v = ((v >> 4) & m4) | ((v & m4) << 4);
-	return __builtin_bswap64(v);
-}
-
 /* Call fn on each entry of one chain; fn may not change the table. */
 static inline void
 visit_chain(struct htab_entry *e, htab_visit_fn *fn, void *arg)
@@ -494,9 +480,9 @@ static inline uint64_t
 rev_next(uint64_t v, uint64_t mask)
 {
 	v |= ~mask;
-	v = rev64(v);
+	v = htab_rev64(v);
 	v++;
-	return rev64(v);
+	return htab_rev64(v);
 }
 
 uint64_t

@@ -123,4 +123,22 @@ void	htab_drain(struct htab *, htab_visit_fn *fn, void *arg);
 
 uint64_t	htab_hash(const void *key, size_t len);
 
+/*
+ * Bit-reverse a 64-bit word: scan cursors count in reversed hash order,
+ * which does not depend on the table's size.
+ */
+static inline uint64_t
+htab_rev64(uint64_t v)
+{
+	const uint64_t	m1 = 0x5555555555555555ULL;
+	const uint64_t	m2 = 0x3333333333333333ULL;
+	const uint64_t	m4 = 0x0f0f0f0f0f0f0f0fULL;
+
+	v = ((v >> 1) & m1) | ((v & m1) << 1);
+	v = ((v >> 2) & m2) | ((v & m2) << 2);
+	v = ((v >> 4) & m4) | ((v & m4) << 4);
+	return __builtin_bswap64(v);
+}
+
+
 #endif /* IOMUXD_HTAB_H */

@@ -613,19 +613,6 @@ kv_persist(struct kv *kv, const void *key, size_t klen)
 
 /* --- KEYS ----------------------------------------------------------------- */
 
-static inline uint64_t
-rev64(uint64_t v)
-{
-	const uint64_t	m1 = 0x5555555555555555ULL;
-	const uint64_t	m2 = 0x3333333333333333ULL;
-	const uint64_t	m4 = 0x0f0f0f0f0f0f0f0fULL;
-
-	v = ((v >> 1) & m1) | ((v & m1) << 1);
-	v = ((v >> 2) & m2) | ((v & m2) << 2);
-	v = ((v >> 4) & m4) | ((v & m4) << 4);
-	return __builtin_bswap64(v);
-}
-
 enum keys_mode {
 	KEYS_COUNT,	/* count the candidates; find the least position */
 	KEYS_ALL,	/* emit every candidate */
@@ -651,7 +638,7 @@ keys_visit(struct htab_entry *he, void *arg)
 {
 	struct keys_ctx	*k = arg;
 	struct kv_entry	*e = container_of(he, struct kv_entry, he);
-	uint64_t	 pos = rev64(he->hash);
+	uint64_t	 pos = htab_rev64(he->hash);
 	size_t		 b = IOMUX_ARG_HDR_SIZE + he->klen;
 
 	if (pos < k->from || he->klen < k->plen || expired(e, k->now) ||
@@ -699,7 +686,7 @@ keys_count(struct kv *kv, struct keys_ctx *k, uint64_t cursor)
 	k->from = cursor;
 	k->mode = KEYS_COUNT;
 	k->count = k->bytes = 0;
-	return htab_scan(&kv->keys, rev64(cursor), 1, keys_visit, k);
+	return htab_scan(&kv->keys, htab_rev64(cursor), 1, keys_visit, k);
 }
 
 static void
@@ -708,13 +695,13 @@ keys_emit(struct kv *kv, struct keys_ctx *k, uint64_t cursor,
 {
 	k->from = cursor;
 	k->mode = mode;
-	(void)htab_scan(&kv->keys, rev64(cursor), 1, keys_visit, k);
+	(void)htab_scan(&kv->keys, htab_rev64(cursor), 1, keys_visit, k);
 }
 
 /*
  * The walk goes bucket by bucket in the table's reverse-binary order,
  * which is the order of bit-reversed hashes at bucket granularity: the
- * bucket of position p is rev64(p) & mask, and htab_scan() on it returns
+ * bucket of position p is htab_rev64(p) & mask, and htab_scan() on it returns
  * the cursor of the next bucket, whose reversed value is the first
  * position past this bucket. A bucket whose candidates all fit is taken
  * whole; otherwise its candidates are taken in position order, one
@@ -741,7 +728,7 @@ kv_keys(struct kv *kv, const void *prefix, size_t plen, uint64_t cursor,
 
 	for (slots = 0; slots < budget && k.n < limit; slots++) {
 		/* end: the first position past this bucket (0: last one). */
-		end = rev64(keys_count(kv, &k, cursor));
+		end = htab_rev64(keys_count(kv, &k, cursor));
 		if (keys_fit(&k, k.count, k.bytes)) {
 			if (k.count > 0)
 				keys_emit(kv, &k, cursor, KEYS_ALL);

@@ -277,9 +277,11 @@ assert not w2.trylock("L")
 w1.close()
 until(lambda: w2.trylock("L"), "the lock of a closed connection")
 w2.close()
+# The daemon sees w2's close in its own time: until then L is w2's.
+blocked(0, "locks_held")
 assert not b.unlock("L")
 assert b.trylock("L", lease=0.1)
-time.sleep(0.25)
+blocked(0, "locks_held")    # within 2 s, or the lease did not end it
 assert not b.unlock("L"), "the lease released it"
 a = Client(SOCK)
 

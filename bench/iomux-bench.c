@@ -1273,6 +1273,31 @@ server_init(struct server *s, const char *name, enum wire w)
 	s->pid = -1;
 }
 
+/* Measure a server already listening at 'path' (not started here). */
+static void
+server_attach(struct server *s, const char *path)
+{
+	if (strlen(path) >= sizeof s->path)
+		errx(1, "socket path too long: %s", path);
+	snprintf(s->path, sizeof s->path, "%s", path);
+}
+
+/* Run argv (which listens at s->path) with its output in s->log; wait. */
+static void
+server_start(struct server *s, const char *const argv[])
+{
+	s->child = spawn(argv, s->log);
+	server_wait(s);
+}
+
+/* The server answers: learn who it is and measure it. */
+static void
+server_ready(struct server *s)
+{
+	s->up = true;
+	server_identify(s);
+}
+
 /*
  * Connect to the iomuxd at o->iomuxd_socket, or start one in the temp dir
  * (with max_clients > 0: --max-clients).
@@ -1285,11 +1310,9 @@ iomuxd_setup(struct server *s, const struct opts *o, unsigned max_clients)
 	int		 argc = 0;
 
 	server_init(s, "iomuxd", WIRE_IOMUX);
-	if (o->iomuxd_socket != NULL) {
-		if (strlen(o->iomuxd_socket) >= sizeof s->path)
-			errx(1, "socket path too long: %s", o->iomuxd_socket);
-		snprintf(s->path, sizeof s->path, "%s", o->iomuxd_socket);
-	} else {
+	if (o->iomuxd_socket != NULL)
+		server_attach(s, o->iomuxd_socket);
+	else {
 		find_iomuxd(bin, sizeof bin);
 		tmpdir_make();
 		snprintf(s->path, sizeof s->path, "%s/sock", g.tmpdir);
@@ -1308,11 +1331,9 @@ iomuxd_setup(struct server *s, const struct opts *o, unsigned max_clients)
 			argv[argc++] = mc;
 		}
 		argv[argc] = NULL;
-		s->child = spawn(argv, s->log);
-		server_wait(s);
+		server_start(s, argv);
 	}
-	s->up = true;
-	server_identify(s);
+	server_ready(s);
 }
 
 /*
@@ -1329,11 +1350,9 @@ redis_setup(struct server *s, const struct opts *o)
 	server_init(s, "redis", WIRE_RESP);
 	if (o->no_redis)
 		return;
-	if (o->redis_socket != NULL) {
-		if (strlen(o->redis_socket) >= sizeof s->path)
-			errx(1, "socket path too long: %s", o->redis_socket);
-		snprintf(s->path, sizeof s->path, "%s", o->redis_socket);
-	} else {
+	if (o->redis_socket != NULL)
+		server_attach(s, o->redis_socket);
+	else {
 		if ((bin = getenv("REDIS_SERVER")) == NULL || *bin == '\0')
 			bin = "redis-server";
 		if (!in_path(bin)) {
@@ -1359,11 +1378,9 @@ redis_setup(struct server *s, const struct opts *o)
 		argv[argc++] = "--daemonize";
 		argv[argc++] = "no";
 		argv[argc] = NULL;
-		s->child = spawn(argv, s->log);
-		server_wait(s);
+		server_start(s, argv);
 	}
-	s->up = true;
-	server_identify(s);
+	server_ready(s);
 }
 
 static void

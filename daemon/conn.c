@@ -74,6 +74,37 @@ high_mark(const struct server *srv)
 	return high;
 }
 
+/* Input holds at most one frame plus what one read can bring. */
+static size_t
+in_limit(const struct server *srv)
+{
+	return (size_t)srv->conf.frame_max + IOMUX_LEN_SIZE + SERVER_RBUF_SIZE;
+}
+
+/*
+ * Read at most once into c->in, with room for at least 'want' more bytes.
+ * Returns what recv(2) returned (-1 with errno set, also when there is no
+ * memory for the room: ENOMEM).
+ */
+static ssize_t
+conn_read_in(struct conn *c, size_t want)
+{
+	ssize_t	n;
+	int	ret;
+
+	buf_compact(&c->in);
+	if ((ret = buf_reserve(&c->in, want)) < 0) {
+		errno = -ret;
+		return -1;
+	}
+	n = recv(c->fd, buf_space(&c->in), buf_avail(&c->in), MSG_DONTWAIT);
+	if (n > 0) {
+		buf_advance(&c->in, (size_t)n);
+		c->srv->stats.bytes_in += (uint64_t)n;
+	}
+	return n;
+}
+
 static void
 conn_log(const struct conn *c, const char *what)
 {
@@ -107,9 +138,7 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 		c->uid = cred.uid;
 		c->pid = cred.pid;
 	}
-	/* Input holds at most one frame plus what one read can bring. */
-	buf_init(&c->in, (size_t)srv->conf.frame_max + IOMUX_LEN_SIZE +
-	    SERVER_RBUF_SIZE);
+	buf_init(&c->in, in_limit(srv));
 	buf_init(&c->out, srv->conf.output_limit);
 	ev_timer_init(&c->timer, conn_timeout, c);
 	ev_defer_init(&c->defer, conn_deferred, c);
@@ -375,7 +404,6 @@ conn_read(struct conn *c)
 	size_t		 used, want;
 	ssize_t		 n;
 	uint32_t	 body_len;
-	int		 ret;
 
 	if (buf_len(&c->in) == 0) {
 		n = recv(c->fd, srv->rbuf, SERVER_RBUF_SIZE, MSG_DONTWAIT);
@@ -402,18 +430,14 @@ conn_read(struct conn *c)
 		    want)
 			want = (size_t)body_len + IOMUX_LEN_SIZE -
 			    buf_len(&c->in);
-		buf_compact(&c->in);
-		if ((ret = buf_reserve(&c->in, want)) < 0) {
-			conn_kill(c, "out of memory for input");
-			return;
-		}
-		n = recv(c->fd, buf_space(&c->in), buf_avail(&c->in),
-		    MSG_DONTWAIT);
+		n = conn_read_in(c, want);
 		if (n > 0) {
-			buf_advance(&c->in, (size_t)n);
-			srv->stats.bytes_in += (uint64_t)n;
 			c->last_active = ev_now(srv->loop);
 			conn_process_in(c);
+			return;
+		}
+		if (n < 0 && (errno == ENOMEM || errno == ENOBUFS)) {
+			conn_kill(c, "out of memory for input");
 			return;
 		}
 	}
@@ -666,18 +690,11 @@ conn_close_gracefully(struct conn *c)
 	 * take what the socket holds now, without waiting for more.
 	 */
 	while (!(c->flags & CONN_F_EOF)) {
-		buf_compact(&c->in);
-		if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0)
-			break;
-		n = recv(c->fd, buf_space(&c->in), buf_avail(&c->in),
-		    MSG_DONTWAIT);
-		if (n <= 0) {
+		if ((n = conn_read_in(c, CONN_READ_CHUNK)) <= 0) {
 			if (n == 0)
 				c->flags |= CONN_F_EOF;
 			break;
 		}
-		buf_advance(&c->in, (size_t)n);
-		srv->stats.bytes_in += (uint64_t)n;
 	}
 	c->flags |= CONN_F_CLOSING;
 	c->last_active = ev_now(srv->loop);
@@ -707,8 +724,7 @@ conn_reconfigure(struct conn *c)
 {
 	struct server	*srv = c->srv;
 
-	c->in.limit = (size_t)srv->conf.frame_max + IOMUX_LEN_SIZE +
-	    SERVER_RBUF_SIZE;
+	c->in.limit = in_limit(srv);
 	c->out.limit = srv->conf.output_limit;
 	if (!(c->flags & CONN_F_DEAD))
 		conn_update(c);

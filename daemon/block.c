@@ -13,7 +13,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 
 #include "block.h"
@@ -92,16 +91,14 @@ block_start(struct reply *r, uint64_t timeout_ms, waiter_cancel_fn *cancel,
 bool
 block_alive(const struct waiter *w)
 {
-	struct pollfd	pfd;
-
-	if (w->c->flags & (CONN_F_DEAD | CONN_F_CLOSING | CONN_F_EOF))
+	if (w->c->flags & (CONN_F_DEAD | CONN_F_CLOSING | CONN_F_EOF |
+	    CONN_F_HUP))
 		return false;
-	pfd.fd = w->c->fd;
-	pfd.events = POLLRDHUP;
-	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) != 1)
-		return true;
-	return !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+	if (conn_peer_gone(w->c)) {
+		conn_hangup(w->c);
+		return false;
+	}
+	return true;
 }
 
 void
@@ -134,7 +131,7 @@ block_done(struct waiter *w, struct reply *r)
 }
 
 void
-block_abort(struct conn *c, bool shutdown)
+block_abort(struct conn *c, uint16_t st, const char *msg)
 {
 	struct waiter	*w = c->blocked;
 	struct reply	 r;
@@ -142,9 +139,9 @@ block_abort(struct conn *c, bool shutdown)
 	if (w == NULL)
 		return;
 	w->cancel(w);
-	if (shutdown && !(c->flags & CONN_F_DEAD)) {
-		block_reply(w, &r, IOMUX_ST_ESHUTDOWN);
-		reply_str(&r, "server stopping");
+	if (st != 0 && !(c->flags & CONN_F_DEAD)) {
+		block_reply(w, &r, st);
+		reply_str(&r, msg);
 		(void)block_done(w, &r);
 		return;
 	}

@@ -55,8 +55,12 @@ struct waiter {
 struct waiter	*block_start(struct reply *r, uint64_t timeout_ms,
 		    waiter_cancel_fn *cancel, void *obj);
 
-/* Can w's connection still take its reply: not closing or dead, and its
- * peer has not hung up (checked on the socket itself)? */
+/*
+ * Can w's connection still take its reply: not closing or dead, and its
+ * peer has not hung up (checked on the socket itself)? A hung-up peer is
+ * marked (conn_hangup) so that its connection is closed, not left waiting
+ * on a waiter the module has just dropped.
+ */
 bool	block_alive(const struct waiter *w);
 
 /*
@@ -70,9 +74,12 @@ bool	block_alive(const struct waiter *w);
 void	block_reply(struct waiter *w, struct reply *r, uint16_t status);
 int	block_done(struct waiter *w, struct reply *r);
 
-/* The connection is going away or the server stops: cancel and free its
- * waiter, if any, without a reply (shutdown: with an ESHUTDOWN reply). */
-void	block_abort(struct conn *c, bool shutdown);
+/*
+ * Cancel and free c's waiter, if any: without a reply (st 0: the
+ * connection is going away), or answered with the error status st and
+ * message msg (the server stops, the connection fails).
+ */
+void	block_abort(struct conn *c, uint16_t st, const char *msg);
 
 /* Blocked connections now (STATUS blocked_clients). */
 uint64_t	block_count(void);

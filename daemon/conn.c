@@ -18,6 +18,23 @@
  * dropped. Protocol errors get an error reply, then the connection is
  * flushed and closed: a length-prefixed stream cannot be resynchronised.
  *
+ * Closing is deferred and never re-enters: conn_kill() only marks the
+ * connection DEAD, stops its watch and timer and queues its deferred
+ * callback. What dies with it (its waiting request, locks, subscriptions,
+ * and the waiters that releasing them answers) is released there, from
+ * the loop, after the event that killed it has been handled. So no caller
+ * up the stack ever sees a connection, a buffer or a waiter freed under it,
+ * and killing a connection from inside another's request is safe. A
+ * request's input is owned by the function that decodes it: error paths
+ * (conn_fail) mark the connection and return, and the owner drops the
+ * input.
+ *
+ * A hang-up must be seen whatever a connection's buffers hold. A
+ * connection that is not read (its request waits and its backlog is full)
+ * and has no output (so no failed write would tell) is probed for the
+ * peer's hang-up every CONN_PROBE_MS; a hand-off that finds a waiter's
+ * peer gone (block_alive) marks it the same way (conn_hangup).
+ *
  * Invariants: a DEAD connection has no fd watch and no timer and is freed
  * from its deferred callback, never from the callback that killed it.
  * srv->current is the connection whose replies sit in srv->scratch; only
@@ -28,6 +45,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +59,7 @@
 #include "server.h"
 
 #define CONN_LINGER_MS		2000	/* to flush a final error reply */
+#define CONN_PROBE_MS		250	/* hang-up check of an unread conn */
 #define CONN_READ_CHUNK		(16u << 10)
 
 /* Decoded argument views of the request being dispatched. */
@@ -52,6 +71,7 @@ static void	conn_io(struct ev_loop *, int, int, void *);
 static void	conn_timeout(struct ev_loop *, struct ev_timer *, void *);
 static void	conn_deferred(struct ev_loop *, struct ev_defer *, void *);
 static void	conn_end_turn(struct conn *);
+static void	conn_eof(struct conn *);
 
 static size_t
 pending_out(const struct conn *c)
@@ -103,6 +123,60 @@ conn_read_in(struct conn *c, size_t want)
 		c->srv->stats.bytes_in += (uint64_t)n;
 	}
 	return n;
+}
+
+/*
+ * Not read (its request waits and its backlog is full) and nothing to
+ * write: nothing the loop watches would tell that its peer went away.
+ */
+static bool
+conn_deaf(const struct conn *c)
+{
+	return c->blocked != NULL && !(c->mask & (EV_READ | EV_WRITE)) &&
+	    !(c->flags & (CONN_F_DEAD | CONN_F_EOF | CONN_F_CLOSING));
+}
+
+bool
+conn_peer_gone(const struct conn *c)
+{
+	struct pollfd	pfd;
+
+	/*
+	 * Linux reports a peer that closed or shut down its sending side
+	 * as POLLRDHUP at once, even while unread bytes are queued.
+	 */
+	pfd.fd = c->fd;
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1)
+		return false;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+/*
+ * While a request waits, its connection's later input is kept but not
+ * decoded. Walk the length prefixes from in_scan (frames before it are
+ * complete) so that a frame left incomplete behind the wait gets its
+ * deadline from when it was seen, not from when the wait ends. A length
+ * over frame_max never completes: it counts as incomplete too. Amortised:
+ * each byte of input is walked past once while the wait lasts.
+ */
+static void
+conn_scan_tail(struct conn *c)
+{
+	const uint8_t	*p = buf_data(&c->in);
+	size_t		 len = buf_len(&c->in), off = c->in_scan;
+	uint32_t	 body;
+
+	while (off < len && proto_peek_len(p + off, len - off,
+	    c->srv->conf.frame_max, &body) == 1 &&
+	    (size_t)body + IOMUX_LEN_SIZE <= len - off)
+		off += (size_t)body + IOMUX_LEN_SIZE;
+	c->in_scan = off;
+	if (off == len)
+		c->frame_start = 0;
+	else if (c->frame_start == 0)
+		c->frame_start = ev_now(c->srv->loop);
 }
 
 static void
@@ -199,16 +273,43 @@ conn_kill(struct conn *c, const char *why)
 	else if (log_getverbose() > 0)
 		log_debug("conn %llu: closed", (unsigned long long)c->id);
 	c->flags |= CONN_F_DEAD;
-	block_abort(c, false);	/* takes nothing: no item, no lock */
 	if (srv->current == c) {
 		buf_consume(&srv->scratch, buf_len(&srv->scratch));
 		srv->current = NULL;
 	}
 	ev_io_del(srv->loop, c->fd);
 	ev_timer_stop(srv->loop, &c->timer);
-	/* Freed after this batch: callers up the stack may still hold c. */
+	/*
+	 * Released and freed from the deferred callback: callers up the
+	 * stack may still hold c, its buffers or its waiter. Until then a
+	 * DEAD connection is skipped by every hand-off (block_alive).
+	 */
 	ev_defer(srv->loop, &c->defer);
-	server_conn_closed(srv, c);
+}
+
+void
+conn_hangup(struct conn *c)
+{
+	if (c->flags & (CONN_F_DEAD | CONN_F_EOF | CONN_F_HUP))
+		return;
+	c->flags |= CONN_F_HUP;
+	ev_defer(c->srv->loop, &c->defer);
+}
+
+/*
+ * What dies with a connection, once: its waiting request (answered with
+ * nothing: it takes no item and no lock), then its locks, subscriptions
+ * and slot. Releasing a lock may answer other connections' waiters; that
+ * only queues their replies and their deferred turns.
+ */
+static void
+conn_release(struct conn *c)
+{
+	if (c->flags & CONN_F_RELEASED)
+		return;
+	c->flags |= CONN_F_RELEASED;
+	block_abort(c, 0, NULL);
+	server_conn_closed(c->srv, c);
 }
 
 static void
@@ -247,6 +348,8 @@ conn_arm_timer(struct conn *c)
 	if (srv->conf.idle_timeout_ms && c->blocked == NULL &&
 	    c->last_active + srv->conf.idle_timeout_ms < when)
 		when = c->last_active + srv->conf.idle_timeout_ms;
+	if (conn_deaf(c) && ev_now(srv->loop) + CONN_PROBE_MS < when)
+		when = ev_now(srv->loop) + CONN_PROBE_MS;
 	if (when == UINT64_MAX)
 		return;
 	if (ev_timer_active(&c->timer) && ev_timer_when(&c->timer) <= when)
@@ -263,6 +366,12 @@ conn_fail(struct conn *c, uint16_t st, uint32_t id, const char *msg)
 	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
 		return;
 	conn_log(c, msg);
+	/* Replies to earlier requests go first: a waiting one gets this. */
+	if (c->blocked != NULL) {
+		block_abort(c, st, msg);
+		if (c->flags & CONN_F_DEAD)
+			return;
+	}
 	proto_enc_begin(&e, conn_reply_buf(c), srv->conf.frame_max,
 	    IOMUX_KIND_REPLY, st, id);
 	proto_enc_str(&e, msg);
@@ -270,8 +379,11 @@ conn_fail(struct conn *c, uint16_t st, uint32_t id, const char *msg)
 		conn_kill(c, NULL);
 		return;
 	}
-	/* Nothing after a bad frame can be trusted: drop the rest. */
-	buf_free(&c->in);
+	/*
+	 * Nothing after a bad frame can be trusted. The input is dropped by
+	 * whoever is decoding it (CLOSING reads and decodes nothing more),
+	 * never here: our caller may be walking that very buffer.
+	 */
 	c->flags &= ~CONN_F_BACKLOG;
 	c->flags |= CONN_F_CLOSING;
 	c->frame_start = 0;
@@ -369,11 +481,15 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 		if (c->flags & CONN_F_DEAD)
 			return len;
 	}
-	/* A partial frame's deadline runs from its first byte. */
-	if (!partial)
+	/*
+	 * A partial frame's deadline runs from its first byte. Behind a
+	 * waiting request the tail is judged by conn_scan_tail() instead.
+	 */
+	if (partial) {
+		if (off > 0 || c->frame_start == 0)
+			c->frame_start = ev_now(srv->loop);
+	} else if (c->blocked == NULL)
 		c->frame_start = 0;
-	else if (off > 0 || c->frame_start == 0)
-		c->frame_start = ev_now(srv->loop);
 	return off;
 }
 
@@ -387,14 +503,49 @@ conn_process_in(struct conn *c)
 	if (c->flags & CONN_F_DEAD)
 		return;
 	buf_consume(&c->in, used);
-	if (buf_len(&c->in) == 0)
+	c->in_scan = c->in_scan > used ? c->in_scan - used : 0;
+	if (buf_len(&c->in) == 0) {
 		buf_free(&c->in);	/* idle connections own no input memory */
+		c->in_scan = 0;
+	}
 	else if (c->flags & (CONN_F_EOF | CONN_F_CLOSING) &&
 	    !(c->flags & CONN_F_BACKLOG) && pending_out(c) < high_mark(c->srv)) {
 		/* The peer will send no more: a partial frame is dropped. */
 		buf_free(&c->in);
+		c->in_scan = 0;
 		c->frame_start = 0;
 	}
+	if (c->blocked != NULL && buf_len(&c->in) > 0)
+		conn_scan_tail(c);
+}
+
+/* Drop all input, complete frames included (nothing will answer them). */
+static void
+conn_drop_input(struct conn *c)
+{
+	buf_free(&c->in);
+	c->in_scan = 0;
+	c->flags &= ~CONN_F_BACKLOG;
+	c->frame_start = 0;
+}
+
+/*
+ * The peer shut down its sending side, or went away: answer what we have,
+ * flush, then close (conn_update). A waiting request whose client is gone
+ * is cancelled, unanswered; nothing behind it may be answered before it,
+ * so nothing is.
+ */
+static void
+conn_eof(struct conn *c)
+{
+	c->flags |= CONN_F_EOF;
+	if (c->blocked != NULL) {
+		block_abort(c, 0, NULL);
+		conn_drop_input(c);
+		return;
+	}
+	if (buf_len(&c->in) > 0 && !(c->flags & CONN_F_BACKLOG))
+		conn_process_in(c);
 }
 
 static void
@@ -419,6 +570,8 @@ conn_read(struct conn *c)
 				conn_kill(c, "out of memory for input");
 				return;
 			}
+			if (c->blocked != NULL && buf_len(&c->in) > 0)
+				conn_scan_tail(c);
 			return;
 		}
 	} else {
@@ -442,22 +595,7 @@ conn_read(struct conn *c)
 		}
 	}
 	if (n == 0) {
-		/* Half-close: answer what we have, flush, then close. */
-		c->flags |= CONN_F_EOF;
-		if (c->blocked != NULL) {
-			/*
-			 * A waiting request whose client is gone is cancelled,
-			 * unanswered; nothing behind it may be answered
-			 * before it, so nothing is.
-			 */
-			block_abort(c, false);
-			buf_free(&c->in);
-			c->flags &= ~CONN_F_BACKLOG;
-			c->frame_start = 0;
-			return;
-		}
-		if (buf_len(&c->in) > 0 && !(c->flags & CONN_F_BACKLOG))
-			conn_process_in(c);
+		conn_eof(c);
 		return;
 	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -535,7 +673,7 @@ conn_update(struct conn *c)
 		c->mask = want;
 	}
 	if (c->frame_start || c->out_high_since ||
-	    (c->flags & CONN_F_CLOSING) ||
+	    (c->flags & CONN_F_CLOSING) || conn_deaf(c) ||
 	    (srv->conf.idle_timeout_ms && !ev_timer_active(&c->timer)))
 		conn_arm_timer(c);
 }
@@ -603,8 +741,14 @@ conn_deferred(struct ev_loop *loop, struct ev_defer *d, void *arg)
 	struct conn	*c = arg;
 
 	if (c->flags & CONN_F_DEAD) {
+		conn_release(c);
 		conn_free(c);
 		return;
+	}
+	if (c->flags & CONN_F_HUP) {
+		c->flags &= ~CONN_F_HUP;
+		if (!(c->flags & CONN_F_EOF))
+			conn_eof(c);
 	}
 	if ((c->flags & CONN_F_BACKLOG) && !(c->flags & CONN_F_XOFF) &&
 	    c->blocked == NULL) {
@@ -634,6 +778,11 @@ conn_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 
 	if (c->flags & CONN_F_DEAD)
 		return;
+	if (conn_deaf(c) && conn_peer_gone(c)) {
+		conn_eof(c);
+		conn_end_turn(c);
+		return;
+	}
 	if (c->flags & CONN_F_CLOSING) {
 		if (now >= c->last_active + CONN_LINGER_MS) {
 			conn_kill(c, "did not take its last reply in time");
@@ -645,6 +794,7 @@ conn_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		snprintf(msg, sizeof(msg), "frame not completed within %lu ms",
 		    (unsigned long)srv->conf.frame_timeout_ms);
 		conn_fail(c, IOMUX_ST_ETIMEOUT, 0, msg);
+		conn_drop_input(c);	/* nothing is decoding it now */
 		return;
 	} else if (c->out_high_since && srv->conf.output_timeout_ms &&
 	    now >= c->out_high_since + srv->conf.output_timeout_ms) {
@@ -682,7 +832,8 @@ conn_close_gracefully(struct conn *c)
 
 	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
 		return;
-	block_abort(c, true);	/* a waiting request gets ESHUTDOWN */
+	/* A waiting request gets ESHUTDOWN. */
+	block_abort(c, IOMUX_ST_ESHUTDOWN, "server stopping");
 	if (c->flags & CONN_F_DEAD)
 		return;
 	/*
@@ -712,9 +863,8 @@ conn_destroy(struct conn *c)
 		ev_io_del(srv->loop, c->fd);
 		ev_timer_stop(srv->loop, &c->timer);
 		c->flags |= CONN_F_DEAD;
-		block_abort(c, false);
-		server_conn_closed(srv, c);
 	}
+	conn_release(c);
 	ev_defer_cancel(srv->loop, &c->defer);
 	conn_free(c);
 }

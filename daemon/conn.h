@@ -24,6 +24,8 @@ struct server;
 #define CONN_F_XOFF	0x08	/* not reading: output over the high mark */
 #define CONN_F_TCP	0x10	/* came in over TCP (no peer credentials) */
 #define CONN_F_BACKLOG	0x20	/* complete frames left after the budget */
+#define CONN_F_HUP	0x40	/* peer seen gone by a hand-off: handle it */
+#define CONN_F_RELEASED	0x80	/* waits, locks, subscriptions let go */
 
 struct conn {
 	struct server	*srv;
@@ -36,6 +38,7 @@ struct conn {
 	pid_t		 pid;		/* 0 over TCP */
 
 	struct buf	 in;		/* only a partial frame or leftovers */
+	size_t		 in_scan;	/* in: complete frames end here (wait) */
 	struct buf	 out;		/* only what the socket did not take */
 
 	uint64_t	 last_active;	/* ev_now() of the last read */
@@ -65,8 +68,21 @@ void	conn_fail(struct conn *, uint16_t st, uint32_t id, const char *msg);
 
 /* Stop reading new data; answer what is buffered, flush, then close. */
 void	conn_close_gracefully(struct conn *);
-/* Mark dead now; freed after the current batch of events. */
+/*
+ * Mark dead now (why: a log line, or NULL). Everything that dies with the
+ * connection (its wait, locks, subscriptions, slot) is released, and the
+ * connection freed, from its deferred callback after the current batch of
+ * events: safe to call from anywhere, including another connection's
+ * request, and c stays valid until then.
+ */
 void	conn_kill(struct conn *, const char *why);
+/*
+ * Its peer was found gone (a hand-off polled it): handle it as the end of
+ * its input from a deferred turn, as if read.
+ */
+void	conn_hangup(struct conn *);
+/* Has the peer closed or shut down its sending side (poll, no read)? */
+bool	conn_peer_gone(const struct conn *);
 
 /* The buffer that replies to this connection must be encoded into now. */
 struct buf	*conn_reply_buf(struct conn *);

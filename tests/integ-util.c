@@ -163,3 +163,166 @@ lconnect(const struct tu_daemon *d)
 	    d->sock, strerror(-rc), err);
 	return c;
 }
+
+/* ---- raw sockets: frames by hand (testutil.h), asserting --------------- */
+
+void
+dalive(struct tu_daemon *d, const char *when)
+{
+	ASSERT(tu_daemon_alive(d), "iomuxd -b %s died %s (exit code %d)",
+	    d->backend, when, tu_daemon_exit_code(d));
+}
+
+int
+rconnect(const struct tu_daemon *d)
+{
+	int	fd;
+
+	fd = tu_connect_unix(d->sock, IO_MS);
+	ASSERT(fd >= 0, "connect %s: %s", d->sock, strerror(-fd));
+	return fd;
+}
+
+/* Encode a request by hand and write it all. */
+void
+rsend(int fd, uint8_t version, uint8_t kind, uint16_t code, uint32_t id,
+    size_t argc, const struct tu_arg *argv)
+{
+	uint8_t	*buf;
+	size_t	 n;
+	int	 rc;
+
+	n = tu_encode(NULL, 0, version, kind, code, id, argc, argv);
+	buf = malloc(n);
+	ASSERT(buf != NULL, "malloc %zu", n);
+	tu_encode(buf, n, version, kind, code, id, argc, argv);
+	rc = tu_write_all(fd, buf, n, IO_MS);
+	free(buf);
+	ASSERT(rc == 0, "write request (%zu bytes): %s", n, strerror(-rc));
+}
+
+void
+rsend_req(int fd, uint16_t op, uint32_t id, size_t argc,
+    const struct tu_arg *argv)
+{
+	rsend(fd, 1, IOMUX_KIND_REQUEST, op, id, argc, argv);
+}
+
+/* Read one reply frame and check version, kind, code and id. */
+void
+rexpect(int fd, struct tu_frame *f, uint16_t code, uint32_t id)
+{
+	int	rc;
+
+	rc = tu_read_frame(fd, f, 64u << 20, IO_MS);
+	ASSERT(rc == 1, "want a reply 0x%04x id %u, got %s", code, id,
+	    rc == 0 ? "end of stream" : strerror(-rc));
+	ASSERT(f->version == 1, "reply version %u", f->version);
+	ASSERT(f->kind == IOMUX_KIND_REPLY, "reply kind %u", f->kind);
+	ASSERT(f->code == code, "reply status 0x%04x, want 0x%04x", f->code,
+	    code);
+	ASSERT(f->id == id, "reply id %u, want %u", f->id, id);
+	if (IOMUX_ST_IS_ERROR(code)) {
+		ASSERT(f->argc == 1 && f->nargs == 1 &&
+		    f->args[0].len != TU_ABSENT && f->args[0].len > 0,
+		    "error reply 0x%04x must carry one message (argc %u)",
+		    code, f->argc);
+	}
+}
+
+/* Like rexpect() for an error reply; frees the frame. */
+void
+rexpect_err(int fd, uint16_t code, uint32_t id)
+{
+	struct tu_frame	f;
+
+	rexpect(fd, &f, code, id);
+	tu_frame_free(&f);
+}
+
+/* The server must close: end of stream with no more bytes, within ms. */
+void
+rexpect_eof(int fd, int ms, const char *what)
+{
+	ssize_t	n;
+
+	n = tu_wait_eof(fd, ms);
+	ASSERT(n != -ETIMEDOUT, "%s: connection not closed within %d ms",
+	    what, ms);
+	ASSERT(n == 0, "%s: %zd unexpected bytes before end of stream",
+	    what, n);
+}
+
+/*
+ * The error reply with this code and id, then the server's close (what
+ * names the case); fd is closed.
+ */
+void
+rexpect_refused(int fd, uint16_t code, uint32_t id, const char *what)
+{
+	rexpect_err(fd, code, id);
+	rexpect_eof(fd, 2000, what);
+	close(fd);
+}
+
+/* Write raw bytes, every one. */
+void
+rwrite(int fd, const void *buf, size_t n)
+{
+	int	rc;
+
+	rc = tu_write_all(fd, buf, n, IO_MS);
+	ASSERT(rc == 0, "write %zu raw bytes: %s", n, strerror(-rc));
+}
+
+/*
+ * The 14 bytes of a request before its arguments, by hand: len is the
+ * body length announced, true or not.
+ */
+void
+rput_header(uint8_t *p, uint32_t len, uint16_t op, uint32_t id,
+    uint16_t argc)
+{
+	tu_put32(p, len);
+	p[4] = 1;
+	p[5] = IOMUX_KIND_REQUEST;
+	tu_put16(p + 6, op);
+	tu_put32(p + 8, id);
+	tu_put16(p + 12, argc);
+}
+
+long long
+dstatus_num(const struct tu_daemon *d, const char *name)
+{
+	struct iomux_client		*c;
+	struct iomux_reply		 r;
+	const struct iomux_value	*v;
+	char				 num[32];
+	long long			 n;
+	int				 rc;
+
+	c = lconnect(d);
+	rc = iomux_status(c, &r);
+	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "STATUS: %s (%s)",
+	    strerror(-rc), iomux_errmsg(c));
+	v = iomux_reply_field(&r, name);
+	ASSERT(v != NULL && !v->absent && v->len > 0 && v->len < sizeof num,
+	    "STATUS lacks a number %s", name);
+	memcpy(num, v->data, v->len);
+	num[v->len] = '\0';
+	n = strtoll(num, NULL, 10);
+	iomux_close(c);
+	return n;
+}
+
+long long
+dwait_status(const struct tu_daemon *d, const char *name, long long want,
+    int ms)
+{
+	int64_t		deadline = tu_now_ms() + ms;
+	long long	n;
+
+	while ((n = dstatus_num(d, name)) != want && tu_now_ms() < deadline)
+		tu_sleep_ms(20);
+	return n;
+}

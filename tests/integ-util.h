@@ -71,4 +71,42 @@ void	dstop(struct tu_daemon *d);
 /* A libiomux client connected to d's socket. */
 struct iomux_client	*lconnect(const struct tu_daemon *d);
 
+/*
+ * Raw sockets, frames encoded and parsed by testutil.h's hand-written
+ * code. All of these fail the test on error.
+ */
+/* The daemon is still running (when names the moment in the message). */
+void	dalive(struct tu_daemon *d, const char *when);
+/* A raw, non-blocking connection to d's socket. */
+int	rconnect(const struct tu_daemon *d);
+/* Encode one frame by hand and write it all. */
+void	rsend(int fd, uint8_t version, uint8_t kind, uint16_t code,
+	    uint32_t id, size_t argc, const struct tu_arg *argv);
+void	rsend_req(int fd, uint16_t op, uint32_t id, size_t argc,
+	    const struct tu_arg *argv);
+/* Read one reply frame with this status and id (free with tu_frame_free). */
+void	rexpect(int fd, struct tu_frame *f, uint16_t code, uint32_t id);
+/* The same for an error reply, which must carry a message; frees it. */
+void	rexpect_err(int fd, uint16_t code, uint32_t id);
+/* End of stream with no more bytes within ms; what names the case. */
+void	rexpect_eof(int fd, int ms, const char *what);
+/* The error reply, then the close; fd is closed. */
+void	rexpect_refused(int fd, uint16_t code, uint32_t id, const char *what);
+/* Write every one of n raw bytes. */
+void	rwrite(int fd, const void *buf, size_t n);
+/* The 14 bytes of a request header by hand; len is announced as given. */
+void	rput_header(uint8_t *p, uint32_t len, uint16_t op, uint32_t id,
+	    uint16_t argc);
+/*
+ * A STATUS field of d as a number, asked over a new connection (which
+ * counts in "clients": the value includes it).
+ */
+long long	dstatus_num(const struct tu_daemon *d, const char *name);
+/*
+ * Poll STATUS until field name equals want (every 20 ms, at most ms);
+ * returns the last value seen.
+ */
+long long	dwait_status(const struct tu_daemon *d, const char *name,
+		    long long want, int ms);
+
 #endif /* IOMUXD_INTEG_UTIL_H */

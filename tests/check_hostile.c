@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * check_hostile.c: what a hostile local client, with nothing but a socket,
+ * must not be able to do to iomuxd: crash it, keep locks or a connection
+ * slot after it died, make one request allocate without bound, or lose
+ * other clients' queue items.
+ *
+ * Each case reproduces a defect an outside review found, through raw
+ * frames written by hand (testutil.h), on every backend; each was seen
+ * to fail before its fix. After every case the daemon must still serve a
+ * fresh client and stop cleanly on SIGTERM.
+ */
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "iomux.h"
+#include "integ-util.h"
+#include "testutil.h"
+
+/* A complete frame whose body (3 bytes) is too short to be a header. */
+static const uint8_t	short_body[] = { 0, 0, 0, 3, 'a', 'b', 'c' };
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	tu_put32(p, (uint32_t)(v >> 32));
+	tu_put32(p + 4, (uint32_t)v);
+}
+
+/* The daemon is alive and serves a new client. */
+static void
+still_serving(struct tu_daemon *d, const char *what)
+{
+	struct iomux_client	*c;
+	struct iomux_reply	 r;
+	int			 rc;
+
+	dalive(d, what);
+	c = lconnect(d);
+	rc = iomux_ping(c, "ok", 2, &r);
+	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "%s: a new client's PING "
+	    "failed: %s (%s)", what, strerror(-rc), iomux_errmsg(c));
+	iomux_close(c);
+}
+
+/* Write the bytes in two writes, split at 'at', with a pause between. */
+static void
+write_split(int fd, const uint8_t *p, size_t n, size_t at)
+{
+	rwrite(fd, p, at);
+	tu_sleep_ms(30);
+	rwrite(fd, p + at, n - at);
+}
+
+/* ---- framing errors split across reads -------------------------------- */
+
+/*
+ * A bad frame whose bytes arrive in two reads: the first read leaves a
+ * partial frame in the connection's input buffer and the error is found
+ * while processing that buffer. The daemon used to free the buffer inside
+ * its error path and then consume from it: an assertion abort.
+ */
+START_TEST(test_split_bad_frame)
+{
+	struct tu_daemon	d;
+	uint8_t			hdr[14];
+	size_t			at;
+	int			fd;
+
+	dstart(&d, BACKEND, NULL);
+	/* A length over frame_max, in every split of its 4 bytes. */
+	for (at = 1; at < 4; at++) {
+		fd = rconnect(&d);
+		tu_put32(hdr, 0x7fffffffu);
+		write_split(fd, hdr, 4, at);
+		rexpect_refused(fd, IOMUX_ST_ETOOBIG, 0, "oversized, split");
+		dalive(&d, "after a split oversized length");
+	}
+	/* Version 2, and a client sending a reply, at every header split. */
+	for (at = 1; at < sizeof hdr; at++) {
+		fd = rconnect(&d);
+		rput_header(hdr, 10, IOMUX_OP_PING, 7, 0);
+		hdr[4] = 2;
+		write_split(fd, hdr, sizeof hdr, at);
+		rexpect_refused(fd, IOMUX_ST_EVERSION, 7, "version 2, split");
+
+		fd = rconnect(&d);
+		rput_header(hdr, 10, IOMUX_OP_PING, 8, 0);
+		hdr[5] = IOMUX_KIND_REPLY;
+		write_split(fd, hdr, sizeof hdr, at);
+		rexpect_refused(fd, IOMUX_ST_EKIND, 8, "kind reply, split");
+	}
+	/* A body too short for a header, split. */
+	fd = rconnect(&d);
+	write_split(fd, short_body, sizeof short_body, 2);
+	rexpect_refused(fd, IOMUX_ST_EPROTO, 0, "short body, split");
+	still_serving(&d, "after split bad frames");
+	dstop(&d);
+}
+END_TEST
+
+/* ---- framing errors behind a waiting request -------------------------- */
+
+enum wait_kind { W_WAIT, W_POP, W_LOCK, W_NKINDS };
+
+static const char *const wait_names[W_NKINDS] = { "WAIT", "POP", "LOCK" };
+
+/* Encode a blocking request of kind k with timeout ms into p. */
+static size_t
+encode_wait(uint8_t *p, size_t cap, enum wait_kind k, uint32_t id,
+    uint64_t ms)
+{
+	uint8_t		t[8];
+	struct tu_arg	a[2] = { { "w", 1 }, { t, 8 } };
+	static const uint16_t	ops[W_NKINDS] = {
+		IOMUX_OP_WAIT, IOMUX_OP_POP, IOMUX_OP_LOCK,
+	};
+
+	put_u64(t, ms);
+	return tu_encode_req(p, cap, ops[k], id, 2, a);
+}
+
+/* For LOCK: another connection holds "w" so that LOCK waits. */
+static int
+hold_lock(const struct tu_daemon *d)
+{
+	struct tu_frame	f;
+	struct tu_arg	a = { "w", 1 };
+	int		fd = rconnect(d);
+
+	rsend_req(fd, IOMUX_OP_LOCK, 1, 1, &a);
+	rexpect(fd, &f, IOMUX_ST_OK, 1);
+	tu_frame_free(&f);
+	return fd;
+}
+
+/*
+ * A blocking request and, in the same write, a bad frame behind it. The
+ * bad frame is found only when the wait ends; the daemon used to abort
+ * then, by wake-up or by deadline. The page promises: the waiting
+ * request's reply, then the error, then the close.
+ */
+START_TEST(test_bad_frame_behind_wait)
+{
+	struct tu_daemon	 d;
+	struct iomux_client	*lc;
+	struct iomux_reply	 r;
+	struct tu_frame		 f;
+	struct iomux_value	 val = { .data = "w", .len = 1 };
+	uint8_t			 buf[128];
+	size_t			 n;
+	int			 k, wake, fd, holder, rc;
+
+	dstart(&d, BACKEND, NULL);
+	lc = lconnect(&d);
+	for (k = 0; k < W_NKINDS; k++) {
+		for (wake = 0; wake < 2; wake++) {
+			holder = k == W_LOCK ? hold_lock(&d) : -1;
+			fd = rconnect(&d);
+			n = encode_wait(buf, sizeof buf, k, 1,
+			    wake ? 10000 : 300);
+			memcpy(buf + n, short_body, sizeof short_body);
+			rwrite(fd, buf, n + sizeof short_body);
+			tu_sleep_ms(50);
+			if (wake) {
+				/* What the request waits for happens now. */
+				if (k == W_WAIT)
+					rc = iomux_set(lc, "w", 1, "v", 1,
+					    NULL, &r);
+				else if (k == W_POP)
+					rc = iomux_push(lc, "w", 1, 1, &val,
+					    NULL, &r);
+				else {
+					close(holder);
+					holder = -1;
+					rc = 0;
+				}
+				ASSERT(rc == 0, "%s: waking: %s",
+				    wait_names[k], strerror(-rc));
+			}
+			rexpect(fd, &f, wake ? IOMUX_ST_OK : IOMUX_ST_TIMEDOUT,
+			    1);
+			tu_frame_free(&f);
+			rexpect_refused(fd, IOMUX_ST_EPROTO, 0,
+			    wait_names[k]);
+			dalive(&d, wait_names[k]);
+			if (holder >= 0)
+				close(holder);
+			/* Leave nothing behind for the next round. */
+			(void)iomux_del(lc, 1, &val, NULL, &r);
+			if (k == W_LOCK && wake)
+				ASSERT(dwait_status(&d, "locks_held", 0,
+				    3000) == 0, "the lock outlived its "
+				    "holder's close");
+		}
+	}
+	iomux_close(lc);
+	still_serving(&d, "after bad frames behind waits");
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * A frame started behind a waiting request must complete within
+ * frame_timeout of its first byte, not of the wait's end: else a client
+ * can hold a connection half-sent for as long as its wait lasts. The
+ * waiting request is answered first (with the error), then the frame
+ * error, then the close.
+ */
+START_TEST(test_frame_deadline_behind_wait)
+{
+	struct tu_daemon	d;
+	uint8_t			buf[128];
+	size_t			n;
+	int64_t			t0, took;
+	int			k, fd, holder;
+
+	dstart_conf(&d, BACKEND, "frame_timeout = 300ms\n", NULL);
+	for (k = 0; k < W_NKINDS; k++) {
+		holder = k == W_LOCK ? hold_lock(&d) : -1;
+		fd = rconnect(&d);
+		n = encode_wait(buf, sizeof buf, k, 5, IOMUX_TIMEOUT_FOREVER);
+		/* Two bytes of the next frame's length. */
+		buf[n] = 0;
+		buf[n + 1] = 0;
+		t0 = tu_now_ms();
+		rwrite(fd, buf, n + 2);
+		rexpect_err(fd, IOMUX_ST_ETIMEOUT, 5);
+		rexpect_refused(fd, IOMUX_ST_ETIMEOUT, 0, wait_names[k]);
+		took = tu_now_ms() - t0;
+		/* Not a benchmark: only "not when the wait ends (never)". */
+		ASSERT(took < 4000, "%s: closed after %lld ms, frame_timeout "
+		    "is 300 ms", wait_names[k], (long long)took);
+		if (holder >= 0)
+			close(holder);
+		ASSERT(dwait_status(&d, "blocked_clients", 0, 3000) == 0,
+		    "%s: a waiter is left", wait_names[k]);
+	}
+	still_serving(&d, "after frame deadlines behind waits");
+	dstop(&d);
+}
+END_TEST
+
+/* ---- a killed client's locks and slot ---------------------------------- */
+
+/*
+ * A client holding L1 sends LOCK L2 (held by another, no timeout) with a
+ * large SET pipelined behind it in one write, and is killed. The daemon
+ * stopped reading the blocked connection once its backlog was large, so
+ * it never saw the hang-up: L1 stayed held and the slot stayed taken.
+ * The hang-up must be noticed within a bounded time whatever the
+ * connection's buffers hold.
+ */
+START_TEST(test_killed_client_releases_locks)
+{
+	struct tu_daemon	 d;
+	struct tu_frame		 f;
+	struct tu_arg		 a[2];
+	uint8_t			*buf;
+	size_t			 n, cap = 256u << 10, vlen = 70u << 10;
+	pid_t			 pid;
+	int			 holder, fd, i, st;
+
+	dstart(&d, BACKEND, NULL);
+	holder = hold_lock(&d);		/* holds "w", the L2 */
+	ASSERT(dstatus_num(&d, "locks_held") == 1, "one lock held");
+
+	buf = calloc(1, cap);
+	ASSERT(buf != NULL, "malloc");
+	pid = fork();
+	ASSERT(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		fd = tu_connect_unix(d.sock, IO_MS);
+		if (fd < 0)
+			_exit(2);
+		a[0].p = "L1";
+		a[0].len = 2;
+		n = tu_encode_req(buf, cap, IOMUX_OP_LOCK, 1, 1, a);
+		if (tu_write_all(fd, buf, n, IO_MS) != 0 ||
+		    tu_read_frame(fd, &f, 1u << 20, IO_MS) != 1 ||
+		    f.code != IOMUX_ST_OK)
+			_exit(3);
+		/* LOCK w (waits forever), then a 70 KB SET, one write. */
+		n = encode_wait(buf, cap, W_LOCK, 2, IOMUX_TIMEOUT_FOREVER);
+		a[0].p = "big";
+		a[0].len = 3;
+		a[1].p = calloc(1, vlen);
+		a[1].len = (uint32_t)vlen;
+		n += tu_encode_req(buf + n, cap - n, IOMUX_OP_SET, 3, 2, a);
+		if (tu_write_all(fd, buf, n, IO_MS) != 0)
+			_exit(4);
+		pause();
+		_exit(0);
+	}
+	/* Both locks: L1 held by the child, and w by us with a waiter. */
+	ASSERT(dwait_status(&d, "lock_waiters", 1, 3000) == 1 &&
+	    dstatus_num(&d, "locks_held") == 2, "the child's LOCK L1 and "
+	    "its wait for w");
+	tu_sleep_ms(100);	/* let the daemon read its backlog */
+	kill(pid, SIGKILL);
+	ASSERT(waitpid(pid, &st, 0) == pid, "waitpid");
+	free(buf);
+
+	/* L1 goes at once, the wait with it, and the slot. */
+	ASSERT(dwait_status(&d, "locks_held", 1, 3000) == 1,
+	    "L1 still held after its holder was killed");
+	ASSERT(dstatus_num(&d, "lock_waiters") == 0, "the dead waiter stays");
+	ASSERT(dwait_status(&d, "clients", 2, 3000) == 2,
+	    "the killed client keeps its slot");
+	/* And the lock it waited for is free for the next one when we go. */
+	close(holder);
+	ASSERT(dwait_status(&d, "locks_held", 0, 3000) == 0,
+	    "w still held after its holder closed");
+	for (i = 0; i < 2; i++)
+		still_serving(&d, "after a killed lock holder");
+	dstop(&d);
+}
+END_TEST
+
+static Suite *
+hostile_suite(void)
+{
+	Suite	*s = suite_create("hostile");
+	TCase	*tc;
+
+	tc = tcase(s, "framing", 60);
+	LOOP(tc, test_split_bad_frame);
+	LOOP(tc, test_bad_frame_behind_wait);
+	LOOP(tc, test_frame_deadline_behind_wait);
+	tc = tcase(s, "death", 60);
+	LOOP(tc, test_killed_client_releases_locks);
+	return s;
+}
+
+int
+main(void)
+{
+	return integ_main("check_hostile", hostile_suite);
+}

@@ -83,6 +83,14 @@ pending_out(const struct conn *c)
 	return n;
 }
 
+/* Empty scratch; memory a spike took is given back (a few per second). */
+static void
+scratch_drop(struct server *srv)
+{
+	buf_consume(&srv->scratch, buf_len(&srv->scratch));
+	buf_shrink(&srv->scratch, SERVER_SCRATCH_KEEP);
+}
+
 static size_t
 high_mark(const struct server *srv)
 {
@@ -274,7 +282,7 @@ conn_kill(struct conn *c, const char *why)
 		log_debug("conn %llu: closed", (unsigned long long)c->id);
 	c->flags |= CONN_F_DEAD;
 	if (srv->current == c) {
-		buf_consume(&srv->scratch, buf_len(&srv->scratch));
+		scratch_drop(srv);
 		srv->current = NULL;
 	}
 	ev_io_del(srv->loop, c->fd);
@@ -695,22 +703,22 @@ conn_end_turn(struct conn *c)
 		if (buf_len(s) > 0) {
 			if (buf_len(&c->out) > 0) {
 				/* Cannot happen: replies go behind queued output. */
-				buf_consume(s, buf_len(s));
+				scratch_drop(srv);
 				conn_kill(c, "internal: output out of order");
 				return;
 			}
 			if (conn_write(c, s) < 0) {
-				buf_consume(s, buf_len(s));
+				scratch_drop(srv);
 				return;
 			}
 			if (buf_len(s) > 0 &&
 			    buf_add(&c->out, buf_data(s), buf_len(s)) < 0) {
-				buf_consume(s, buf_len(s));
+				scratch_drop(srv);
 				c->srv->stats.clients_dropped++;
 				conn_kill(c, "output limit reached");
 				return;
 			}
-			buf_consume(s, buf_len(s));
+			scratch_drop(srv);
 		}
 	}
 	conn_update(c);

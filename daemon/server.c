@@ -300,6 +300,7 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 
 	c->frame_max = nc->frame_max;
 	c->output_limit = nc->output_limit;
+	srv->scratch.limit = nc->output_limit;
 	c->output_high = nc->output_high;
 	c->output_timeout_ms = nc->output_timeout_ms;
 	c->frame_timeout_ms = nc->frame_timeout_ms;
@@ -524,7 +525,8 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	srv->reserve_fd = -1;
 	for (i = 0; i < SERVER_LISTEN_MAX; i++)
 		srv->listeners[i].fd = -1;
-	buf_init(&srv->scratch, 0);
+	/* Replies in scratch are the current connection's output: its limit. */
+	buf_init(&srv->scratch, conf->output_limit);
 	ev_timer_init(&srv->accept_timer, accept_resume, srv);
 	ev_timer_init(&srv->shutdown_timer, shutdown_timeout, srv);
 	ev_timer_init(&srv->watchdog_timer, watchdog_cb, srv);

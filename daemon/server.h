@@ -25,6 +25,8 @@
 #define SERVER_FD_RESERVE	32	/* fds kept for listeners, logs, STATUS */
 #define SERVER_CLIENTS_CAP	10000	/* default ceiling for max_clients */
 #define SERVER_RBUF_SIZE	(64u << 10)
+/* Scratch kept between turns; a larger one is given back after a spike. */
+#define SERVER_SCRATCH_KEEP	(256u << 10)
 
 
 struct server_stats {
@@ -70,7 +72,10 @@ struct server {
 	 * turn: input is read here first and only a leftover partial frame
 	 * is copied into the connection; replies are encoded into scratch
 	 * and written straight from it, and only what the socket did not
-	 * take is copied into the connection's output buffer.
+	 * take is copied into the connection's output buffer. Scratch holds
+	 * one connection's output, so it has that connection's limit
+	 * (output_limit), and it is freed after a turn that grew it past
+	 * SERVER_SCRATCH_KEEP.
 	 */
 	uint8_t			*rbuf;
 	struct buf		 scratch;

@@ -330,6 +330,92 @@ START_TEST(test_killed_client_releases_locks)
 }
 END_TEST
 
+/* ---- what one request can make the daemon hold ------------------------- */
+
+#define MIB	(1024LL * 1024)
+
+/*
+ * One PUBLISH from a connection subscribed to 1023 patterns and to the
+ * exact channel, all of which match: 1024 pushes of a 512 KiB message to
+ * the publisher itself. They went into the shared scratch buffer, which
+ * had no limit and never shrank: ~530 MB for one request, kept for good.
+ * Output obeys the receiving connection's limit as it is produced, so
+ * the publisher is cut off as a subscriber that cannot take its messages,
+ * and the daemon's peak memory stays far below that.
+ */
+START_TEST(test_publish_to_self_bounded)
+{
+	struct tu_daemon	 d;
+	struct tu_arg		*a, pa[2];
+	struct tu_frame		 f;
+	uint8_t			*chan, *msg, *pats, *p;
+	size_t			 clen = 1023, mlen = 512u << 10, i;
+	long long		 rss0, hwm0, hwm, rss;
+	int			 fd, rc, pushes = 0;
+
+	dstart(&d, BACKEND, NULL);
+	chan = malloc(clen + 1);
+	msg = malloc(mlen);
+	a = calloc(clen, sizeof(*a));
+	ASSERT(chan != NULL && msg != NULL && a != NULL, "malloc");
+	memset(chan, 'c', clen);
+	memset(msg, 'm', mlen);
+	/* Every prefix of the channel but the whole, as a pattern. */
+	pats = malloc(clen * (clen + 1) / 2 + clen);
+	ASSERT(pats != NULL, "malloc");
+	for (i = 0, p = pats; i < clen; p += i + 1, i++) {
+		memcpy(p, chan, i);
+		p[i] = '*';
+		a[i].p = p;
+		a[i].len = (uint32_t)(i + 1);
+	}
+	fd = rconnect(&d);
+	rsend_req(fd, IOMUX_OP_PSUBSCRIBE, 1, clen, a);
+	rexpect(fd, &f, IOMUX_ST_OK, 1);
+	tu_frame_free(&f);
+	pa[0].p = chan;
+	pa[0].len = (uint32_t)clen;
+	rsend_req(fd, IOMUX_OP_SUBSCRIBE, 2, 1, pa);
+	rexpect(fd, &f, IOMUX_ST_OK, 2);
+	tu_frame_free(&f);
+
+	rss0 = tu_proc_rss(d.pid);
+	hwm0 = tu_proc_hwm(d.pid);
+	ASSERT(rss0 > 0 && hwm0 > 0, "read the daemon's memory");
+	pa[1].p = msg;
+	pa[1].len = (uint32_t)mlen;
+	rsend_req(fd, IOMUX_OP_PUBLISH, 3, 2, pa);
+	/* Whatever went out before the cut, then the end. */
+	while ((rc = tu_read_frame(fd, &f, 64u << 20, IO_MS)) == 1) {
+		ASSERT(f.kind == IOMUX_KIND_PUSH, "a push, not kind %u "
+		    "status 0x%04x", f.kind, f.code);
+		pushes++;
+		tu_frame_free(&f);
+	}
+	ASSERT(rc != -ETIMEDOUT, "the publisher was not cut off");
+	ASSERT(pushes < 1024, "all %d pushes delivered past the output "
+	    "limit", pushes);
+	close(fd);
+	hwm = tu_proc_hwm(d.pid);
+	ASSERT(hwm - hwm0 < 64 * MIB, "one PUBLISH took the daemon's peak "
+	    "memory from %lld to %lld MiB", hwm0 / MIB, hwm / MIB);
+	ASSERT(dwait_status(&d, "subscribers", 0, 3000) == 0,
+	    "the cut-off publisher is still subscribed");
+	ASSERT(dstatus_num(&d, "subscribers_dropped") == 1,
+	    "the publisher counts as a dropped subscriber");
+	/* And what the spike took is given back. */
+	rss = tu_proc_rss(d.pid);
+	ASSERT(rss - rss0 < 16 * MIB, "RSS %lld MiB after the spike, %lld "
+	    "before", rss / MIB, rss0 / MIB);
+	free(pats);
+	free(a);
+	free(chan);
+	free(msg);
+	still_serving(&d, "after a publish to itself");
+	dstop(&d);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -342,6 +428,8 @@ hostile_suite(void)
 	LOOP(tc, test_frame_deadline_behind_wait);
 	tc = tcase(s, "death", 60);
 	LOOP(tc, test_killed_client_releases_locks);
+	tc = tcase(s, "memory", 120);
+	LOOP(tc, test_publish_to_self_bounded);
 	return s;
 }
 

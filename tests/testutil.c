@@ -878,6 +878,23 @@ tu_proc_rss(pid_t pid)
 	return resident * sysconf(_SC_PAGESIZE);
 }
 
+long long
+tu_proc_hwm(pid_t pid)
+{
+	char		 path[64], buf[4096];
+	const char	*p;
+	long long	 kb;
+	ssize_t		 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((n = read_proc(path, buf, sizeof buf)) < 0)
+		return n;
+	if ((p = strstr(buf, "VmHWM:")) == NULL ||
+	    sscanf(p + 6, "%lld", &kb) != 1)
+		return -EINVAL;
+	return kb * 1024;
+}
+
 int
 tu_proc_fd_count(pid_t pid)
 {

@@ -230,6 +230,8 @@ int	tu_arg_eq(const struct tu_arg *a, const void *p, size_t len);
  * ticks. -errno on failure.
  */
 long long	tu_proc_rss(pid_t pid);
+/* The peak resident set size (VmHWM) in bytes, or -errno. */
+long long	tu_proc_hwm(pid_t pid);
 int		tu_proc_fd_count(pid_t pid);
 long long	tu_proc_cpu_ticks(pid_t pid);
 /* List pid's open fds and their targets on stderr, each line tagged. */

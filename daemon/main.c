@@ -40,6 +40,10 @@ enum {
 	OPT_FRAME_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
 	OPT_SHUTDOWN_TIMEOUT,
+	OPT_KEY_MAX,
+	OPT_VALUE_MAX,
+	OPT_MAX_MEMORY,
+	OPT_SUBSCRIPTIONS_MAX,
 };
 
 static const struct option longopts[] = {
@@ -59,6 +63,11 @@ static const struct option longopts[] = {
 	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE_TIMEOUT },
 	{ "shutdown-timeout",	required_argument,	NULL,
 	    OPT_SHUTDOWN_TIMEOUT },
+	{ "key-max",		required_argument,	NULL, OPT_KEY_MAX },
+	{ "value-max",		required_argument,	NULL, OPT_VALUE_MAX },
+	{ "max-memory",		required_argument,	NULL, OPT_MAX_MEMORY },
+	{ "subscriptions-max",	required_argument,	NULL,
+	    OPT_SUBSCRIPTIONS_MAX },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -82,6 +91,10 @@ static const struct {
 	{ OPT_FRAME_TIMEOUT, "frame_timeout" },
 	{ OPT_IDLE_TIMEOUT, "idle_timeout" },
 	{ OPT_SHUTDOWN_TIMEOUT, "shutdown_timeout" },
+	{ OPT_KEY_MAX, "key_max" },
+	{ OPT_VALUE_MAX, "value_max" },
+	{ OPT_MAX_MEMORY, "max_memory" },
+	{ OPT_SUBSCRIPTIONS_MAX, "subscriptions_max" },
 };
 
 static struct {
@@ -104,7 +117,9 @@ usage(int status)
 "              [-t addr:port] [--tcp-allow-remote] [--max-clients n]\n"
 "              [--frame-max size] [--output-limit size]\n"
 "              [--output-timeout secs] [--frame-timeout secs]\n"
-"              [--idle-timeout secs] [--shutdown-timeout secs]\n");
+"              [--idle-timeout secs] [--shutdown-timeout secs]\n"
+"              [--key-max size] [--value-max size] [--max-memory size]\n"
+"              [--subscriptions-max n]\n");
 	exit(status);
 }
 

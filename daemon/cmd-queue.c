@@ -67,7 +67,6 @@ op_pop(struct conn *c, const struct proto_frame *f,
 	struct queues		*qs = c->srv->queues;
 	struct queue		*q;
 	const struct queue_item	*head;
-	struct queue_item	*it;
 	struct waiter		*w;
 	uint64_t		 timeout;
 
@@ -83,10 +82,11 @@ op_pop(struct conn *c, const struct proto_frame *f,
 			    "now; it stays queued", (unsigned long)head->len);
 			return;
 		}
-		(void)queue_pop(q, &it);
-		reply_begin(r, IOMUX_ST_OK);
-		reply_arg(r, it->data, it->len);
-		queue_item_free(it);
+		if (conn_handoff_reserve(c) < 0) {
+			reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+			return;
+		}
+		(void)queue_take(q, r);
 		return;
 	}
 	if (!arg_given(f, args, 1)) {

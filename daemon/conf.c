@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include "conf.h"
+#include "iomux-proto.h"
 #include "log.h"
 
 #define KIB		UINT64_C(1024)
@@ -585,7 +586,7 @@ key_number(const struct conf *c, const struct key *k)
 int
 conf_check(struct conf *c, char *errbuf, size_t errlen)
 {
-	uint64_t	 v;
+	uint64_t	 v, vmax, need;
 	size_t		 i;
 
 	/* Fields may also have been set directly: check every range. */
@@ -609,6 +610,27 @@ conf_check(struct conf *c, char *errbuf, size_t errlen)
 	}
 	if (c->ntcp < 0 || c->ntcp > CONF_TCP_MAX) {
 		seterr(errbuf, errlen, "tcp: bad listener count");
+		return -EINVAL;
+	}
+	/*
+	 * The largest frame that carries a value, a message pushed for a
+	 * pattern (the value, the channel and the pattern), must fit the
+	 * output limit: else a queue item that large could be popped and
+	 * never sent, or every subscriber would be dropped by its messages.
+	 * frame_max bounds a value too.
+	 */
+	vmax = c->value_max;
+	if (vmax > c->frame_max - IOMUX_BODY_HDR_SIZE - IOMUX_ARG_HDR_SIZE)
+		vmax = c->frame_max - IOMUX_BODY_HDR_SIZE - IOMUX_ARG_HDR_SIZE;
+	need = (uint64_t)IOMUX_LEN_SIZE + IOMUX_BODY_HDR_SIZE +
+	    3 * IOMUX_ARG_HDR_SIZE + 2 * (uint64_t)c->key_max + 1 + vmax;
+	if (need > c->output_limit) {
+		seterr(errbuf, errlen, "value_max (%lu) and key_max (%lu) "
+		    "need replies of up to %llu bytes, over output_limit "
+		    "(%llu): lower value_max or raise output_limit",
+		    (unsigned long)c->value_max, (unsigned long)c->key_max,
+		    (unsigned long long)need,
+		    (unsigned long long)c->output_limit);
 		return -EINVAL;
 	}
 	/* Back-pressure must start no later than the hard limit. */

@@ -44,6 +44,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -252,6 +253,73 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	return 0;
 }
 
+int
+conn_handoff_reserve(struct conn *c)
+{
+	struct conn_handoff	*p;
+	uint32_t		 cap;
+
+	if (c->nhandoffs < c->handoffs_cap)
+		return 0;
+	cap = c->handoffs_cap ? 2 * c->handoffs_cap : 4;
+	if ((p = reallocarray(c->handoffs, cap, sizeof(*p))) == NULL)
+		return -ENOMEM;
+	c->handoffs = p;
+	c->handoffs_cap = cap;
+	return 0;
+}
+
+void
+conn_handoff(struct conn *c, const struct conn_handoff_ops *ops, void *obj,
+    void *arg)
+{
+	struct conn_handoff	*h;
+
+	assert(c->nhandoffs < c->handoffs_cap);
+	h = &c->handoffs[c->nhandoffs++];
+	h->ops = ops;
+	h->obj = obj;
+	h->arg = arg;
+	h->end = c->sent + pending_out(c);
+}
+
+/* The socket took more: hand-offs whose reply is all out are done. */
+static void
+handoffs_settle(struct conn *c)
+{
+	uint32_t	i, n = c->nhandoffs;
+
+	for (i = 0; i < n && c->handoffs[i].end <= c->sent; i++)
+		c->handoffs[i].ops->sent(c->handoffs[i].obj,
+		    c->handoffs[i].arg);
+	if (i == 0)
+		return;
+	memmove(c->handoffs, c->handoffs + i,
+	    (n - i) * sizeof(*c->handoffs));
+	c->nhandoffs = n - i;
+	if (c->nhandoffs == 0) {
+		/* Idle connections own nothing. */
+		free(c->handoffs);
+		c->handoffs = NULL;
+		c->handoffs_cap = 0;
+	}
+}
+
+/* The connection died: what it was handed goes back, newest first. */
+static void
+handoffs_undo(struct conn *c)
+{
+	struct conn_handoff	*h;
+
+	while (c->nhandoffs > 0) {
+		h = &c->handoffs[--c->nhandoffs];
+		h->ops->undo(h->obj, h->arg);
+	}
+	free(c->handoffs);
+	c->handoffs = NULL;
+	c->handoffs_cap = 0;
+}
+
 struct buf *
 conn_reply_buf(struct conn *c)
 {
@@ -317,6 +385,7 @@ conn_release(struct conn *c)
 		return;
 	c->flags |= CONN_F_RELEASED;
 	block_abort(c, 0, NULL);
+	handoffs_undo(c);
 	server_conn_closed(c->srv, c);
 }
 
@@ -628,7 +697,10 @@ conn_write(struct conn *c, struct buf *b)
 		return -1;
 	}
 	c->srv->stats.bytes_out += (uint64_t)n;
+	c->sent += (uint64_t)n;
 	buf_consume(b, (size_t)n);
+	if (c->nhandoffs > 0)
+		handoffs_settle(c);
 	if (b == &c->out && buf_len(b) == 0)
 		buf_free(b);	/* idle connections own no output memory */
 	return 0;

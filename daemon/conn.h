@@ -18,6 +18,23 @@
 
 struct server;
 
+/*
+ * Something handed over in a reply that must go back where it came from
+ * if the reply never reaches the socket (a popped queue item): sent() once
+ * the kernel has taken every byte of the reply, undo() if the connection
+ * dies first. Both are called from the loop, never from inside a request.
+ */
+struct conn_handoff_ops {
+	void	(*sent)(void *obj, void *arg);
+	void	(*undo)(void *obj, void *arg);
+};
+
+struct conn_handoff {
+	const struct conn_handoff_ops	*ops;
+	void				*obj, *arg;
+	uint64_t			 end;	/* c->sent once it is out */
+};
+
 #define CONN_F_DEAD	0x01	/* closed at the end of this iteration */
 #define CONN_F_EOF	0x02	/* peer shut down its write side */
 #define CONN_F_CLOSING	0x04	/* answer what is buffered, flush, close */
@@ -40,6 +57,9 @@ struct conn {
 	struct buf	 in;		/* only a partial frame or leftovers */
 	size_t		 in_scan;	/* in: complete frames end here (wait) */
 	struct buf	 out;		/* only what the socket did not take */
+	uint64_t	 sent;		/* bytes the socket took, ever */
+	struct conn_handoff *handoffs;	/* replies not sent yet, oldest first */
+	uint32_t	 nhandoffs, handoffs_cap;
 
 	uint64_t	 last_active;	/* ev_now() of the last read */
 	uint64_t	 frame_start;	/* first byte of a partial frame, or 0 */
@@ -86,6 +106,18 @@ bool	conn_peer_gone(const struct conn *);
 
 /* The buffer that replies to this connection must be encoded into now. */
 struct buf	*conn_reply_buf(struct conn *);
+/*
+ * Room for one more hand-off: 0 or -ENOMEM. Call it before taking what the
+ * reply hands over, so that conn_handoff() cannot fail.
+ */
+int	conn_handoff_reserve(struct conn *);
+/*
+ * The reply just encoded for c (all of it in conn_reply_buf) hands obj
+ * over: ops->sent(obj, arg) once all of it is written, ops->undo(obj, arg)
+ * if the connection dies first. After conn_handoff_reserve().
+ */
+void	conn_handoff(struct conn *, const struct conn_handoff_ops *, void *obj,
+	    void *arg);
 /* Apply changed limits and timeouts after a reload. */
 void	conn_reconfigure(struct conn *);
 /* Free at once; only at teardown, when the loop no longer runs. */

@@ -14,8 +14,8 @@
  *   - an item never sits in a queue while a live waiter does: PUSH hands
  *     the leading values to live waiters first, and a waiter is only
  *     linked while its queue is empty;
- *   - a queue with no items and no waiters does not exist (deleted at
- *     once), unless a PUSH in progress pins it;
+ *   - a queue with no items, no waiters and no items in flight does not
+ *     exist (deleted at once);
  *   - max_memory counts each stored item (its bytes and its header), and
  *     the queue itself (name and struct) while it holds at least one
  *     item: a queue kept only by waiters is not data, and a full server
@@ -23,12 +23,17 @@
  *     its entries', so that empty values cannot fill the memory unseen;
  *   - a PUSH stores all of its values or none.
  *
- * Handing a value to a waiter answers the waiter's request right away
- * (block_reply/block_done). That can fail and close the waiter's
- * connection, which may re-enter other modules (lock_conn_closed), but
- * never links a new waiter here: block_done() only defers the
- * connection's later requests. So every hand-off re-reads the head of
- * the waiter list instead of holding on to a next pointer.
+ * Delivery: an item leaves its queue when its reply is accepted into a
+ * connection's output, but it is gone for good only once the socket has
+ * taken the whole reply (conn_handoff). Until then it is "in flight" and
+ * keeps its queue; if the connection dies first (a reply that cannot be
+ * sent, a consumer that shut down its reading side) the item goes back to
+ * the head of its queue, or to the next live waiter. So delivery is
+ * at-most-once after the hand-off to the kernel, and nothing is lost
+ * before it. Handing an item to a waiter answers the waiter at once; if
+ * that fails, its connection is only marked dead (conn_kill), and the
+ * item comes back when it is released, from the loop: nothing here is
+ * re-entered.
  */
 
 #include <sys/types.h>
@@ -56,7 +61,7 @@ struct queue {
 	struct queue_item	*head, *tail;
 	uint64_t		 len;
 	struct waiter		*wfirst, *wlast;
-	unsigned int		 pins;	/* a PUSH is using it */
+	unsigned int		 inflight;	/* popped, reply not yet sent */
 	uint8_t			 name[];
 };
 
@@ -202,7 +207,7 @@ queue_get(struct queues *qs, const void *name, size_t len,
 void
 queue_unused(struct queue *q)
 {
-	if (q->len > 0 || q->wfirst != NULL || q->pins > 0)
+	if (q->len > 0 || q->wfirst != NULL || q->inflight > 0)
 		return;
 	htab_remove(&q->qs->tab, &q->e);
 	free(q);
@@ -282,14 +287,15 @@ queue_item_free(struct queue_item *it)
 	free(it);
 }
 
-int
-queue_pop(struct queue *q, struct queue_item **out)
+/* Take the head item out of q and its accounting; q is kept. */
+static struct queue_item *
+item_detach(struct queue *q)
 {
 	struct queues		*qs = q->qs;
 	struct queue_item	*it;
 
 	if ((it = q->head) == NULL)
-		return -ENOENT;
+		return NULL;
 	if ((q->head = it->next) == NULL)
 		q->tail = NULL;
 	it->next = NULL;
@@ -298,9 +304,44 @@ queue_pop(struct queue *q, struct queue_item **out)
 	if (--q->len == 0) {
 		qs->nonempty--;
 		server_mem_release(qs->srv, queue_cost_name(q->e.klen));
-		queue_unused(q);
 	}
-	*out = it;
+	return it;
+}
+
+int
+queue_pop(struct queue *q, struct queue_item **out)
+{
+	if ((*out = item_detach(q)) == NULL)
+		return -ENOENT;
+	queue_unused(q);
+	return 0;
+}
+
+static void	handoff_sent(void *, void *);
+static void	handoff_undo(void *, void *);
+
+static const struct conn_handoff_ops	handoff_ops = {
+	handoff_sent, handoff_undo,
+};
+
+/* Answer r with item it and hand it over to r's connection. */
+static void
+reply_item(struct queue *q, struct queue_item *it, struct reply *r)
+{
+	reply_begin(r, IOMUX_ST_OK);
+	reply_arg(r, it->data, it->len);
+	q->inflight++;
+	conn_handoff(r->c, &handoff_ops, it, q);
+}
+
+int
+queue_take(struct queue *q, struct reply *r)
+{
+	struct queue_item	*it;
+
+	if ((it = item_detach(q)) == NULL)
+		return -ENOENT;
+	reply_item(q, it, r);
 	return 0;
 }
 
@@ -341,6 +382,19 @@ count_takers(struct queue *q, const struct proto_arg *vals, int n)
 	return k;
 }
 
+/*
+ * Account n bytes that must be stored even past max_memory: a value
+ * whose hand-off failed after the PUSH had been accepted, or an item whose
+ * reply was never sent. Losing it would be worse than a bounded
+ * overshoot.
+ */
+static void
+mem_force(struct server *srv, uint64_t n)
+{
+	if (server_mem_reserve(srv, n) < 0)
+		srv->data_bytes += n;
+}
+
 /* A live waiter whose output cannot take its value: as a subscriber. */
 static void
 waiter_drop(struct waiter *w)
@@ -352,11 +406,12 @@ waiter_drop(struct waiter *w)
 }
 
 /*
- * Answer the first live waiter that takes v. Returns true if v was
- * delivered, false if the waiters ran out first.
+ * Answer the first live waiter that takes it, handing it over. Returns
+ * true if it was handed over (it is no longer ours), false if the
+ * waiters ran out first.
  */
 static bool
-hand_off(struct queue *q, const struct proto_arg *v)
+hand_off(struct queue *q, struct queue_item *it)
 {
 	struct waiter	*w;
 	struct reply	 r;
@@ -365,29 +420,60 @@ hand_off(struct queue *q, const struct proto_arg *v)
 		waiter_unlink(q, w);
 		if (!block_alive(w))
 			continue;
-		if (!queue_reply_fits(w->c, v->len)) {
+		if (!queue_reply_fits(w->c, it->len)) {
 			waiter_drop(w);
 			continue;
 		}
 		block_reply(w, &r, IOMUX_ST_OK);
-		reply_arg(&r, v->p, v->len);
-		if (block_done(w, &r) == 0)
-			return true;
-		/* Not queued (its connection is gone): v goes to the next. */
+		if (conn_handoff_reserve(w->c) < 0) {
+			reply_error(&r, IOMUX_ST_ENOMEM, "out of memory");
+			(void)block_done(w, &r);
+			continue;
+		}
+		reply_arg(&r, it->data, it->len);
+		q->inflight++;
+		conn_handoff(w->c, &handoff_ops, it, q);
+		/* If this fails the connection dies, and undo brings it back. */
+		(void)block_done(w, &r);
+		return true;
 	}
 	return false;
 }
 
+/* Its reply is all out: the item is delivered. */
+static void
+handoff_sent(void *obj, void *arg)
+{
+	struct queue	*q = arg;
+
+	q->inflight--;
+	queue_item_free(obj);
+	queue_unused(q);
+}
+
 /*
- * Account n bytes that must be stored even past max_memory: a value
- * whose hand-off failed after the PUSH had been accepted. Losing it would
- * be worse than a bounded overshoot.
+ * Its connection died before the reply was out: the item goes back to
+ * the head of its queue, or to the first live waiter (an item never sits
+ * in a queue while a live waiter does).
  */
 static void
-mem_force(struct server *srv, uint64_t n)
+handoff_undo(void *obj, void *arg)
 {
-	if (server_mem_reserve(srv, n) < 0)
-		srv->data_bytes += n;
+	struct queue		*q = arg;
+	struct queues		*qs = q->qs;
+	struct queue_item	*it = obj;
+
+	q->inflight--;
+	if (hand_off(q, it))
+		return;
+	mem_force(qs->srv, queue_cost_item(it->len) +
+	    (q->len == 0 ? queue_cost_name(q->e.klen) : 0));
+	if ((it->next = q->head) == NULL)
+		q->tail = it;
+	q->head = it;
+	if (q->len++ == 0)
+		qs->nonempty++;
+	qs->items++;
 }
 
 int
@@ -399,7 +485,7 @@ queue_push(struct queues *qs, const void *name, size_t len,
 	struct queue_item	*chain = NULL, **tailp = &chain, *it, *next;
 	struct waiter		*w;
 	uint64_t		 need = 0, len0;
-	int			 i, ntake, nhanded;
+	int			 i, ntake;
 	bool			 name_acct = false;
 
 	if (n < 1)
@@ -408,7 +494,7 @@ queue_push(struct queues *qs, const void *name, size_t len,
 	ntake = q != NULL ? count_takers(q, vals, n) : 0;
 	len0 = q != NULL ? q->len : 0;
 
-	/* All or nothing: reserve and allocate what is stored, first. */
+	/* All or nothing: reserve what is stored, allocate every item. */
 	if (ntake < n) {
 		for (i = ntake; i < n; i++)
 			need += queue_cost_item(vals[i].len);
@@ -421,31 +507,30 @@ queue_push(struct queues *qs, const void *name, size_t len,
 				queue_unused(q);	/* dead waiters went */
 			return -EDQUOT;
 		}
-		if (q == NULL && (q = queue_create(qs, name, len)) == NULL)
+	}
+	if (q == NULL && (q = queue_create(qs, name, len)) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		if ((it = item_new(&vals[i])) == NULL)
 			goto nomem;
-		for (i = ntake; i < n; i++) {
-			if ((it = item_new(&vals[i])) == NULL)
-				goto nomem;
-			*tailp = it;
-			tailp = &it->next;
-		}
+		*tailp = it;
+		tailp = &it->next;
 	}
 
-	assert(q != NULL);	/* found with takers, or created to store */
-	q->pins++;
-	for (nhanded = 0; nhanded < ntake; nhanded++)
-		if (!hand_off(q, &vals[nhanded]))
+	/* The leading values go to live waiters; what they do not take... */
+	for (i = 0; i < ntake && chain != NULL; i++) {
+		it = chain;
+		next = it->next;
+		it->next = NULL;
+		if (!hand_off(q, it)) {
+			it->next = next;
 			break;
-	/* Hand-offs that failed late: those values are stored instead. */
-	for (i = nhanded; i < ntake; i++) {
-		if ((it = item_new(&vals[i])) == NULL) {
-			log_warnx("queue: out of memory: a pushed value of %lu "
-			    "bytes was lost", (unsigned long)vals[i].len);
-			continue;
 		}
-		mem_force(srv, queue_cost_item(it->len));
-		item_append(q, it);
+		chain = next;
 	}
+	/* ...is stored: the reserved part, and hand-offs that failed late. */
+	for (; i < ntake; i++)
+		mem_force(srv, queue_cost_item(vals[i].len));
 	for (it = chain; it != NULL; it = next) {
 		next = it->next;
 		item_append(q, it);
@@ -463,7 +548,6 @@ queue_push(struct queues *qs, const void *name, size_t len,
 				waiter_drop(w);
 		}
 	}
-	q->pins--;
 	if (newlen != NULL)
 		*newlen = q->len;
 	queue_unused(q);

@@ -64,7 +64,8 @@ void	queue_counts(const struct queues *, uint64_t *queues,
 /*
  * Append vals[0..n) (present, size-checked by the caller) in order. Live
  * waiters of the queue (FIFO) are handed the leading values directly and
- * are answered at once; only what is left is stored. A live waiter whose
+ * are answered at once (as queue_take() hands over); only what is left is
+ * stored. A live waiter whose
  * output cannot take its value is disconnected (as a subscriber would
  * be) and the value goes to the next. Either every value is delivered or
  * stored, or nothing happens and no waiter was answered: -EDQUOT when
@@ -74,6 +75,15 @@ void	queue_counts(const struct queues *, uint64_t *queues,
  */
 int	queue_push(struct queues *, const void *name, size_t len,
 	    const struct proto_arg *vals, int n, uint64_t *newlen);
+/*
+ * POP: answer r with the head item of q, OK [item], and hand the item
+ * over to r's connection: it is gone for good once the whole reply is
+ * written, and back at the head of q (or with q's next live waiter) if
+ * the connection dies first. The caller has checked that the reply fits
+ * (queue_reply_fits) and reserved the hand-off (conn_handoff_reserve).
+ * 0, or -ENOENT when q is empty. q must not be used afterwards.
+ */
+int	queue_take(struct queue *q, struct reply *r);
 /*
  * Detach the head item of q into *out: 0, or -ENOENT when q is empty.
  * The item is no longer accounted; the caller replies with it, then

@@ -471,10 +471,24 @@ START_TEST(test_check)
 	char		 err[256];
 
 	conf_defaults(&c);
-	ck_assert_int_eq(load_text(&c, "output_limit = 512K\n", NULL, err,
+	ck_assert_int_eq(load_text(&c, "output_limit = 768K\n", NULL, err,
 	    sizeof(err)), 0);
-	ck_assert_uint_eq(c.output_limit, 512 * 1024);
-	ck_assert_uint_eq(c.output_high, 512 * 1024);
+	ck_assert_uint_eq(c.output_limit, 768 * 1024);
+	ck_assert_uint_eq(c.output_high, 768 * 1024);
+
+	/* A value too large to be sent under the output limit. */
+	conf_defaults(&c);
+	ck_assert_int_eq(load_text(&c, "output_limit = 512K\n", NULL, err,
+	    sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "value_max (524288)"));
+	ck_assert_ptr_nonnull(strstr(err, "output_limit (524288)"));
+	conf_defaults(&c);
+	ck_assert_int_eq(load_text(&c, "output_limit = 512K\n"
+	    "value_max = 500K\n", NULL, err, sizeof(err)), 0);
+	/* frame_max bounds the value first. */
+	conf_defaults(&c);
+	ck_assert_int_eq(load_text(&c, "output_limit = 512K\n"
+	    "frame_max = 256K\n", NULL, err, sizeof(err)), 0);
 
 	conf_defaults(&c);
 	c.backlog = 0;

@@ -118,13 +118,13 @@ enum wait_kind { W_WAIT, W_POP, W_LOCK, W_NKINDS };
 
 static const char *const wait_names[W_NKINDS] = { "WAIT", "POP", "LOCK" };
 
-/* Encode a blocking request of kind k with timeout ms into p. */
+/* Encode a blocking request of kind k on name with timeout ms into p. */
 static size_t
-encode_wait(uint8_t *p, size_t cap, enum wait_kind k, uint32_t id,
-    uint64_t ms)
+encode_wait(uint8_t *p, size_t cap, enum wait_kind k, const char *name,
+    uint32_t id, uint64_t ms)
 {
 	uint8_t		t[8];
-	struct tu_arg	a[2] = { { "w", 1 }, { t, 8 } };
+	struct tu_arg	a[2] = { { name, (uint32_t)strlen(name) }, { t, 8 } };
 	static const uint16_t	ops[W_NKINDS] = {
 		IOMUX_OP_WAIT, IOMUX_OP_POP, IOMUX_OP_LOCK,
 	};
@@ -170,7 +170,7 @@ START_TEST(test_bad_frame_behind_wait)
 		for (wake = 0; wake < 2; wake++) {
 			holder = k == W_LOCK ? hold_lock(&d) : -1;
 			fd = rconnect(&d);
-			n = encode_wait(buf, sizeof buf, k, 1,
+			n = encode_wait(buf, sizeof buf, k, "w", 1,
 			    wake ? 10000 : 300);
 			memcpy(buf + n, short_body, sizeof short_body);
 			rwrite(fd, buf, n + sizeof short_body);
@@ -232,7 +232,8 @@ START_TEST(test_frame_deadline_behind_wait)
 	for (k = 0; k < W_NKINDS; k++) {
 		holder = k == W_LOCK ? hold_lock(&d) : -1;
 		fd = rconnect(&d);
-		n = encode_wait(buf, sizeof buf, k, 5, IOMUX_TIMEOUT_FOREVER);
+		n = encode_wait(buf, sizeof buf, k, "w", 5,
+		    IOMUX_TIMEOUT_FOREVER);
 		/* Two bytes of the next frame's length. */
 		buf[n] = 0;
 		buf[n + 1] = 0;
@@ -294,7 +295,8 @@ START_TEST(test_killed_client_releases_locks)
 		    f.code != IOMUX_ST_OK)
 			_exit(3);
 		/* LOCK w (waits forever), then a 70 KB SET, one write. */
-		n = encode_wait(buf, cap, W_LOCK, 2, IOMUX_TIMEOUT_FOREVER);
+		n = encode_wait(buf, cap, W_LOCK, "w", 2,
+		    IOMUX_TIMEOUT_FOREVER);
 		a[0].p = "big";
 		a[0].len = 3;
 		a[1].p = calloc(1, vlen);
@@ -416,6 +418,176 @@ START_TEST(test_publish_to_self_bounded)
 }
 END_TEST
 
+/* ---- queue items: never lost to a reply that is not sent -------------- */
+
+/* A queue's length, by a fresh libiomux client. */
+static uint64_t
+qlen(const struct tu_daemon *d, const char *q)
+{
+	struct iomux_client	*c = lconnect(d);
+	struct iomux_reply	 r;
+	uint64_t		 n = 0;
+	int			 rc;
+
+	rc = iomux_qlen(c, q, strlen(q), &n, &r);
+	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "QLEN %s: %s", q,
+	    strerror(-rc));
+	iomux_close(c);
+	return n;
+}
+
+static void
+push_items(const struct tu_daemon *d, const char *q, int n, size_t len)
+{
+	struct iomux_client	*c = lconnect(d);
+	struct iomux_reply	 r;
+	struct iomux_value	 v;
+	uint8_t			*p = malloc(len);
+	int			 i, rc;
+
+	ASSERT(p != NULL, "malloc");
+	for (i = 0; i < n; i++) {
+		memset(p, 'a' + i % 26, len);
+		v.data = p;
+		v.len = len;
+		v.absent = 0;
+		rc = iomux_push(c, q, strlen(q), 1, &v, NULL, &r);
+		ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "PUSH %d: %s (%s)",
+		    i, strerror(-rc), iomux_errmsg(c));
+	}
+	free(p);
+	iomux_close(c);
+}
+
+/*
+ * A configuration in which value_max cannot fit one reply under the
+ * output limit loses items: the item left its queue, its reply could not
+ * be queued, the connection was dropped. It is refused at start.
+ */
+START_TEST(test_conf_value_over_output_limit)
+{
+	struct tu_daemon	d;
+	char			log[4096];
+	const char		*argv[] = { "--output-limit", "256K", NULL };
+	int			rc;
+
+	rc = tu_daemon_init(&d, BACKEND);
+	ASSERT(rc == 0, "init");
+	rc = tu_daemon_spawn(&d, argv);
+	ASSERT(rc == 0, "spawn");
+	rc = tu_daemon_wait_exit(&d, 5000);
+	ASSERT(rc == 0, "iomuxd started with value_max over the output "
+	    "limit");
+	ASSERT(tu_daemon_exit_code(&d) != 0, "exit code 0");
+	tu_daemon_read_log(&d, log, sizeof log);
+	ASSERT(strstr(log, "value_max") != NULL &&
+	    strstr(log, "output_limit") != NULL,
+	    "the refusal names neither value_max nor output_limit: %s", log);
+	tu_daemon_cleanup(&d);
+}
+END_TEST
+
+/*
+ * Ten 200 KiB items popped by one client that reads normally, the POPs
+ * pipelined in one write, under a 256 KiB output limit: every item
+ * arrives, whole and in order, and the queue is empty.
+ */
+START_TEST(test_pop_large_items_pipelined)
+{
+	struct tu_daemon	 d;
+	struct tu_frame		 f;
+	struct tu_arg		 a = { "q", 1 };
+	uint8_t			*buf, want[1];
+	size_t			 len = 200u << 10, n = 0, one;
+	int			 i, fd;
+
+	dstart_conf(&d, BACKEND, "output_limit = 256K\nvalue_max = 200K\n",
+	    NULL);
+	push_items(&d, "q", 10, len);
+	fd = rconnect(&d);
+	one = tu_encode_req(NULL, 0, IOMUX_OP_POP, 1, 1, &a);
+	buf = malloc(10 * one);
+	ASSERT(buf != NULL, "malloc");
+	for (i = 0; i < 10; i++)
+		n += tu_encode_req(buf + n, one, IOMUX_OP_POP,
+		    (uint32_t)(i + 1), 1, &a);
+	rwrite(fd, buf, n);
+	free(buf);
+	for (i = 0; i < 10; i++) {
+		rexpect(fd, &f, IOMUX_ST_OK, (uint32_t)(i + 1));
+		want[0] = (uint8_t)('a' + i % 26);
+		ASSERT(f.argc == 1 && f.args[0].len == len &&
+		    ((const uint8_t *)f.args[0].p)[0] == want[0] &&
+		    ((const uint8_t *)f.args[0].p)[len - 1] == want[0],
+		    "item %d differs", i);
+		tu_frame_free(&f);
+	}
+	close(fd);
+	ASSERT(qlen(&d, "q") == 0, "items left in the queue");
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * A consumer that shuts down its reading side can take no reply. An item
+ * popped for it must go back to the head of its queue, whether it was
+ * waiting in POP when the item came, or asked for it after the shutdown.
+ */
+START_TEST(test_pop_shut_rd_keeps_item)
+{
+	struct tu_daemon	 d;
+	struct tu_frame		 f;
+	struct tu_arg		 a = { "q", 1 };
+	uint8_t			 buf[64];
+	size_t			 n;
+	int			 fd, fd2;
+
+	dstart(&d, BACKEND, NULL);
+	/* Waiting, then SHUT_RD; a second consumer waits behind it. */
+	fd = rconnect(&d);
+	n = encode_wait(buf, sizeof buf, W_POP, "q", 1,
+	    IOMUX_TIMEOUT_FOREVER);
+	rwrite(fd, buf, n);
+	ASSERT(dwait_status(&d, "blocked_clients", 1, 3000) == 1, "waits");
+	fd2 = rconnect(&d);
+	n = encode_wait(buf, sizeof buf, W_POP, "q", 2,
+	    IOMUX_TIMEOUT_FOREVER);
+	rwrite(fd2, buf, n);
+	ASSERT(dwait_status(&d, "blocked_clients", 2, 3000) == 2, "waits");
+	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown");
+	push_items(&d, "q", 1, 100);
+	rexpect(fd2, &f, IOMUX_ST_OK, 2);
+	ASSERT(f.argc == 1 && f.args[0].len == 100, "the item, whole");
+	tu_frame_free(&f);
+	close(fd2);
+	close(fd);
+
+	/* Alone, waiting: the item stays queued. */
+	fd = rconnect(&d);
+	n = encode_wait(buf, sizeof buf, W_POP, "q", 1,
+	    IOMUX_TIMEOUT_FOREVER);
+	rwrite(fd, buf, n);
+	ASSERT(dwait_status(&d, "blocked_clients", 1, 3000) == 1, "waits");
+	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown");
+	push_items(&d, "q", 1, 100);
+	ASSERT(dwait_status(&d, "blocked_clients", 0, 3000) == 0, "the "
+	    "consumer is still waiting");
+	ASSERT(qlen(&d, "q") == 1, "the item went with a consumer that "
+	    "could not read it");
+	close(fd);
+
+	/* A POP after SHUT_RD: the item comes back. */
+	fd = rconnect(&d);
+	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown");
+	rsend_req(fd, IOMUX_OP_POP, 1, 1, &a);
+	ASSERT(dwait_status(&d, "clients", 1, 3000) == 1, "the consumer is "
+	    "not closed");
+	close(fd);
+	ASSERT(qlen(&d, "q") == 1, "the item went with a POP after SHUT_RD");
+	dstop(&d);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -428,6 +600,10 @@ hostile_suite(void)
 	LOOP(tc, test_frame_deadline_behind_wait);
 	tc = tcase(s, "death", 60);
 	LOOP(tc, test_killed_client_releases_locks);
+	tc = tcase(s, "queues", 60);
+	LOOP(tc, test_conf_value_over_output_limit);
+	LOOP(tc, test_pop_large_items_pipelined);
+	LOOP(tc, test_pop_shut_rd_keeps_item);
 	tc = tcase(s, "memory", 120);
 	LOOP(tc, test_publish_to_self_bounded);
 	return s;

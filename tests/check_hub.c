@@ -2067,7 +2067,8 @@ START_TEST(test_pubsub_slow_subscriber)
 	uint64_t		 n;
 	int			 k, dropped_at = -1, next_bad = 0, rc;
 
-	dstart(&d, BACKEND, "--output-limit", "64K", NULL);
+	dstart(&d, BACKEND, "--output-limit", "64K", "--value-max", "32K",
+	    NULL);
 	good = lconnect(&d);
 	bad = lconnect(&d);
 	p = lconnect(&d);

@@ -1575,7 +1575,7 @@ START_TEST(test_output_limit)
 	ASSERT(pl != NULL, "malloc");
 	memset(pl, 'o', 512 * 1024);
 	dstart(&d, BACKEND, "--output-limit", "64K", "--output-timeout", "1",
-	    NULL);
+	    "--value-max", "32K", NULL);
 
 	/* Hard limit: one 512 KiB reply cannot fit in 64K plus the kernel. */
 	fd = rconnect(&d);

@@ -19,10 +19,11 @@
  *     exists, as kv.c's entries count with their headers.
  *
  * Handing a lock over answers the waiter (block_reply/block_done). If
- * that reply cannot be queued, block.c closes the waiter's connection,
- * and its lock_conn_closed() passes the lock on again: the lock is
- * granted before the reply is attempted, so the state is consistent
- * whichever way that goes, and nothing here touches the lock afterwards.
+ * that reply cannot be queued, block.c only marks the waiter's connection
+ * dead; its lock_conn_closed() passes the lock on again later, from the
+ * connection's release pass in the loop. The lock is granted before the
+ * reply is attempted, so the state is consistent whichever way that goes,
+ * and nothing re-enters this module while it walks a lock's waiters.
  */
 
 #include <sys/types.h>
@@ -48,7 +49,6 @@ struct lock {
 	struct lock		*hnext, *hprev;	/* holder's list */
 	struct waiter		*wfirst, *wlast;
 	struct ev_timer		 lease;
-	unsigned int		 pins;	/* being handed on: keep it */
 	uint8_t			 name[];
 };
 
@@ -147,13 +147,13 @@ lock_holder(const struct lock *l)
 	return l->holder;
 }
 
-/* Delete l if nobody holds it, waits for it, or is handing it on. */
+/* Delete l if nobody holds it or waits for it. */
 static void
 lock_unused(struct lock *l)
 {
 	struct locks	*ls = l->ls;
 
-	if (l->holder != NULL || l->wfirst != NULL || l->pins > 0)
+	if (l->holder != NULL || l->wfirst != NULL)
 		return;
 	htab_remove(&ls->tab, &l->e);
 	server_mem_release(ls->srv, lock_cost(l->e.klen));
@@ -249,25 +249,24 @@ hand_on(struct lock *l)
 	struct waiter	*w;
 	struct reply	 r;
 
-	l->pins++;
 	while ((w = l->wfirst) != NULL) {
 		waiter_unlink(l, w);
 		if (!block_alive(w))
 			continue;
 		if (grant(l, w->c, w->arg) < 0) {
-			/* Pinned: this reply may close connections. */
 			block_reply(w, &r, IOMUX_ST_ENOMEM);
 			reply_str(&r, "out of memory");
 			(void)block_done(w, &r);
 			continue;
 		}
-		/* Held now, so nothing below can delete it under us. */
-		l->pins--;
+		/*
+		 * If the reply cannot be queued, block_done() marks the
+		 * connection dead; its release hands the lock on again.
+		 */
 		block_reply(w, &r, IOMUX_ST_OK);
 		(void)block_done(w, &r);
 		return;
 	}
-	l->pins--;
 	lock_unused(l);
 }
 

@@ -7,11 +7,13 @@
  * edges split on insert and folded back on remove (seen in the node
  * count), the empty key, binary keys with NUL and 0xff, a full fan-out of
  * 256 children, ptree_prefixes() visiting every stored prefix once in
- * increasing length with work linear in the string, ptree_free(), and a
- * long randomised run against a brute-force model. After every change
- * the node count must stay within 2 * count - 1, and a tree emptied by
- * any route must own no node at all. Operations come from fixed
- * srandom() seeds, so a failure reproduces.
+ * increasing length with work linear in the string, ptree_free(), inserts
+ * that run out of memory at each allocation changing nothing (where the
+ * linker can wrap calloc and realloc), and a long randomised run against
+ * a brute-force model. After every change the node count must stay
+ * within 2 * count - 1, and a tree emptied by any route must own no node
+ * at all. Operations come from fixed srandom() seeds, so a failure
+ * reproduces.
  */
 
 #include <errno.h>
@@ -450,6 +452,117 @@ START_TEST(test_free)
 }
 END_TEST
 
+/* --- out of memory ------------------------------------------------------- */
+
+#ifdef HAVE_LD_WRAP
+/*
+ * This program is linked with --wrap=calloc,realloc, so every calloc()
+ * and realloc() of ptree.c (and of this file) lands here. While fail_in
+ * is n > 0, the nth one from then fails. Armed only around tree calls:
+ * Check's own allocations must not fail.
+ */
+void	*__real_calloc(size_t, size_t);
+void	*__real_realloc(void *, size_t);
+void	*__wrap_calloc(size_t, size_t);
+void	*__wrap_realloc(void *, size_t);
+
+static int	fail_in;
+
+static bool
+fail_now(void)
+{
+	return fail_in > 0 && --fail_in == 0;
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+	return fail_now() ? NULL : __real_calloc(n, size);
+}
+
+void *
+__wrap_realloc(void *p, size_t size)
+{
+	return fail_now() ? NULL : __real_realloc(p, size);
+}
+
+/* Each insert's shape, and the allocations it takes. */
+static const struct {
+	const char	*key;
+	int		 allocs;
+} nomem_keys[] = {
+	{ "abcdef",	1 },	/* the root */
+	{ "abc",	2 },	/* a split holding the key, and its array */
+	{ "abxy",	3 },	/* a fork, its array and a leaf */
+	{ "ab",		0 },	/* the fork takes the key */
+	{ "abcz",	2 },	/* a leaf, and a larger array */
+	{ "",		2 },	/* a split above the root */
+	{ "q",		2 },	/* a leaf under the root */
+};
+#define NOMEM_KEYS	(sizeof(nomem_keys) / sizeof(nomem_keys[0]))
+
+/* The tree holds exactly keys [0, n) of nomem_keys. */
+static void
+assert_holds(struct ptree *t, size_t n)
+{
+	size_t	i;
+
+	ck_assert_uint_eq(t->count, n);
+	assert_shape(t);
+	for (i = 0; i < NOMEM_KEYS; i++)
+		ck_assert_ptr_eq(get(t, nomem_keys[i].key), i < n ? V(i) : NULL);
+}
+
+START_TEST(test_nomem)
+{
+	struct ptree	t;
+	size_t		i, nodes;
+	int		n, ret;
+
+	ptree_init(&t);
+	for (i = 0; i < NOMEM_KEYS; i++) {
+		/* Fail the 1st allocation, then the 2nd, ... until it passes. */
+		for (n = 1; ; n++) {
+			nodes = t.nodes;
+			fail_in = n;
+			ret = ins(&t, nomem_keys[i].key, V(i));
+			fail_in = 0;
+			if (ret == 0)
+				break;
+			/* Nothing changed, nothing leaked (ASan would say). */
+			ck_assert_int_eq(ret, -ENOMEM);
+			ck_assert_uint_eq(t.nodes, nodes);
+			assert_holds(&t, i);
+		}
+		ck_assert_int_eq(n - 1, nomem_keys[i].allocs);
+		assert_holds(&t, i + 1);
+	}
+
+	/* Shrinking a child array may fail too: removing still works. */
+	for (i = NOMEM_KEYS; i-- > 0; ) {
+		fail_in = 1;
+		ck_assert_ptr_eq(del(&t, nomem_keys[i].key), V(i));
+		fail_in = 0;
+		assert_holds(&t, i);
+	}
+	/* And a node whose array could not shrink still grows right. */
+	ck_assert_int_eq(ins(&t, "m", V(0)), 0);
+	ck_assert_int_eq(ins(&t, "n", V(1)), 0);
+	ck_assert_int_eq(ins(&t, "o", V(2)), 0);
+	fail_in = 1;
+	ck_assert_ptr_eq(del(&t, "n"), V(1));
+	fail_in = 0;
+	ck_assert_int_eq(ins(&t, "p", V(3)), 0);
+	ck_assert_ptr_eq(get(&t, "m"), V(0));
+	ck_assert_ptr_eq(get(&t, "o"), V(2));
+	ck_assert_ptr_eq(get(&t, "p"), V(3));
+	ck_assert_uint_eq(prefixes(&t, "pq", 2), 1);
+	ptree_free(&t, NULL, NULL);
+	assert_shape(&t);
+}
+END_TEST
+#endif /* HAVE_LD_WRAP */
+
 /* --- against a model ----------------------------------------------------- */
 
 #define POOL		600
@@ -636,6 +749,12 @@ ptree_suite(void)
 	tcase_add_test(tc, test_walk_order);
 	tcase_add_test(tc, test_free);
 	suite_add_tcase(s, tc);
+
+#ifdef HAVE_LD_WRAP
+	tc = tcase_create("nomem");
+	tcase_add_test(tc, test_nomem);
+	suite_add_tcase(s, tc);
+#endif
 
 	tc = tcase_create("model");
 	tcase_set_timeout(tc, 60);

@@ -12,15 +12,18 @@
  * however many subscriptions the connection or the topic has. A
  * connection without subscriptions has no state here (c->subs is NULL).
  *
- * Topics: channels in one table keyed by name, patterns in another keyed
- * by their prefix (the pattern without its '*'). A topic lives while it
- * has subscribers. Matching a channel of length n probes the channel
- * table once and the prefix table once per prefix length 0..n that some
- * pattern has (a count per length says which), so the cost does not grow
- * with the number of patterns: at most key_max + 1 probes, usually a
- * handful. We chose this over a trie because it reuses the keyed hash
- * table (no per-byte nodes, no worst-case memory per pattern byte), and
- * because the probes are bounded by the name limit anyway.
+ * Topics: channels in a hash table keyed by name, patterns in a radix
+ * tree (ptree.c) keyed by their prefix (the pattern without its '*'). A
+ * topic lives while it has subscribers. Matching a channel of length n
+ * is one hash of the channel for its exact subscribers and one walk of
+ * its bytes down the tree, which meets the patterns that are prefixes of
+ * it in order, shortest first: O(n) work however many patterns there are
+ * and however their prefix lengths spread. Probing a hash table once per
+ * prefix length that some pattern has would hash up to n prefixes of up
+ * to n bytes each instead: with patterns at every length, which any
+ * client can subscribe, ~n^2/2 bytes for one PUBLISH, while every other
+ * client waits. A pattern costs its topic, at most two tree nodes and
+ * copies of its prefix in them; the tree frees them with the topic.
  *
  * Walking safely: delivering a message may kill a subscriber (output
  * limit), and a kill reaches pubsub_conn_closed() through
@@ -29,7 +32,11 @@
  * subscription leaves the connection's structures at once but stays in
  * its topic's list with c = NULL, and topics are not freed; the outermost
  * walk sweeps them afterwards. Nothing in a topic's list is unlinked or
- * freed during a walk, so holding the next pointer is safe.
+ * freed during a walk, so holding the next pointer is safe, and no
+ * pattern leaves the tree while ptree_prefixes() is in it. Nothing joins
+ * it either: subscribing takes a request, and requests are only read in
+ * a connection's own turn, never from inside a delivery (a backlog left
+ * by an answered waiter runs from a deferred turn).
  *
  * Subscriptions are connection state, bounded per connection by
  * subscriptions_max and freed with it, like output buffers; they are not
@@ -46,16 +53,17 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "htab.h"
+#include "ptree.h"
 #include "pubsub.h"
 #include "server.h"
 
-#define PUBSUB_TAB_INITIAL	64	/* the server-wide tables */
+#define PUBSUB_TAB_INITIAL	64	/* the channels */
 #define PUBSUB_CONN_INITIAL	8	/* a connection's table */
 
 struct sub;
 
 struct topic {
-	struct htab_entry	 he;	/* by name; a pattern by its prefix */
+	struct htab_entry	 he;	/* a channel's, by name */
 	struct sub		*head, *tail;	/* subscription order */
 	uint32_t		 nsubs;	/* live ones (the list may hold dead) */
 	uint32_t		 len;	/* of name; a pattern's ends in '*' */
@@ -84,10 +92,7 @@ struct pubsub_conn {
 struct pubsub {
 	struct server		*srv;
 	struct htab		 channels;
-	struct htab		 prefixes;
-	/* Pattern topics per prefix length, [0..plen_cap). */
-	uint32_t		*plen_count;
-	size_t			 plen_cap;
+	struct ptree		 patterns;	/* by prefix */
 	struct pubsub_conn	*conns;
 	uint64_t		 nconns;
 	unsigned int		 depth;		/* walks running */
@@ -102,17 +107,13 @@ pubsub_new(struct server *srv, struct pubsub **out)
 	if ((ps = calloc(1, sizeof(*ps))) == NULL)
 		return -ENOMEM;
 	ps->srv = srv;
-	if (htab_init(&ps->channels, PUBSUB_TAB_INITIAL) < 0)
-		goto fail;
-	if (htab_init(&ps->prefixes, PUBSUB_TAB_INITIAL) < 0) {
-		htab_free(&ps->channels);
-		goto fail;
+	if (htab_init(&ps->channels, PUBSUB_TAB_INITIAL) < 0) {
+		free(ps);
+		return -ENOMEM;
 	}
+	ptree_init(&ps->patterns);
 	*out = ps;
 	return 0;
-fail:
-	free(ps);
-	return -ENOMEM;
 }
 
 int
@@ -133,41 +134,17 @@ pubsub_push_size(size_t clen, size_t mlen)
 	    2 * (uint64_t)clen + 1 + (uint64_t)mlen;
 }
 
-static struct htab *
-topics(struct pubsub *ps, bool pattern)
-{
-	return pattern ? &ps->prefixes : &ps->channels;
-}
-
 /* The topic of a channel, or of a pattern by its prefix; NULL if none. */
 static struct topic *
 topic_find(struct pubsub *ps, const void *key, size_t klen, bool pattern)
 {
 	struct htab_entry	*e;
 
-	if ((e = htab_find(topics(ps, pattern), key, klen)) == NULL)
+	if (pattern)
+		return ptree_find(&ps->patterns, key, klen);
+	if ((e = htab_find(&ps->channels, key, klen)) == NULL)
 		return NULL;
 	return container_of(e, struct topic, he);
-}
-
-/* Make room to count prefixes of length plen; 0 or -ENOMEM. */
-static int
-plen_reserve(struct pubsub *ps, size_t plen)
-{
-	uint32_t	*p;
-	size_t		 cap;
-
-	if (plen < ps->plen_cap)
-		return 0;
-	cap = ps->plen_cap ? ps->plen_cap : 64;
-	while (cap <= plen)
-		cap *= 2;
-	if ((p = realloc(ps->plen_count, cap * sizeof(*p))) == NULL)
-		return -ENOMEM;
-	memset(p + ps->plen_cap, 0, (cap - ps->plen_cap) * sizeof(*p));
-	ps->plen_count = p;
-	ps->plen_cap = cap;
-	return 0;
 }
 
 static struct topic *
@@ -175,35 +152,31 @@ topic_new(struct pubsub *ps, const void *name, size_t len, bool pattern)
 {
 	struct topic	*t;
 
-	if (pattern && plen_reserve(ps, len - 1) < 0)
-		return NULL;
 	if ((t = calloc(1, sizeof(*t) + len)) == NULL)
 		return NULL;
 	if (len > 0)
 		memcpy(t->name, name, len);
 	t->len = (uint32_t)len;
 	t->pattern = pattern;
-	t->he.key = t->name;
-	t->he.klen = pattern ? t->len - 1 : t->len;
-	htab_insert(topics(ps, pattern), &t->he);
-	if (pattern)
-		ps->plen_count[t->he.klen]++;
+	if (!pattern) {
+		t->he.key = t->name;
+		t->he.klen = t->len;
+		htab_insert(&ps->channels, &t->he);
+	} else if (ptree_insert(&ps->patterns, t->name, len - 1, t) < 0) {
+		/* Only -ENOMEM: the caller found no topic of this prefix. */
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
 static void
 topic_free(struct pubsub *ps, struct topic *t)
 {
-	htab_remove(topics(ps, t->pattern), &t->he);
-	if (t->pattern) {
-		ps->plen_count[t->he.klen]--;
-		if (ps->prefixes.count == 0) {
-			/* The last pattern: give the length counts back too. */
-			free(ps->plen_count);
-			ps->plen_count = NULL;
-			ps->plen_cap = 0;
-		}
-	}
+	if (t->pattern)
+		(void)ptree_remove(&ps->patterns, t->name, t->len - 1);
+	else
+		htab_remove(&ps->channels, &t->he);
 	free(t);
 }
 
@@ -444,27 +417,36 @@ walk(struct topic *t, const uint8_t *pattern, size_t plen,
 	return n;
 }
 
+struct match {
+	pubsub_match_fn	*fn;
+	void		*arg;
+	uint64_t	 n;
+};
+
+/* A pattern whose prefix the channel starts with: walk its subscribers. */
+static void
+match_pattern(void *value, const uint8_t *prefix, size_t plen, void *arg)
+{
+	struct topic	*t = value;
+	struct match	*m = arg;
+
+	m->n += walk(t, t->name, t->len, m->fn, m->arg);
+}
+
 uint64_t
 pubsub_match(struct pubsub *ps, const void *channel, size_t len,
     pubsub_match_fn *fn, void *arg)
 {
 	struct topic	*t;
-	uint64_t	 n = 0;
-	size_t		 plen;
+	struct match	 m = { fn, arg, 0 };
 
 	ps->depth++;
 	if ((t = topic_find(ps, channel, len, false)) != NULL)
-		n += walk(t, NULL, 0, fn, arg);
-	/* plen_cap is re-read: nothing frees it during a walk, but be exact. */
-	for (plen = 0; plen <= len && plen < ps->plen_cap; plen++) {
-		if (ps->plen_count[plen] == 0)
-			continue;
-		if ((t = topic_find(ps, channel, plen, true)) != NULL)
-			n += walk(t, t->name, t->len, fn, arg);
-	}
+		m.n += walk(t, NULL, 0, fn, arg);
+	(void)ptree_prefixes(&ps->patterns, channel, len, match_pattern, &m);
 	if (--ps->depth == 0)
 		sweep(ps);
-	return n;
+	return m.n;
 }
 
 struct delivery {
@@ -522,8 +504,9 @@ void
 pubsub_stats(const struct pubsub *ps, struct pubsub_stats *st)
 {
 	st->channels = ps->channels.count;
-	st->patterns = ps->prefixes.count;
+	st->patterns = ps->patterns.count;
 	st->subscribers = ps->nconns;
+	st->match_steps = ps->patterns.steps;
 }
 
 void
@@ -545,7 +528,7 @@ pubsub_free(struct pubsub *ps)
 		sub_drop(ps, ps->conns->head);
 	sweep(ps);
 	htab_free(&ps->channels);
-	htab_free(&ps->prefixes);
-	free(ps->plen_count);
+	/* Every topic went with its last subscriber: the tree is empty. */
+	ptree_free(&ps->patterns, NULL, NULL);
 	free(ps);
 }

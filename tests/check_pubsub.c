@@ -6,10 +6,12 @@
  * without sockets: fake connections (a struct conn with only srv, flags
  * and subs set) subscribe, and pubsub_match() reports which subscriptions
  * a channel reaches. Covered: pattern syntax and matching (exact against
- * prefix, "*" alone, the empty prefix, binary names), the bookkeeping
- * (counts, subscriptions_max, unsubscribing, a closed connection leaving
- * no trace, topics freed with their last subscriber), connections killed
- * in the middle of a walk, and a randomised run against a naive model.
+ * prefix, "*" alone, the empty prefix, binary names), matching work
+ * linear in the channel with a pattern at every prefix length (counted
+ * in match_steps, not timed), the bookkeeping (counts,
+ * subscriptions_max, unsubscribing, a closed connection leaving no trace,
+ * topics freed with their last subscriber), connections killed in the
+ * middle of a walk, and a randomised run against a naive model.
  * Delivery over real sockets is the integration tests' job.
  */
 
@@ -351,6 +353,107 @@ START_TEST(test_many_patterns)
 	}
 	ck_assert_uint_eq(match("abc"), 4);
 	ck_assert_uint_eq(match("Xbc"), 4);	/* "*", "X*", "Xb*", "Xbc*" */
+}
+END_TEST
+
+/* What test_linear_match() saw: prefix lengths in call order. */
+static size_t		lin_plen[2 * 1024];
+static size_t		lin_calls;
+static const uint8_t	*lin_channel;
+
+static void
+record_long(struct conn *c, const uint8_t *pattern, size_t plen, void *arg)
+{
+	ck_assert_ptr_nonnull(pattern);
+	ck_assert_uint_lt(lin_calls, sizeof(lin_plen) / sizeof(lin_plen[0]));
+	/* Every pattern met is a prefix of the channel and a '*'. */
+	ck_assert_uint_ge(plen, 1);
+	ck_assert_int_eq(pattern[plen - 1], '*');
+	ck_assert_int_eq(memcmp(pattern, lin_channel, plen - 1), 0);
+	lin_plen[lin_calls++] = plen;
+}
+
+/* The steps one pubsub_match() of ch[0..len) took. */
+static uint64_t
+match_steps(const uint8_t *ch, size_t len)
+{
+	struct pubsub_stats	st;
+	uint64_t		before;
+
+	pubsub_stats(ps, &st);
+	before = st.match_steps;
+	lin_calls = 0;
+	lin_channel = ch;
+	ck_assert_uint_eq(pubsub_match(ps, ch, len, record_long, NULL),
+	    lin_calls);
+	pubsub_stats(ps, &st);
+	return st.match_steps - before;
+}
+
+START_TEST(test_linear_match)
+{
+	enum { N = 1023 };
+	static uint8_t	ch[N], pat[N + 1];
+	size_t		i;
+	uint64_t	steps;
+
+	/*
+	 * A pattern at every prefix length 0..N-1 of one N-byte channel, the
+	 * case that cost ~N^2/2 bytes of hashing per PUBLISH, and beside each
+	 * a decoy that parts from the channel at its last byte. The bytes
+	 * are binary (NUL included), never '*' and never '*' ^ 0x80.
+	 */
+	srv.conf.subscriptions_max = 2 * N;
+	for (i = 0; i < N; i++) {
+		ch[i] = (uint8_t)(i * 131 + 7);
+		if ((ch[i] & 0x7f) == '*')
+			ch[i] ^= 0x01;
+	}
+	for (i = 0; i < N; i++) {
+		memcpy(pat, ch, i);
+		pat[i] = '*';
+		ck_assert_int_eq(pubsub_subscribe(ps, &conns[i % NCONNS], pat,
+		    i + 1, true), 0);
+		if (i == 0)
+			continue;
+		pat[i - 1] ^= 0x80;
+		ck_assert_int_eq(pubsub_subscribe(ps, &conns[i % NCONNS], pat,
+		    i + 1, true), 0);
+	}
+	assert_stats(0, 2 * N - 1, NCONNS);
+
+	/* All N patterns, shortest prefix first; none of the decoys. */
+	steps = match_steps(ch, N);
+	ck_assert_uint_eq(lin_calls, N);
+	for (i = 0; i < N; i++)
+		ck_assert_uint_eq(lin_plen[i], i + 1);
+	/* Linear in the channel: at most a node and a byte per byte. */
+	ck_assert_uint_le(steps, 2 * N + 1);
+	ck_assert_uint_le(steps, 4 * 1024);
+
+	/* Half the channel: half the patterns, half the work. */
+	steps = match_steps(ch, N / 2);
+	ck_assert_uint_eq(lin_calls, N / 2 + 1);
+	ck_assert_uint_le(steps, 2 * (N / 2) + 1);
+
+	/*
+	 * A channel parting at byte 100 meets the prefixes of lengths 0..100
+	 * and the decoy of length 101, and goes no further.
+	 */
+	memcpy(pat, ch, N);
+	pat[100] ^= 0x80;
+	steps = match_steps(pat, N);
+	ck_assert_uint_eq(lin_calls, 102);
+	ck_assert_uint_eq(lin_plen[100], 101);
+	ck_assert_uint_eq(lin_plen[101], 102);
+	ck_assert_uint_le(steps, 2 * 102 + 1);
+
+	/* Unsubscribed again, they leave nothing to walk. */
+	for (i = 0; i < NCONNS; i++)
+		pubsub_unsubscribe_all(ps, &conns[i], true);
+	assert_stats(0, 0, 0);
+	ck_assert_uint_eq(match_steps(ch, N), 0);
+	ck_assert_uint_eq(lin_calls, 0);
 }
 END_TEST
 
@@ -750,10 +853,12 @@ random_name(uint8_t *name)
 
 START_TEST(test_model)
 {
-	uint8_t	name[8], pat[9];
-	size_t	len, i, k, expect;
-	bool	pattern, seen[MODEL_MAX];
-	int	op, c, ret, step;
+	struct pubsub_stats	st;
+	uint8_t			name[8], pat[9];
+	size_t			len, i, k, expect;
+	uint64_t		steps;
+	bool			pattern, seen[MODEL_MAX];
+	int			op, c, ret, step;
 
 	srandom(1234);
 	srv.conf.subscriptions_max = 12;
@@ -799,9 +904,13 @@ START_TEST(test_model)
 				else
 					k++;
 		} else {
+			pubsub_stats(ps, &st);
+			steps = st.match_steps;
 			/* Every call is one model entry, each at most once. */
 			ck_assert_uint_eq(match_n((const char *)name, len),
 			    ncalls);
+			pubsub_stats(ps, &st);
+			ck_assert_uint_le(st.match_steps - steps, 2 * len + 1);
 			memset(seen, 0, sizeof(seen));
 			for (i = 0; i < ncalls; i++) {
 				struct call	*cl = &calls[i];
@@ -856,6 +965,7 @@ pubsub_suite(void)
 	tcase_add_test(tc, test_literal_star_channel);
 	tcase_add_test(tc, test_match_same_conn_twice);
 	tcase_add_test(tc, test_many_patterns);
+	tcase_add_test(tc, test_linear_match);
 	tcase_add_test(tc, test_push_size);
 	suite_add_tcase(s, tc);
 

@@ -98,6 +98,8 @@ static const struct key keys[] = {
 	    0, (uint64_t)SIZE_MAX },
 	{ "subscriptions_max", CONF_K_SUBSCRIPTIONS_MAX, V_INT,
 	    F(subscriptions_max), 1, 1000000 },
+	{ "client_memory_max", CONF_K_CLIENT_MEMORY_MAX, V_SIZE,
+	    F(client_memory_max), 0, (uint64_t)SIZE_MAX },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -138,6 +140,7 @@ conf_defaults(struct conf *c)
 	c->value_max = 512 * KIB;
 	c->max_memory = 256 * MIB;
 	c->subscriptions_max = 1024;
+	c->client_memory_max = 512 * MIB;
 }
 
 const char *

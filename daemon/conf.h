@@ -41,6 +41,7 @@ enum conf_key {
 	CONF_K_VALUE_MAX,
 	CONF_K_MAX_MEMORY,
 	CONF_K_SUBSCRIPTIONS_MAX,
+	CONF_K_CLIENT_MEMORY_MAX,
 	CONF_K_COUNT
 };
 #define CONF_KEY_BIT(k)	(UINT64_C(1) << (k))
@@ -77,6 +78,8 @@ struct conf {
 	uint32_t value_max;			/* 512 KiB */
 	size_t	 max_memory;			/* 256 MiB; 0 = no limit */
 	int	 subscriptions_max;		/* 1024 per connection */
+	size_t	 client_memory_max;		/* 512 MiB, all connections'
+						   buffers and state; 0 = off */
 };
 
 /* Which settings the command line set, so a reload keeps them. */

@@ -214,6 +214,8 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	c->srv = srv;
 	c->fd = fd;
 	c->id = ++srv->next_conn_id;
+	c->mem.parent = &srv->client_mem;
+	buf_acct_charge(&c->mem, sizeof(*c));
 	c->uid = (uid_t)-1;
 	if (tcp)
 		c->flags |= CONN_F_TCP;
@@ -223,9 +225,11 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	}
 	buf_init(&c->in, in_limit(srv));
 	buf_init(&c->out, srv->conf.output_limit);
+	c->in.acct = c->out.acct = &c->mem;
 	ev_timer_init(&c->timer, conn_timeout, c);
 	ev_defer_init(&c->defer, conn_deferred, c);
 	if ((ret = ev_io_add(srv->loop, fd, EV_READ, conn_io, c)) < 0) {
+		buf_acct_release(&c->mem, sizeof(*c));
 		free(c);
 		return ret;
 	}
@@ -264,14 +268,25 @@ conn_handoff_reserve(struct conn *c)
 	cap = c->handoffs_cap ? 2 * c->handoffs_cap : 4;
 	if ((p = reallocarray(c->handoffs, cap, sizeof(*p))) == NULL)
 		return -ENOMEM;
+	buf_acct_charge(&c->mem, (cap - c->handoffs_cap) * sizeof(*p));
 	c->handoffs = p;
 	c->handoffs_cap = cap;
 	return 0;
 }
 
+/* Give the hand-off array back (idle connections own nothing). */
+static void
+handoffs_free(struct conn *c)
+{
+	buf_acct_release(&c->mem, c->handoffs_cap * sizeof(*c->handoffs));
+	free(c->handoffs);
+	c->handoffs = NULL;
+	c->handoffs_cap = 0;
+}
+
 void
 conn_handoff(struct conn *c, const struct conn_handoff_ops *ops, void *obj,
-    void *arg)
+    void *arg, size_t size)
 {
 	struct conn_handoff	*h;
 
@@ -281,6 +296,8 @@ conn_handoff(struct conn *c, const struct conn_handoff_ops *ops, void *obj,
 	h->obj = obj;
 	h->arg = arg;
 	h->end = c->sent + pending_out(c);
+	h->size = size;
+	buf_acct_charge(&c->mem, size);
 }
 
 /* The socket took more: hand-offs whose reply is all out are done. */
@@ -289,20 +306,18 @@ handoffs_settle(struct conn *c)
 {
 	uint32_t	i, n = c->nhandoffs;
 
-	for (i = 0; i < n && c->handoffs[i].end <= c->sent; i++)
+	for (i = 0; i < n && c->handoffs[i].end <= c->sent; i++) {
+		buf_acct_release(&c->mem, c->handoffs[i].size);
 		c->handoffs[i].ops->sent(c->handoffs[i].obj,
 		    c->handoffs[i].arg);
+	}
 	if (i == 0)
 		return;
 	memmove(c->handoffs, c->handoffs + i,
 	    (n - i) * sizeof(*c->handoffs));
 	c->nhandoffs = n - i;
-	if (c->nhandoffs == 0) {
-		/* Idle connections own nothing. */
-		free(c->handoffs);
-		c->handoffs = NULL;
-		c->handoffs_cap = 0;
-	}
+	if (c->nhandoffs == 0)
+		handoffs_free(c);
 }
 
 /* The connection died: what it was handed goes back, newest first. */
@@ -313,11 +328,10 @@ handoffs_undo(struct conn *c)
 
 	while (c->nhandoffs > 0) {
 		h = &c->handoffs[--c->nhandoffs];
+		buf_acct_release(&c->mem, h->size);
 		h->ops->undo(h->obj, h->arg);
 	}
-	free(c->handoffs);
-	c->handoffs = NULL;
-	c->handoffs_cap = 0;
+	handoffs_free(c);
 }
 
 struct buf *
@@ -355,6 +369,8 @@ conn_kill(struct conn *c, const char *why)
 	}
 	ev_io_del(srv->loop, c->fd);
 	ev_timer_stop(srv->loop, &c->timer);
+	/* What it holds is as good as freed: it no longer counts. */
+	buf_acct_reparent(&c->mem, NULL);
 	/*
 	 * Released and freed from the deferred callback: callers up the
 	 * stack may still hold c, its buffers or its waiter. Until then a
@@ -403,7 +419,11 @@ conn_free(struct conn *c)
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
+	buf_acct_release(&c->mem, sizeof(*c));
+	/* Every charge was released with what it charged for. */
+	assert(c->mem.bytes == 0);
 	free(c);
+	server_client_mem_check(srv);
 }
 
 /* Arm the timer for the nearest deadline; lazily, never to a later one. */
@@ -794,6 +814,8 @@ conn_end_turn(struct conn *c)
 		}
 	}
 	conn_update(c);
+	/* What this turn made anyone hold counts against the limit now. */
+	server_client_mem_check(srv);
 }
 
 static void

@@ -33,6 +33,7 @@ struct conn_handoff {
 	const struct conn_handoff_ops	*ops;
 	void				*obj, *arg;
 	uint64_t			 end;	/* c->sent once it is out */
+	size_t				 size;	/* charged to the conn */
 };
 
 #define CONN_F_DEAD	0x01	/* closed at the end of this iteration */
@@ -48,6 +49,8 @@ struct conn {
 	struct server	*srv;
 	struct conn	*prev, *next;
 	uint64_t	 id;		/* never reused, unlike fds */
+	struct buf_acct	 mem;		/* all it holds; rolls up into the
+					   server's client_mem while live */
 	int		 fd;
 	int		 mask;		/* what the loop watches now */
 	unsigned int	 flags;
@@ -114,10 +117,11 @@ int	conn_handoff_reserve(struct conn *);
 /*
  * The reply just encoded for c (all of it in conn_reply_buf) hands obj
  * over: ops->sent(obj, arg) once all of it is written, ops->undo(obj, arg)
- * if the connection dies first. After conn_handoff_reserve().
+ * if the connection dies first. While in flight, obj's size bytes count
+ * as the connection's memory. After conn_handoff_reserve().
  */
 void	conn_handoff(struct conn *, const struct conn_handoff_ops *, void *obj,
-	    void *arg);
+	    void *arg, size_t size);
 /* Apply changed limits and timeouts after a reload. */
 void	conn_reconfigure(struct conn *);
 /* Free at once; only at teardown, when the loop no longer runs. */

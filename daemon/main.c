@@ -44,6 +44,7 @@ enum {
 	OPT_VALUE_MAX,
 	OPT_MAX_MEMORY,
 	OPT_SUBSCRIPTIONS_MAX,
+	OPT_CLIENT_MEMORY_MAX,
 };
 
 static const struct option longopts[] = {
@@ -68,6 +69,8 @@ static const struct option longopts[] = {
 	{ "max-memory",		required_argument,	NULL, OPT_MAX_MEMORY },
 	{ "subscriptions-max",	required_argument,	NULL,
 	    OPT_SUBSCRIPTIONS_MAX },
+	{ "client-memory-max",	required_argument,	NULL,
+	    OPT_CLIENT_MEMORY_MAX },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -95,6 +98,7 @@ static const struct {
 	{ OPT_VALUE_MAX, "value_max" },
 	{ OPT_MAX_MEMORY, "max_memory" },
 	{ OPT_SUBSCRIPTIONS_MAX, "subscriptions_max" },
+	{ OPT_CLIENT_MEMORY_MAX, "client_memory_max" },
 };
 
 static struct {
@@ -119,7 +123,7 @@ usage(int status)
 "              [--output-timeout secs] [--frame-timeout secs]\n"
 "              [--idle-timeout secs] [--shutdown-timeout secs]\n"
 "              [--key-max size] [--value-max size] [--max-memory size]\n"
-"              [--subscriptions-max n]\n");
+"              [--subscriptions-max n] [--client-memory-max size]\n");
 	exit(status);
 }
 

@@ -25,26 +25,25 @@
  * client waits. A pattern costs its topic, at most two tree nodes and
  * copies of its prefix in them; the tree frees them with the topic.
  *
- * Walking safely: delivering a message may kill a subscriber (output
- * limit), and a kill reaches pubsub_conn_closed() through
- * server_conn_closed(), possibly for other connections too (a lock handed
- * on, a waiter answered). So while a walk is running (depth > 0) a dropped
- * subscription leaves the connection's structures at once but stays in
- * its topic's list with c = NULL, and topics are not freed; the outermost
- * walk sweeps them afterwards. Nothing in a topic's list is unlinked or
- * freed during a walk, so holding the next pointer is safe, and no
- * pattern leaves the tree while ptree_prefixes() is in it. Nothing joins
- * it either: subscribing takes a request, and requests are only read in
- * a connection's own turn, never from inside a delivery (a backlog left
- * by an answered waiter runs from a deferred turn).
+ * Walking needs no guard: delivering a message may kill a subscriber
+ * (output limit), but a kill only marks the connection dead (conn.c);
+ * its subscriptions are dropped later, from its release in the loop. The
+ * walk skips dead connections. Nothing subscribes or unsubscribes during
+ * a walk either (that takes a request of the subscriber's own, read in
+ * its own turn), so the lists and the tree hold still while they are
+ * walked; a debug build asserts it.
  *
  * Subscriptions are connection state, bounded per connection by
- * subscriptions_max and freed with it, like output buffers; they are not
- * stored data and do not count towards max_memory.
+ * subscriptions_max and freed with it, like output buffers: they are not
+ * stored data and do not count towards max_memory, but they do count as
+ * the connection's memory (client_memory_max), each with its record and
+ * the name it keeps a topic for (as if its own copy: a topic shared by
+ * many subscribers is counted for each, an upper bound).
  */
 
 #include <sys/types.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -65,7 +64,7 @@ struct sub;
 struct topic {
 	struct htab_entry	 he;	/* a channel's, by name */
 	struct sub		*head, *tail;	/* subscription order */
-	uint32_t		 nsubs;	/* live ones (the list may hold dead) */
+	uint32_t		 nsubs;
 	uint32_t		 len;	/* of name; a pattern's ends in '*' */
 	bool			 pattern;
 	uint8_t			 name[];
@@ -74,10 +73,9 @@ struct topic {
 struct sub {
 	struct htab_entry	 ce;	/* the connection's, keyed by &t */
 	struct topic		*t;
-	struct conn		*c;	/* NULL once dropped during a walk */
+	struct conn		*c;
 	struct sub		*tnext, *tprev;	/* the topic's list */
-	struct sub		*cnext, *cprev;	/* the connection's, or the
-						   graveyard (cnext only) */
+	struct sub		*cnext, *cprev;	/* the connection's */
 };
 
 /* c->subs: what one connection is subscribed to. */
@@ -95,8 +93,7 @@ struct pubsub {
 	struct ptree		 patterns;	/* by prefix */
 	struct pubsub_conn	*conns;
 	uint64_t		 nconns;
-	unsigned int		 depth;		/* walks running */
-	struct sub		*graveyard;	/* dropped during a walk */
+	bool			 walking;	/* for the assertions */
 };
 
 int
@@ -210,19 +207,32 @@ pc_free(struct pubsub *ps, struct pubsub_conn *pc)
 		pc->next->prev = pc->prev;
 	ps->nconns--;
 	pc->c->subs = NULL;
+	buf_acct_release(&pc->c->mem, sizeof(*pc));
 	htab_free(&pc->tab);
 	free(pc);
 }
 
+/* What a subscription to a topic named with len bytes holds. */
+static size_t
+sub_cost(size_t len)
+{
+	/* With its slot in the connection's table. */
+	return sizeof(struct sub) + sizeof(struct topic) + len +
+	    2 * sizeof(void *);
+}
+
 /*
- * Drop one subscription: out of its connection at once (freeing the
- * connection's state with its last one), out of its topic now or, during
- * a walk, at the sweep.
+ * Drop one subscription: out of its connection (freeing the connection's
+ * state with its last one) and out of its topic (freeing the topic with
+ * its last subscriber).
  */
 static void
 sub_drop(struct pubsub *ps, struct sub *s)
 {
 	struct pubsub_conn	*pc = s->c->subs;
+
+	assert(!ps->walking);
+	buf_acct_release(&s->c->mem, sub_cost(s->t->len));
 
 	if (s->cprev != NULL)
 		s->cprev->cnext = s->cnext;
@@ -239,25 +249,7 @@ sub_drop(struct pubsub *ps, struct sub *s)
 	if (pc->nchannels + pc->npatterns == 0)
 		pc_free(ps, pc);
 
-	s->c = NULL;
-	s->cprev = NULL;
-	if (ps->depth > 0) {
-		s->cnext = ps->graveyard;
-		ps->graveyard = s;
-	} else
-		sub_free(ps, s);
-}
-
-/* Free what was dropped during the walks that just ended. */
-static void
-sweep(struct pubsub *ps)
-{
-	struct sub	*s;
-
-	while ((s = ps->graveyard) != NULL) {
-		ps->graveyard = s->cnext;
-		sub_free(ps, s);
-	}
+	sub_free(ps, s);
 }
 
 /* c's subscription to t, or NULL. */
@@ -313,6 +305,7 @@ pubsub_subscribe(struct pubsub *ps, struct conn *c, const void *name,
 			free(pc);
 			goto fail;
 		}
+		buf_acct_charge(&c->mem, sizeof(*pc));
 		pc->c = c;
 		pc->next = ps->conns;
 		if (ps->conns != NULL)
@@ -349,6 +342,7 @@ pubsub_subscribe(struct pubsub *ps, struct conn *c, const void *name,
 		pc->npatterns++;
 	else
 		pc->nchannels++;
+	buf_acct_charge(&c->mem, sub_cost(t->len));
 	return 0;
 fail:
 	free(s);
@@ -409,7 +403,7 @@ walk(struct topic *t, const uint8_t *pattern, size_t plen,
 
 	for (s = t->head; s != NULL; s = next) {
 		next = s->tnext;
-		if (s->c == NULL || (s->c->flags & CONN_F_DEAD))
+		if (s->c->flags & CONN_F_DEAD)
 			continue;
 		fn(s->c, pattern, plen, arg);
 		n++;
@@ -440,12 +434,12 @@ pubsub_match(struct pubsub *ps, const void *channel, size_t len,
 	struct topic	*t;
 	struct match	 m = { fn, arg, 0 };
 
-	ps->depth++;
+	assert(!ps->walking);
+	ps->walking = true;
 	if ((t = topic_find(ps, channel, len, false)) != NULL)
 		m.n += walk(t, NULL, 0, fn, arg);
 	(void)ptree_prefixes(&ps->patterns, channel, len, match_pattern, &m);
-	if (--ps->depth == 0)
-		sweep(ps);
+	ps->walking = false;
 	return m.n;
 }
 
@@ -526,7 +520,6 @@ pubsub_free(struct pubsub *ps)
 	/* Normally no connection is left; detach any that is, all the same. */
 	while (ps->conns != NULL)
 		sub_drop(ps, ps->conns->head);
-	sweep(ps);
 	htab_free(&ps->channels);
 	/* Every topic went with its last subscriber: the tree is empty. */
 	ptree_free(&ps->patterns, NULL, NULL);

@@ -331,7 +331,7 @@ reply_item(struct queue *q, struct queue_item *it, struct reply *r)
 	reply_begin(r, IOMUX_ST_OK);
 	reply_arg(r, it->data, it->len);
 	q->inflight++;
-	conn_handoff(r->c, &handoff_ops, it, q);
+	conn_handoff(r->c, &handoff_ops, it, q, queue_cost_item(it->len));
 }
 
 int
@@ -432,7 +432,8 @@ hand_off(struct queue *q, struct queue_item *it)
 		}
 		reply_arg(&r, it->data, it->len);
 		q->inflight++;
-		conn_handoff(w->c, &handoff_ops, it, q);
+		conn_handoff(w->c, &handoff_ops, it, q,
+		    queue_cost_item(it->len));
 		/* If this fails the connection dies, and undo brings it back. */
 		(void)block_done(w, &r);
 		return true;

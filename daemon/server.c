@@ -25,6 +25,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -172,6 +175,67 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 	}
 }
 
+/* The live connection using the most memory, or NULL. */
+static struct conn *
+biggest_conn(struct server *srv)
+{
+	struct conn	*c, *best = NULL;
+
+	for (c = srv->conns; c != NULL; c = c->next)
+		if (!(c->flags & CONN_F_DEAD) &&
+		    (best == NULL || c->mem.bytes > best->mem.bytes))
+			best = c;
+	return best;
+}
+
+/*
+ * Past client_memory_max, as Redis's maxmemory-clients: drop the
+ * connection using the most, not whoever asked last, until under the
+ * limit. A killed connection's memory leaves the account at once (it is
+ * freed at the end of this loop turn), so each kill counts. The scan is
+ * O(connections), paid only when the limit is reached.
+ */
+void
+server_client_mem_over(struct server *srv)
+{
+	struct conn	*c;
+	uint64_t	 max = srv->conf.client_memory_max;
+	char		 why[160];
+
+	while (max != 0 && srv->client_mem.bytes > max &&
+	    (c = biggest_conn(srv)) != NULL) {
+		snprintf(why, sizeof(why), "client_memory_max (%llu) reached "
+		    "(%llu in all): dropping the connection using the most "
+		    "(%llu bytes)", (unsigned long long)max,
+		    (unsigned long long)srv->client_mem.bytes,
+		    (unsigned long long)c->mem.bytes);
+		srv->stats.clients_evicted++;
+		srv->stats.clients_dropped++;
+		conn_kill(c, why);
+	}
+	if (srv->client_mem_mark - srv->client_mem.bytes > SERVER_TRIM_BYTES &&
+	    !ev_timer_active(&srv->trim_timer))
+		(void)ev_timer_start(srv->loop, &srv->trim_timer,
+		    SERVER_TRIM_DELAY_MS);
+}
+
+/*
+ * Buffers and subscriptions of a spike go back to malloc's free lists,
+ * which keep the pages (many small blocks, or a heap top pinned by a live
+ * one); after a large drop, hand them to the kernel. Not at once: dead
+ * connections are freed at the end of the loop turn that killed them.
+ */
+static void
+trim_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server	*srv = arg;
+
+#ifdef HAVE_MALLOC_TRIM
+	(void)malloc_trim(0);
+#endif
+	srv->client_mem_mark = srv->client_mem.bytes;
+}
+
 void
 server_conn_closed(struct server *srv, struct conn *c)
 {
@@ -315,6 +379,7 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 	c->value_max = nc->value_max;
 	c->max_memory = nc->max_memory;
 	c->subscriptions_max = nc->subscriptions_max;
+	c->client_memory_max = nc->client_memory_max;
 	if (nc->max_clients > 0 && nc->max_clients != c->max_clients) {
 		c->max_clients = nc->max_clients;
 		if (nc->max_clients <= srv->max_clients)
@@ -530,6 +595,7 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	ev_timer_init(&srv->accept_timer, accept_resume, srv);
 	ev_timer_init(&srv->shutdown_timer, shutdown_timeout, srv);
 	ev_timer_init(&srv->watchdog_timer, watchdog_cb, srv);
+	ev_timer_init(&srv->trim_timer, trim_cb, srv);
 
 	if ((ret = size_clients(srv, &setsize)) < 0) {
 		snprintf(errbuf, errlen, "open file limit: %s", strerror(-ret));
@@ -641,6 +707,7 @@ server_free(struct server *srv)
 		ev_timer_stop(srv->loop, &srv->accept_timer);
 		ev_timer_stop(srv->loop, &srv->shutdown_timer);
 		ev_timer_stop(srv->loop, &srv->watchdog_timer);
+		ev_timer_stop(srv->loop, &srv->trim_timer);
 		ev_loop_free(srv->loop);
 		srv->loop = NULL;
 	}

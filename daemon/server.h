@@ -25,6 +25,10 @@
 #define SERVER_FD_RESERVE	32	/* fds kept for listeners, logs, STATUS */
 #define SERVER_CLIENTS_CAP	10000	/* default ceiling for max_clients */
 #define SERVER_RBUF_SIZE	(64u << 10)
+/* Client memory given back to the allocator's free lists that makes us
+ * ask it to return pages to the kernel (malloc_trim). */
+#define SERVER_TRIM_BYTES	(32u << 20)
+#define SERVER_TRIM_DELAY_MS	100
 /* Scratch kept between turns; a larger one is given back after a spike. */
 #define SERVER_SCRATCH_KEEP	(256u << 10)
 
@@ -43,6 +47,7 @@ struct server_stats {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	uint64_t	accept_paused;		/* times fd exhaustion paused accept */
+	uint64_t	clients_evicted;	/* client_memory_max reached */
 };
 
 struct conn;
@@ -63,6 +68,14 @@ struct server {
 	int			 reserve_fd;	/* /dev/null, for EMFILE */
 
 	struct conn		*conns;		/* doubly linked, newest first */
+	/*
+	 * Every live connection's memory: its struct, buffers, waiter,
+	 * hand-offs and subscriptions (each conn's own account rolls up
+	 * here; a dead one's is taken out at once).
+	 */
+	struct buf_acct		 client_mem;
+	uint64_t		 client_mem_mark;	/* peak since a trim */
+	struct ev_timer		 trim_timer;
 	int			 nclients;
 	int			 max_clients;
 	uint64_t		 next_conn_id;
@@ -118,6 +131,27 @@ static inline void
 server_mem_release(struct server *srv, uint64_t n)
 {
 	srv->data_bytes -= n;
+}
+
+void	server_client_mem_over(struct server *);
+/*
+ * After client memory may have changed (a turn, a free): past
+ * client_memory_max, drop the connections using the most until under it;
+ * after a large drop, have pages given back to the kernel shortly (once
+ * the dead connections of this turn are freed). Cheap when neither.
+ */
+static inline void
+server_client_mem_check(struct server *srv)
+{
+	uint64_t	used = srv->client_mem.bytes;
+
+	if (used > srv->client_mem_mark)
+		srv->client_mem_mark = used;
+	if ((srv->client_mem_mark - used > SERVER_TRIM_BYTES &&
+	    !ev_timer_active(&srv->trim_timer)) ||
+	    (srv->conf.client_memory_max != 0 &&
+	    used > srv->conf.client_memory_max))
+		server_client_mem_over(srv);
 }
 
 /*

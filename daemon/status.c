@@ -126,6 +126,9 @@ status_reply(struct server *srv, struct reply *r)
 	    srv->stats.subscribers_dropped);
 	reply_pair_u64(r, "data_bytes", srv->data_bytes);
 	reply_pair_u64(r, "max_memory", srv->conf.max_memory);
+	reply_pair_u64(r, "client_memory", srv->client_mem.bytes);
+	reply_pair_u64(r, "client_memory_max", srv->conf.client_memory_max);
+	reply_pair_u64(r, "clients_evicted", srv->stats.clients_evicted);
 }
 
 void

@@ -53,11 +53,13 @@ buf_init(struct buf *b, size_t limit)
 	b->wpos = 0;
 	b->cap = 0;
 	b->limit = limit;
+	b->acct = NULL;
 }
 
 void
 buf_free(struct buf *b)
 {
+	buf_acct_release(b->acct, b->cap);
 	free(b->data);
 	b->data = NULL;
 	b->rpos = 0;
@@ -114,6 +116,11 @@ buf_grow(struct buf *b, size_t n)
 	p = realloc(b->data, newcap);
 	if (p == NULL)
 		return -ENOMEM;
+	/* A limit lowered since (a reload) may shrink it. */
+	if (newcap >= b->cap)
+		buf_acct_charge(b->acct, newcap - b->cap);
+	else
+		buf_acct_release(b->acct, b->cap - newcap);
 	b->data = p;
 	b->cap = newcap;
 	return 0;

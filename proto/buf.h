@@ -11,6 +11,11 @@
  * idle connection costs no buffer memory; buf_compact()/buf_shrink() give
  * memory back after a burst. Every buffer has a hard limit; growth past it
  * fails with -ENOBUFS rather than allocating.
+ *
+ * A buffer may charge its capacity to an account (struct buf_acct), which
+ * rolls up into its parent: a connection's into the server's, so that
+ * both "who uses the most" and "how much in all" are O(1) questions. The
+ * buffer knows nothing of what the account is for.
  */
 
 #ifndef IOMUX_BUF_H
@@ -20,12 +25,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf_acct {
+	uint64_t	 bytes;
+	struct buf_acct	*parent;	/* charged too, or NULL */
+};
+
+/* Charge or release n bytes on a and its parents. */
+static inline void
+buf_acct_charge(struct buf_acct *a, uint64_t n)
+{
+	for (; a != NULL; a = a->parent)
+		a->bytes += n;
+}
+static inline void
+buf_acct_release(struct buf_acct *a, uint64_t n)
+{
+	for (; a != NULL; a = a->parent) {
+		assert(a->bytes >= n);
+		a->bytes -= n;
+	}
+}
+/* Move a (with what it holds) under another parent, or none. */
+static inline void
+buf_acct_reparent(struct buf_acct *a, struct buf_acct *parent)
+{
+	buf_acct_release(a->parent, a->bytes);
+	a->parent = parent;
+	buf_acct_charge(parent, a->bytes);
+}
+
 struct buf {
-	uint8_t	*data;		/* NULL until first use */
-	size_t	 rpos;		/* first unread byte */
-	size_t	 wpos;		/* one past the last written byte */
-	size_t	 cap;		/* allocated bytes */
-	size_t	 limit;		/* never grow cap past this (0: SIZE_MAX) */
+	uint8_t		*data;		/* NULL until first use */
+	size_t		 rpos;		/* first unread byte */
+	size_t		 wpos;		/* one past the last written byte */
+	size_t		 cap;		/* allocated bytes */
+	size_t		 limit;		/* never grow cap past this (0: SIZE_MAX) */
+	struct buf_acct	*acct;		/* charged with cap, or NULL */
 };
 
 /* Set up an empty buffer that may grow to 'limit' bytes (0: no limit). */

@@ -588,6 +588,169 @@ START_TEST(test_pop_shut_rd_keeps_item)
 }
 END_TEST
 
+/* ---- per-connection memory: counted, bounded, given back -------------- */
+
+/*
+ * n connections, each holding a stalled partial frame of about 900 KiB
+ * (frame_max is 1 MiB by default): memory a client makes the daemon hold
+ * with no request ever completed. fds[] gets the connections.
+ */
+static void
+stall_frames(const struct tu_daemon *d, int *fds, int n)
+{
+	size_t	 body = 900u << 10;
+	uint8_t	*buf = calloc(1, body + 4);
+	int	 i, rc;
+
+	ASSERT(buf != NULL, "malloc");
+	tu_put32(buf, 1u << 20);
+	for (i = 0; i < n; i++) {
+		fds[i] = rconnect(d);
+		/* An evicted client may see its write cut short: fine. */
+		rc = tu_write_all(fds[i], buf, body + 4, IO_MS);
+		ASSERT(rc == 0 || rc == -EPIPE || rc == -ECONNRESET,
+		    "stall %d: %s", i, strerror(-rc));
+	}
+	free(buf);
+}
+
+/* 1 if the daemon has closed fd (end of stream or reset), else 0. */
+static int
+closed_by_peer(int fd)
+{
+	uint8_t	b;
+	ssize_t	n = recv(fd, &b, 1, MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/*
+ * Partial frames, output nobody reads, pipelined requests: per-connection
+ * memory is counted (STATUS client_memory) against client_memory_max, and
+ * when the sum passes it, the connection using the most is dropped, not
+ * whoever asked last; the rest are served.
+ */
+START_TEST(test_client_memory_limit)
+{
+	struct tu_daemon	d;
+	int			fds[40], i, closed = 0;
+	long long		used;
+
+	dstart(&d, BACKEND, "--client-memory-max", "16M", NULL);
+	stall_frames(&d, fds, 40);
+	ASSERT(dstatus_num(&d, "clients_evicted") > 0, "nobody was "
+	    "evicted with 40 x 900 KiB held and client_memory_max 16M");
+	used = dstatus_num(&d, "client_memory");
+	ASSERT(used <= 16 * MIB, "client_memory %lld over the 16M limit",
+	    used);
+	ASSERT(used > 4 * MIB, "client_memory %lld: the stalled frames are "
+	    "not counted", used);
+	still_serving(&d, "while at the client memory limit");
+	tu_sleep_ms(100);
+	for (i = 0; i < 40; i++) {
+		closed += closed_by_peer(fds[i]);
+		close(fds[i]);
+	}
+	ASSERT(closed >= 20 && closed == dstatus_num(&d, "clients_evicted"),
+	    "%d connections closed, %lld evicted", closed,
+	    dstatus_num(&d, "clients_evicted"));
+	ASSERT(dwait_status(&d, "client_memory", 0, 3000) < 64 * 1024,
+	    "client_memory stays at %lld with no client left",
+	    dstatus_num(&d, "client_memory"));
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * After a spike of per-connection memory ends, the daemon's RSS returns
+ * near its baseline: buffers are freed, and the allocator gives the pages
+ * back (malloc_trim).
+ */
+START_TEST(test_rss_returns_after_spike)
+{
+	struct tu_daemon	d;
+	int			fds[60], i;
+	long long		rss0, rss;
+	int64_t			deadline;
+
+	dstart(&d, BACKEND, NULL);
+	still_serving(&d, "before the spike");
+	rss0 = tu_proc_rss(d.pid);
+	stall_frames(&d, fds, 60);
+	ASSERT(dstatus_num(&d, "client_memory") > 50 * MIB, "60 stalled "
+	    "frames counted as %lld bytes", dstatus_num(&d, "client_memory"));
+	ASSERT(tu_proc_rss(d.pid) - rss0 > 40 * MIB, "the spike did not "
+	    "show in RSS");
+	for (i = 0; i < 60; i++)
+		close(fds[i]);
+	ASSERT(dwait_status(&d, "clients", 1, 3000) == 1, "clients left");
+	deadline = tu_now_ms() + 3000;
+	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB &&
+	    tu_now_ms() < deadline)
+		tu_sleep_ms(50);
+	ASSERT(rss - rss0 <= 16 * MIB, "RSS %lld MiB after the spike, %lld "
+	    "before", rss / MIB, rss0 / MIB);
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * Subscriptions are per-connection memory too: 1024 channels of 1000
+ * bytes each on each of 40 connections are counted in client_memory, and
+ * freed with the connections, RSS included (the names are many small
+ * allocations: only malloc_trim gives their pages back).
+ */
+START_TEST(test_subscriptions_counted_and_freed)
+{
+	struct tu_daemon	 d;
+	struct tu_arg		*a;
+	struct tu_frame		 f;
+	uint8_t			*names;
+	size_t			 nlen = 1000, n = 1024, i;
+	long long		 rss0, used, rss;
+	int64_t			 deadline;
+	int			 fds[40], k;
+
+	dstart(&d, BACKEND, NULL);
+	names = malloc(n * nlen);
+	a = calloc(n, sizeof(*a));
+	ASSERT(names != NULL && a != NULL, "malloc");
+	still_serving(&d, "before subscribing");
+	rss0 = tu_proc_rss(d.pid);
+	for (k = 0; k < 40; k++) {
+		for (i = 0; i < n; i++) {
+			memset(names + i * nlen, 'a' + (int)(i % 26), nlen);
+			snprintf((char *)names + i * nlen, nlen, "%d.%zu.", k,
+			    i);
+			a[i].p = names + i * nlen;
+			a[i].len = (uint32_t)nlen;
+		}
+		fds[k] = rconnect(&d);
+		rsend_req(fds[k], IOMUX_OP_SUBSCRIBE, 1, n, a);
+		rexpect(fds[k], &f, IOMUX_ST_OK, 1);
+		tu_frame_free(&f);
+	}
+	used = dstatus_num(&d, "client_memory");
+	ASSERT(used > 40LL * 1024 * 1000, "40 x 1024 subscriptions of 1000 "
+	    "bytes counted as %lld bytes", used);
+	for (k = 0; k < 40; k++)
+		close(fds[k]);
+	ASSERT(dwait_status(&d, "subscribers", 0, 3000) == 0, "subscribers "
+	    "left");
+	ASSERT(dstatus_num(&d, "client_memory") < 64 * 1024, "client_memory "
+	    "%lld with no client left", dstatus_num(&d, "client_memory"));
+	deadline = tu_now_ms() + 3000;
+	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB &&
+	    tu_now_ms() < deadline)
+		tu_sleep_ms(50);
+	ASSERT(rss - rss0 <= 16 * MIB, "RSS %lld MiB after the subscribers "
+	    "left, %lld before", rss / MIB, rss0 / MIB);
+	free(names);
+	free(a);
+	dstop(&d);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -606,6 +769,9 @@ hostile_suite(void)
 	LOOP(tc, test_pop_shut_rd_keeps_item);
 	tc = tcase(s, "memory", 120);
 	LOOP(tc, test_publish_to_self_bounded);
+	LOOP(tc, test_client_memory_limit);
+	LOOP(tc, test_rss_returns_after_spike);
+	LOOP(tc, test_subscriptions_counted_and_freed);
 	return s;
 }
 

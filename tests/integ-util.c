@@ -27,22 +27,6 @@ static char	 backend_buf[256];
 const char	*integ_backends[MAX_BACKENDS];
 int		 integ_nbackends;
 
-static void
-parse_backends(void)
-{
-	const char	*env;
-	char		*p, *save = NULL;
-
-	env = getenv("IOMUXD_BACKENDS");
-	if (env == NULL || *env == '\0')
-		env = "epoll poll select";
-	snprintf(backend_buf, sizeof backend_buf, "%s", env);
-	for (p = strtok_r(backend_buf, " \t,", &save);
-	    p != NULL && integ_nbackends < MAX_BACKENDS;
-	    p = strtok_r(NULL, " \t,", &save))
-		integ_backends[integ_nbackends++] = p;
-}
-
 TCase *
 tcase(Suite *s, const char *name, int timeout)
 {
@@ -64,7 +48,8 @@ integ_main(const char *prog, Suite *(*suite)(void))
 		printf("1..0 # SKIP $IOMUXD is not set or not executable\n");
 		return 0;
 	}
-	parse_backends();
+	integ_nbackends = tu_backends(integ_backends, MAX_BACKENDS,
+	    backend_buf, sizeof backend_buf);
 	signal(SIGPIPE, SIG_IGN);
 	/* Every test's directory goes under one top directory we remove. */
 	if ((rc = tu_tmpdir(top, sizeof top)) != 0) {

@@ -46,12 +46,18 @@ static struct tu_daemon	*tu_live[TU_LIVE_MAX];
 static int		 tu_atexit_set;
 
 int64_t
-tu_now_ms(void)
+tu_now_us(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+tu_now_ms(void)
+{
+	return tu_now_us() / 1000;
 }
 
 void
@@ -94,6 +100,39 @@ tu_tmpdir(char *buf, size_t len)
 	if (mkdtemp(buf) == NULL)
 		return -errno;
 	return 0;
+}
+
+int
+tu_write_file(const char *path, const char *text)
+{
+	char	 tmp[PATH_MAX];
+	size_t	 len = strlen(text), off = 0;
+	ssize_t	 n;
+	int	 fd, err = 0;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return -errno;
+	while (off < len) {
+		n = write(fd, text + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n == -1 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) == -1 && err == 0)
+		err = -errno;
+	/* rename() so that a reader never sees half a file. */
+	if (err == 0 && rename(tmp, path) == -1)
+		err = -errno;
+	if (err != 0)
+		unlink(tmp);
+	return err;
 }
 
 void
@@ -147,6 +186,23 @@ tu_iomuxd(void)
 	if (p == NULL || *p == '\0' || access(p, X_OK) != 0)
 		return NULL;
 	return p;
+}
+
+int
+tu_backends(const char **v, int max, char *buf, size_t len)
+{
+	const char	*env;
+	char		*p, *save = NULL;
+	int		 n = 0;
+
+	env = getenv("IOMUXD_BACKENDS");
+	if (env == NULL || *env == '\0')
+		env = "epoll poll select";
+	snprintf(buf, len, "%s", env);
+	for (p = strtok_r(buf, " \t,", &save); p != NULL && n < max;
+	    p = strtok_r(NULL, " \t,", &save))
+		v[n++] = p;
+	return n;
 }
 
 static void
@@ -457,6 +513,69 @@ tu_daemon_dump_log(const struct tu_daemon *d)
 }
 
 void
+tu_daemon_dump_log_tail(const struct tu_daemon *d, int lines)
+{
+	char		 buf[16384];
+	char		*p, *line, *save = NULL;
+	struct stat	 st;
+	off_t		 off = 0;
+	ssize_t		 n = 0;
+	int		 fd;
+
+	if ((fd = open(d->log, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	/* Only the end matters: a long run's log can be large. */
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)sizeof buf - 1)
+		off = st.st_size - (off_t)sizeof buf + 1;
+	n = pread(fd, buf, sizeof buf - 1, off);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	p = buf + n;
+	if (p > buf && p[-1] == '\n')
+		p--;
+	while (p > buf && lines > 0)
+		if (*--p == '\n')
+			lines--;
+	if (*p == '\n')
+		p++;
+	fprintf(stderr, "--- iomuxd -b %s log, last lines (%s) ---\n",
+	    d->backend, d->log);
+	for (line = strtok_r(p, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "iomuxd| %s\n", line);
+	fprintf(stderr, "--- end of log ---\n");
+}
+
+int
+tu_daemon_log_find(const struct tu_daemon *d, const char *const *needles,
+    char *line, size_t len)
+{
+	FILE		*fp;
+	char		*l = NULL;
+	size_t		 cap = 0;
+	int		 i, found = 0;
+
+	if ((fp = fopen(d->log, "re")) == NULL)
+		return -errno;
+	while (!found && getline(&l, &cap, fp) != -1) {
+		for (i = 0; needles[i] != NULL; i++) {
+			if (strstr(l, needles[i]) == NULL)
+				continue;
+			l[strcspn(l, "\n")] = '\0';
+			if (line != NULL && len > 0)
+				snprintf(line, len, "%s", l);
+			found = 1;
+			break;
+		}
+	}
+	free(l);
+	fclose(fp);
+	return found;
+}
+
+void
 tu_daemon_cleanup(struct tu_daemon *d)
 {
 	if (d->pid > 0 && !d->reaped)
@@ -756,15 +875,50 @@ tu_encode_req(uint8_t *out, size_t cap, uint16_t op, uint32_t id,
 	return tu_encode(out, cap, 1, 1, op, id, argc, argv);
 }
 
+/*
+ * Fill f's header and argument views from a body of len bytes at b (the
+ * args point into b). 0, or -EPROTO if the body does not parse.
+ */
+static int
+parse_body(struct tu_frame *f, const uint8_t *b, uint32_t len)
+{
+	size_t		off, i;
+	uint32_t	alen;
+
+	if (len < 10)
+		return -EPROTO;
+	f->len = len;
+	f->version = b[0];
+	f->kind = b[1];
+	f->code = tu_get16(b + 2);
+	f->id = tu_get32(b + 4);
+	f->argc = tu_get16(b + 8);
+	f->nargs = 0;
+	off = 10;
+	for (i = 0; i < f->argc; i++) {
+		if (len - off < 4)
+			return -EPROTO;
+		alen = tu_get32(b + off);
+		off += 4;
+		if (alen != TU_ABSENT && alen > len - off)
+			return -EPROTO;
+		if (i < TU_FRAME_ARGS) {
+			f->args[i].len = alen;
+			f->args[i].p = alen == TU_ABSENT ? NULL : b + off;
+			f->nargs = i + 1;
+		}
+		if (alen != TU_ABSENT)
+			off += alen;
+	}
+	return off == len ? 0 : -EPROTO;
+}
+
 int
 tu_read_frame(int fd, struct tu_frame *f, uint32_t max, int timeout_ms)
 {
 	uint8_t		 hdr[4];
-	uint8_t		*b;
 	int64_t		 deadline;
 	ssize_t		 r;
-	size_t		 off, i;
-	uint32_t	 alen;
 
 	memset(f, 0, sizeof *f);
 	deadline = tu_now_ms() + timeout_ms;
@@ -787,34 +941,33 @@ tu_read_frame(int fd, struct tu_frame *f, uint32_t max, int timeout_ms)
 		tu_frame_free(f);
 		return r < 0 ? (int)r : -EPROTO;
 	}
-	b = f->body;
-	f->version = b[0];
-	f->kind = b[1];
-	f->code = tu_get16(b + 2);
-	f->id = tu_get32(b + 4);
-	f->argc = tu_get16(b + 8);
-	off = 10;
-	for (i = 0; i < f->argc; i++) {
-		if (f->len - off < 4)
-			goto bad;
-		alen = tu_get32(b + off);
-		off += 4;
-		if (alen != TU_ABSENT && alen > f->len - off)
-			goto bad;
-		if (i < TU_FRAME_ARGS) {
-			f->args[i].len = alen;
-			f->args[i].p = alen == TU_ABSENT ? NULL : b + off;
-			f->nargs = i + 1;
-		}
-		if (alen != TU_ABSENT)
-			off += alen;
+	if (parse_body(f, f->body, f->len) != 0) {
+		tu_frame_free(f);
+		return -EPROTO;
 	}
-	if (off != f->len)
-		goto bad;
 	return 1;
-bad:
-	tu_frame_free(f);
-	return -EPROTO;
+}
+
+ssize_t
+tu_frame_parse(const uint8_t *buf, size_t len, uint32_t max,
+    struct tu_frame *f)
+{
+	uint32_t	blen;
+
+	f->body = NULL;
+	f->nargs = 0;
+	if (len < 4)
+		return 0;
+	blen = tu_get32(buf);
+	if (blen > max)
+		return -EMSGSIZE;
+	if (blen < 10)
+		return -EPROTO;
+	if (len - 4 < blen)
+		return 0;
+	if (parse_body(f, buf + 4, blen) != 0)
+		return -EPROTO;
+	return (ssize_t)blen + 4;
 }
 
 void
@@ -835,6 +988,28 @@ tu_frame_field(const struct tu_frame *f, const char *name)
 		if (tu_arg_eq(&f->args[i], name, nlen))
 			return &f->args[i + 1];
 	return NULL;
+}
+
+int
+tu_frame_field_u64(const struct tu_frame *f, const char *name, uint64_t *v)
+{
+	const struct tu_arg	*a;
+	const uint8_t		*p;
+	uint64_t		 n = 0;
+	uint32_t		 i;
+
+	if ((a = tu_frame_field(f, name)) == NULL || a->len == TU_ABSENT)
+		return -ENOENT;
+	if (a->len == 0 || a->len > 20)
+		return -EINVAL;
+	for (i = 0, p = a->p; i < a->len; i++) {
+		if (p[i] < '0' || p[i] > '9' ||
+		    n > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
+			return -EINVAL;
+		n = n * 10 + (uint64_t)(p[i] - '0');
+	}
+	*v = n;
+	return 0;
 }
 
 int

@@ -42,8 +42,9 @@ struct tu_daemon {
 	char	 backend[32];
 };
 
-/* Milliseconds on CLOCK_MONOTONIC. */
+/* Milliseconds (microseconds) on CLOCK_MONOTONIC. */
 int64_t	tu_now_ms(void);
+int64_t	tu_now_us(void);
 /* Sleep ms milliseconds (restarts on EINTR). */
 void	tu_sleep_ms(int ms);
 
@@ -52,6 +53,12 @@ void	tu_sleep_ms(int ms);
  * into buf. 0 or -errno.
  */
 int	tu_tmpdir(char *buf, size_t len);
+/*
+ * Replace the file at path with text, atomically (a reader, such as a
+ * daemon reloading its configuration, sees the old or the new file, never
+ * a part). 0 or -errno.
+ */
+int	tu_write_file(const char *path, const char *text);
 /* Remove a directory made by tu_tmpdir() and the plain entries in it. */
 void	tu_rmdir(const char *dir);
 
@@ -60,6 +67,13 @@ void	tu_rmdir(const char *dir);
  * caller then skips).
  */
 const char	*tu_iomuxd(void);
+
+/*
+ * The backends to test: the words of $IOMUXD_BACKENDS (blanks or commas
+ * between them; default "epoll poll select"), copied into buf, at most
+ * max of them stored in v as pointers into buf. Returns how many.
+ */
+int	tu_backends(const char **v, int max, char *buf, size_t len);
 
 /*
  * Make d's directory and paths (no process yet). 0 or -errno.
@@ -116,6 +130,15 @@ int	tu_daemon_exit_code(const struct tu_daemon *d);
 void	tu_daemon_dump_log(const struct tu_daemon *d);
 /* Read the whole log into buf (NUL-terminated, truncated). Bytes read. */
 size_t	tu_daemon_read_log(const struct tu_daemon *d, char *buf, size_t len);
+/* Copy only the last lines of the log to stderr (the end of a long run). */
+void	tu_daemon_dump_log_tail(const struct tu_daemon *d, int lines);
+/*
+ * Search the whole log for a line containing any of needles (a NULL-
+ * terminated list). 1 with the first such line copied into line (may be
+ * NULL), 0 if there is none, or -errno.
+ */
+int	tu_daemon_log_find(const struct tu_daemon *d,
+	    const char *const *needles, char *line, size_t len);
 
 /* Stop if running (bounded), remove the directory. */
 void	tu_daemon_cleanup(struct tu_daemon *d);
@@ -218,10 +241,25 @@ struct tu_frame {
  * body does not parse, -EMSGSIZE, -ETIMEDOUT or -ENOMEM.
  */
 int	tu_read_frame(int fd, struct tu_frame *f, uint32_t max, int timeout_ms);
+/*
+ * Parse one frame from the start of len buffered bytes, for callers that
+ * read a stream themselves. Returns its size with the length prefix (> 0)
+ * and *f filled with views into buf (f->body stays NULL: nothing to
+ * free), 0 if buf holds less than a whole frame, -EMSGSIZE for a body over
+ * max, or -EPROTO if it does not parse.
+ */
+ssize_t	tu_frame_parse(const uint8_t *buf, size_t len, uint32_t max,
+	    struct tu_frame *f);
 void	tu_frame_free(struct tu_frame *f);
 /* In a name/value reply, the value for name, or NULL. */
 const struct tu_arg	*tu_frame_field(const struct tu_frame *f,
 	    const char *name);
+/*
+ * In a name/value reply, the value for name as a decimal number: 0,
+ * -ENOENT if absent, -EINVAL if not plain digits or over 64 bits.
+ */
+int	tu_frame_field_u64(const struct tu_frame *f, const char *name,
+	    uint64_t *v);
 /* 1 if argument i is exactly the len bytes at p. */
 int	tu_arg_eq(const struct tu_arg *a, const void *p, size_t len);
 

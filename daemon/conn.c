@@ -463,12 +463,12 @@ conn_fail(struct conn *c, uint16_t st, uint32_t id, const char *msg)
 	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
 		return;
 	conn_log(c, msg);
-	/* Replies to earlier requests go first: a waiting one gets this. */
-	if (c->blocked != NULL) {
-		block_abort(c, st, msg);
-		if (c->flags & CONN_F_DEAD)
-			return;
-	}
+	/*
+	 * A waiting request is cancelled unanswered, as by a half-close: an
+	 * answer with this error would read as a second closing error, and
+	 * a client takes the close as the end of every request unanswered.
+	 */
+	block_abort(c, 0, NULL);
 	proto_enc_begin(&e, conn_reply_buf(c), srv->conf.frame_max,
 	    IOMUX_KIND_REPLY, st, id);
 	proto_enc_str(&e, msg);

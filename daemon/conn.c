@@ -649,7 +649,7 @@ static void
 conn_read(struct conn *c)
 {
 	struct server	*srv = c->srv;
-	size_t		 used, want;
+	size_t		 used, want, room;
 	ssize_t		 n;
 	uint32_t	 body_len;
 
@@ -680,6 +680,19 @@ conn_read(struct conn *c)
 		    want)
 			want = (size_t)body_len + IOMUX_LEN_SIZE -
 			    buf_len(&c->in);
+		/*
+		 * Never ask for room past the input limit: behind a waiting
+		 * request the buffer fills with later requests (or an
+		 * oversized length nobody decodes yet), and that is for
+		 * back-pressure and the frame deadline to handle, not a
+		 * reason to drop the client.
+		 */
+		room = c->in.limit > buf_len(&c->in) ?
+		    c->in.limit - buf_len(&c->in) : 0;	/* a reload lowered it */
+		if (want > room)
+			want = room;
+		if (want == 0)
+			return;
 		n = conn_read_in(c, want);
 		if (n > 0) {
 			c->last_active = ev_now(srv->loop);

@@ -750,6 +750,61 @@ START_TEST(test_subscriptions_counted_and_freed)
 }
 END_TEST
 
+/*
+ * A waiting request with many small requests pipelined behind it, under a
+ * small frame_max: the input limit is one frame plus one read, and the
+ * daemon used to ask for a fixed 16 KiB of room per read, past it, and
+ * drop the client "out of memory for input". It must stop reading it
+ * instead (back-pressure), and answer everything once the wait ends.
+ */
+START_TEST(test_blocked_pipeliner_throttled)
+{
+	struct tu_daemon	 d;
+	struct iomux_client	*lc;
+	struct iomux_reply	 r;
+	struct tu_frame		 f;
+	struct tu_arg		 a = { "p", 1 };
+	uint8_t			*buf;
+	size_t			 one, n, cap;
+	int			 i, fd, count = 5000;
+	int			 rc;
+
+	dstart(&d, BACKEND, "--frame-max", "4K", "--value-max", "1K",
+	    "--key-max", "256", "--output-limit", "64K", NULL);
+	one = tu_encode_req(NULL, 0, IOMUX_OP_PING, 1, 1, &a);
+	cap = 64 + (size_t)count * one;
+	buf = malloc(cap);
+	ASSERT(buf != NULL, "malloc");
+	n = encode_wait(buf, cap, W_WAIT, "w", 1, IOMUX_TIMEOUT_FOREVER);
+	for (i = 0; i < count; i++)
+		n += tu_encode_req(buf + n, one, IOMUX_OP_PING,
+		    (uint32_t)(i + 2), 1, &a);
+	fd = rconnect(&d);
+	/* Not all of it goes in while the wait lasts: write what fits. */
+	rc = tu_write_some(fd, buf, n, 1000, &one);
+	ASSERT(rc == 0 || rc == -ETIMEDOUT, "write: %s", strerror(-rc));
+	tu_sleep_ms(300);
+	ASSERT(dstatus_num(&d, "clients") == 2, "the pipeliner was dropped");
+	lc = lconnect(&d);
+	rc = iomux_set(lc, "w", 1, "v", 1, NULL, &r);
+	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "SET");
+	iomux_close(lc);
+	rexpect(fd, &f, IOMUX_ST_OK, 1);
+	tu_frame_free(&f);
+	if (one < n) {
+		rc = tu_write_all(fd, buf + one, n - one, IO_MS);
+		ASSERT(rc == 0, "write the rest: %s", strerror(-rc));
+	}
+	for (i = 0; i < count; i++) {
+		rexpect(fd, &f, IOMUX_ST_OK, (uint32_t)(i + 2));
+		tu_frame_free(&f);
+	}
+	close(fd);
+	free(buf);
+	dstop(&d);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -760,6 +815,7 @@ hostile_suite(void)
 	LOOP(tc, test_split_bad_frame);
 	LOOP(tc, test_bad_frame_behind_wait);
 	LOOP(tc, test_frame_deadline_behind_wait);
+	LOOP(tc, test_blocked_pipeliner_throttled);
 	tc = tcase(s, "death", 60);
 	LOOP(tc, test_killed_client_releases_locks);
 	tc = tcase(s, "queues", 60);

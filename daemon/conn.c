@@ -214,8 +214,8 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	c->srv = srv;
 	c->fd = fd;
 	c->id = ++srv->next_conn_id;
-	c->mem.parent = &srv->client_mem;
-	buf_acct_charge(&c->mem, sizeof(*c));
+	c->hc.mem.parent = &srv->client_mem;
+	buf_acct_charge(&c->hc.mem, sizeof(*c));
 	c->uid = (uid_t)-1;
 	if (tcp)
 		c->flags |= CONN_F_TCP;
@@ -225,11 +225,11 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	}
 	buf_init(&c->in, in_limit(srv));
 	buf_init(&c->out, srv->conf.output_limit);
-	c->in.acct = c->out.acct = &c->mem;
+	c->in.acct = c->out.acct = &c->hc.mem;
 	ev_timer_init(&c->timer, conn_timeout, c);
 	ev_defer_init(&c->defer, conn_deferred, c);
 	if ((ret = ev_io_add(srv->loop, fd, EV_READ, conn_io, c)) < 0) {
-		buf_acct_release(&c->mem, sizeof(*c));
+		buf_acct_release(&c->hc.mem, sizeof(*c));
 		free(c);
 		return ret;
 	}
@@ -268,7 +268,7 @@ conn_handoff_reserve(struct conn *c)
 	cap = c->handoffs_cap ? 2 * c->handoffs_cap : 4;
 	if ((p = reallocarray(c->handoffs, cap, sizeof(*p))) == NULL)
 		return -ENOMEM;
-	buf_acct_charge(&c->mem, (cap - c->handoffs_cap) * sizeof(*p));
+	buf_acct_charge(&c->hc.mem, (cap - c->handoffs_cap) * sizeof(*p));
 	c->handoffs = p;
 	c->handoffs_cap = cap;
 	return 0;
@@ -278,7 +278,7 @@ conn_handoff_reserve(struct conn *c)
 static void
 handoffs_free(struct conn *c)
 {
-	buf_acct_release(&c->mem, c->handoffs_cap * sizeof(*c->handoffs));
+	buf_acct_release(&c->hc.mem, c->handoffs_cap * sizeof(*c->handoffs));
 	free(c->handoffs);
 	c->handoffs = NULL;
 	c->handoffs_cap = 0;
@@ -297,7 +297,7 @@ conn_handoff(struct conn *c, const struct conn_handoff_ops *ops, void *obj,
 	h->arg = arg;
 	h->end = c->sent + pending_out(c);
 	h->size = size;
-	buf_acct_charge(&c->mem, size);
+	buf_acct_charge(&c->hc.mem, size);
 }
 
 /* The socket took more: hand-offs whose reply is all out are done. */
@@ -307,7 +307,7 @@ handoffs_settle(struct conn *c)
 	uint32_t	i, n = c->nhandoffs;
 
 	for (i = 0; i < n && c->handoffs[i].end <= c->sent; i++) {
-		buf_acct_release(&c->mem, c->handoffs[i].size);
+		buf_acct_release(&c->hc.mem, c->handoffs[i].size);
 		c->handoffs[i].ops->sent(c->handoffs[i].obj,
 		    c->handoffs[i].arg);
 	}
@@ -328,7 +328,7 @@ handoffs_undo(struct conn *c)
 
 	while (c->nhandoffs > 0) {
 		h = &c->handoffs[--c->nhandoffs];
-		buf_acct_release(&c->mem, h->size);
+		buf_acct_release(&c->hc.mem, h->size);
 		h->ops->undo(h->obj, h->arg);
 	}
 	handoffs_free(c);
@@ -363,6 +363,7 @@ conn_kill(struct conn *c, const char *why)
 	else if (log_getverbose() > 0)
 		log_debug("conn %llu: closed", (unsigned long long)c->id);
 	c->flags |= CONN_F_DEAD;
+	c->hc.flags |= HUB_CLIENT_F_GONE;
 	if (srv->current == c) {
 		scratch_drop(srv);
 		srv->current = NULL;
@@ -370,7 +371,7 @@ conn_kill(struct conn *c, const char *why)
 	ev_io_del(srv->loop, c->fd);
 	ev_timer_stop(srv->loop, &c->timer);
 	/* What it holds is as good as freed: it no longer counts. */
-	buf_acct_reparent(&c->mem, NULL);
+	buf_acct_reparent(&c->hc.mem, NULL);
 	/*
 	 * Released and freed from the deferred callback: callers up the
 	 * stack may still hold c, its buffers or its waiter. Until then a
@@ -419,9 +420,9 @@ conn_free(struct conn *c)
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
-	buf_acct_release(&c->mem, sizeof(*c));
+	buf_acct_release(&c->hc.mem, sizeof(*c));
 	/* Every charge was released with what it charged for. */
-	assert(c->mem.bytes == 0);
+	assert(c->hc.mem.bytes == 0);
 	free(c);
 	server_client_mem_check(srv);
 }
@@ -978,6 +979,7 @@ conn_destroy(struct conn *c)
 		ev_io_del(srv->loop, c->fd);
 		ev_timer_stop(srv->loop, &c->timer);
 		c->flags |= CONN_F_DEAD;
+		c->hc.flags |= HUB_CLIENT_F_GONE;
 	}
 	conn_release(c);
 	ev_defer_cancel(srv->loop, &c->defer);

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "ev.h"
+#include "hub.h"
 
 struct server;
 
@@ -49,8 +50,11 @@ struct conn {
 	struct server	*srv;
 	struct conn	*prev, *next;
 	uint64_t	 id;		/* never reused, unlike fds */
-	struct buf_acct	 mem;		/* all it holds; rolls up into the
-					   server's client_mem while live */
+	/*
+	 * Its handle in the hub, and the account of all it holds (rolls up
+	 * into the server's client_mem while live).
+	 */
+	struct hub_client hc;
 	int		 fd;
 	int		 mask;		/* what the loop watches now */
 	unsigned int	 flags;
@@ -73,7 +77,6 @@ struct conn {
 	/* Hub state, NULL while unused (idle connections stay small). */
 	struct waiter	*blocked;	/* the request waiting, block.c */
 	void		*locks;		/* locks held, lock.c's */
-	void		*subs;		/* subscriptions, pubsub.c's */
 };
 
 /*

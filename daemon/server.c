@@ -183,7 +183,7 @@ biggest_conn(struct server *srv)
 
 	for (c = srv->conns; c != NULL; c = c->next)
 		if (!(c->flags & CONN_F_DEAD) &&
-		    (best == NULL || c->mem.bytes > best->mem.bytes))
+		    (best == NULL || c->hc.mem.bytes > best->hc.mem.bytes))
 			best = c;
 	return best;
 }
@@ -208,7 +208,7 @@ server_client_mem_over(struct server *srv)
 		    "(%llu in all): dropping the connection using the most "
 		    "(%llu bytes)", (unsigned long long)max,
 		    (unsigned long long)srv->client_mem.bytes,
-		    (unsigned long long)c->mem.bytes);
+		    (unsigned long long)c->hc.mem.bytes);
 		srv->stats.clients_evicted++;
 		srv->stats.clients_dropped++;
 		conn_kill(c, why);
@@ -236,11 +236,21 @@ trim_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	srv->client_mem_mark = srv->client_mem.bytes;
 }
 
+/* The hub's limits, from the configuration. */
+static void
+limits_set(struct server *srv)
+{
+	srv->limits.key_max = srv->conf.key_max;
+	srv->limits.value_max = srv->conf.value_max;
+	srv->limits.max_memory = srv->conf.max_memory;
+	srv->limits.subscriptions_max = (uint32_t)srv->conf.subscriptions_max;
+}
+
 void
 server_conn_closed(struct server *srv, struct conn *c)
 {
 	/* What dies with a connection: its subscriptions and its locks. */
-	pubsub_conn_closed(srv, c);
+	pubsub_client_gone(srv->pubsub, &c->hc);
 	lock_conn_closed(srv, c);
 	srv->nclients--;
 	if (srv->accept_paused) {
@@ -380,6 +390,7 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 	c->max_memory = nc->max_memory;
 	c->subscriptions_max = nc->subscriptions_max;
 	c->client_memory_max = nc->client_memory_max;
+	limits_set(srv);
 	if (nc->max_clients > 0 && nc->max_clients != c->max_clients) {
 		c->max_clients = nc->max_clients;
 		if (nc->max_clients <= srv->max_clients)
@@ -613,9 +624,10 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 		goto fail;
 	}
 	srv->start_ms = ev_now(srv->loop);
+	limits_set(srv);
 	if ((ret = kv_new(srv, &srv->kv)) < 0 ||
 	    (ret = queue_new(srv, &srv->queues)) < 0 ||
-	    (ret = pubsub_new(srv, &srv->pubsub)) < 0 ||
+	    (ret = pubsub_new(&srv->limits, &srv->pubsub)) < 0 ||
 	    (ret = lock_new(srv, &srv->locks)) < 0) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto fail;

@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "ev.h"
+#include "hub.h"
 #include "listen.h"
 #include "sd.h"
 
@@ -104,6 +105,7 @@ struct server {
 	struct server_stats	 stats;
 
 	/* The hub's data; each module owns its part (kv.c, queue.c, ...). */
+	struct hub_limits	 limits;	/* from conf, at start and reload */
 	struct kv		*kv;
 	struct queues		*queues;
 	struct pubsub		*pubsub;

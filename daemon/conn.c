@@ -103,6 +103,23 @@ high_mark(const struct server *srv)
 	return high;
 }
 
+/*
+ * May the next request run now: is there room under the output limit for
+ * the largest reply it could make (one frame), or nothing pending? Else a
+ * client that reads its replies, only not yet, would pass the hard limit
+ * and be dropped as one that never reads (or its POP refused): it waits
+ * for its output to drain instead, as at the high mark.
+ */
+static bool
+reply_room(const struct conn *c)
+{
+	size_t	pending = pending_out(c);
+	size_t	reply_max = (size_t)c->srv->conf.frame_max + IOMUX_LEN_SIZE;
+
+	return pending == 0 || (c->srv->conf.output_limit >= reply_max &&
+	    pending <= c->srv->conf.output_limit - reply_max);
+}
+
 /* Input holds at most one frame plus what one read can bring. */
 static size_t
 in_limit(const struct server *srv)
@@ -513,7 +530,7 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 			c->flags |= CONN_F_BACKLOG;
 			break;
 		}
-		if (pending_out(c) >= high) {
+		if (pending_out(c) >= high || !reply_room(c)) {
 			/* Resumed once the client reads (see conn_update). */
 			c->flags |= CONN_F_BACKLOG;
 			break;
@@ -747,12 +764,19 @@ conn_update(struct conn *c)
 	struct server	*srv = c->srv;
 	size_t		 pending = buf_len(&c->out), high = high_mark(srv);
 	int		 want = EV_NONE;
-	bool		 backlog;
+	bool		 backlog, need_room;
 
-	if (pending >= high && !(c->flags & CONN_F_XOFF)) {
+	/*
+	 * Requests waiting for room for their reply hold the connection as
+	 * surely as output over the high mark: the same deadline applies
+	 * (output_timeout), so a client that never reads is dropped.
+	 */
+	need_room = (c->flags & CONN_F_BACKLOG) && !reply_room(c);
+	if ((pending >= high || need_room) && !(c->flags & CONN_F_XOFF)) {
 		c->flags |= CONN_F_XOFF;
 		c->out_high_since = ev_now(srv->loop);
-	} else if ((c->flags & CONN_F_XOFF) && pending <= high / 2) {
+	} else if ((c->flags & CONN_F_XOFF) && pending <= high / 2 &&
+	    !need_room) {
 		c->flags &= ~CONN_F_XOFF;
 		c->out_high_since = 0;
 		if (buf_len(&c->in) > 0)

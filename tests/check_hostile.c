@@ -336,6 +336,17 @@ END_TEST
 #define MIB	(1024LL * 1024)
 
 /*
+ * Under AddressSanitizer the allocator keeps freed memory in quarantine
+ * and never hands it back early, so whether RSS returns after a spike is
+ * only asked of a normal build; what the daemon counts is asked of both.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_RETURNS	0
+#else
+#define RSS_RETURNS	1
+#endif
+
+/*
  * One PUBLISH from a connection subscribed to 1023 patterns and to the
  * exact channel, all of which match: 1024 pushes of a 512 KiB message to
  * the publisher itself. They went into the shared scratch buffer, which
@@ -406,7 +417,8 @@ START_TEST(test_publish_to_self_bounded)
 	    "the publisher counts as a dropped subscriber");
 	/* And what the spike took is given back. */
 	rss = tu_proc_rss(d.pid);
-	ASSERT(rss - rss0 < 16 * MIB, "RSS %lld MiB after the spike, %lld "
+	ASSERT(!RSS_RETURNS || rss - rss0 < 16 * MIB,
+	    "RSS %lld MiB after the spike, %lld "
 	    "before", rss / MIB, rss0 / MIB);
 	free(pats);
 	free(a);
@@ -487,23 +499,56 @@ START_TEST(test_conf_value_over_output_limit)
 END_TEST
 
 /*
- * Ten 200 KiB items popped by one client that reads normally, the POPs
- * pipelined in one write, under a 256 KiB output limit: every item
- * arrives, whole and in order, and the queue is empty.
+ * Read one reply a little at a time, as a slow client does, and check its
+ * status and id: the daemon's output for us drains gradually through the
+ * whole range between its marks. Returns the body length.
+ */
+static size_t
+slow_reply(int fd, uint16_t code, uint32_t id)
+{
+	static uint8_t	body[1u << 20];
+	uint8_t		hdr[4];
+	size_t		len, off, n;
+
+	ASSERT(tu_read_n(fd, hdr, 4, IO_MS) == 4, "reply length");
+	len = tu_get32(hdr);
+	ASSERT(len >= 10 && len <= sizeof body, "reply of %zu bytes", len);
+	for (off = 0; off < len; off += n) {
+		n = len - off < 4096 ? len - off : 4096;
+		ASSERT(tu_read_n(fd, body + off, n, IO_MS) == (ssize_t)n,
+		    "reply body cut at %zu of %zu", off, len);
+		tu_sleep_ms(1);
+	}
+	ASSERT(body[1] == IOMUX_KIND_REPLY && tu_get16(body + 2) == code &&
+	    tu_get32(body + 4) == id, "reply kind %u status 0x%04x id %u, "
+	    "want status 0x%04x id %u", body[1], tu_get16(body + 2),
+	    tu_get32(body + 4), code, id);
+	return len;
+}
+
+/*
+ * Ten 200 KiB items popped by one client that reads normally, if slowly,
+ * the POPs pipelined in one write, under a 256 KiB output limit: every
+ * item arrives, whole and in order, and the queue is empty; ten GETs of a
+ * 200 KiB value likewise. A request runs only when its largest reply
+ * fits under the limit: one that did not was refused (POP) or dropped
+ * the client as a non-reader (GET).
  */
 START_TEST(test_pop_large_items_pipelined)
 {
 	struct tu_daemon	 d;
 	struct tu_frame		 f;
-	struct tu_arg		 a = { "q", 1 };
+	struct tu_arg		 a = { "q", 1 }, pa[2];
 	uint8_t			*buf, want[1];
 	size_t			 len = 200u << 10, n = 0, one;
-	int			 i, fd;
+	int			 i, fd, rcvbuf = 4096;
 
 	dstart_conf(&d, BACKEND, "output_limit = 256K\nvalue_max = 200K\n",
 	    NULL);
 	push_items(&d, "q", 10, len);
 	fd = rconnect(&d);
+	/* A small receive buffer: the daemon holds most of our output. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	one = tu_encode_req(NULL, 0, IOMUX_OP_POP, 1, 1, &a);
 	buf = malloc(10 * one);
 	ASSERT(buf != NULL, "malloc");
@@ -513,6 +558,7 @@ START_TEST(test_pop_large_items_pipelined)
 	rwrite(fd, buf, n);
 	free(buf);
 	for (i = 0; i < 10; i++) {
+		tu_sleep_ms(20);	/* a slow reader, not a non-reader */
 		rexpect(fd, &f, IOMUX_ST_OK, (uint32_t)(i + 1));
 		want[0] = (uint8_t)('a' + i % 26);
 		ASSERT(f.argc == 1 && f.args[0].len == len &&
@@ -523,6 +569,34 @@ START_TEST(test_pop_large_items_pipelined)
 	}
 	close(fd);
 	ASSERT(qlen(&d, "q") == 0, "items left in the queue");
+
+	/* GETs of a large value, the same way: none is cut off. */
+	push_items(&d, "q", 1, len);
+	fd = rconnect(&d);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	rsend_req(fd, IOMUX_OP_POP, 1, 1, &a);
+	rexpect(fd, &f, IOMUX_ST_OK, 1);
+	pa[0].p = "k";
+	pa[0].len = 1;
+	pa[1].p = f.args[0].p;
+	pa[1].len = f.args[0].len;
+	rsend_req(fd, IOMUX_OP_SET, 2, 2, pa);
+	tu_frame_free(&f);
+	rexpect(fd, &f, IOMUX_ST_OK, 2);
+	tu_frame_free(&f);
+	n = 0;
+	one = tu_encode_req(NULL, 0, IOMUX_OP_GET, 1, 1, pa);
+	buf = malloc(10 * one);
+	ASSERT(buf != NULL, "malloc");
+	for (i = 0; i < 10; i++)
+		n += tu_encode_req(buf + n, one, IOMUX_OP_GET,
+		    (uint32_t)(i + 1), 1, pa);
+	rwrite(fd, buf, n);
+	free(buf);
+	for (i = 0; i < 10; i++)
+		ASSERT(slow_reply(fd, IOMUX_ST_OK, (uint32_t)(i + 1)) ==
+		    10 + 4 + len, "GET %d: not the whole value", i);
+	close(fd);
 	dstop(&d);
 }
 END_TEST
@@ -684,10 +758,11 @@ START_TEST(test_rss_returns_after_spike)
 		close(fds[i]);
 	ASSERT(dwait_status(&d, "clients", 1, 3000) == 1, "clients left");
 	deadline = tu_now_ms() + 3000;
-	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB &&
+	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB && RSS_RETURNS &&
 	    tu_now_ms() < deadline)
 		tu_sleep_ms(50);
-	ASSERT(rss - rss0 <= 16 * MIB, "RSS %lld MiB after the spike, %lld "
+	ASSERT(!RSS_RETURNS || rss - rss0 <= 16 * MIB,
+	    "RSS %lld MiB after the spike, %lld "
 	    "before", rss / MIB, rss0 / MIB);
 	dstop(&d);
 }
@@ -739,10 +814,11 @@ START_TEST(test_subscriptions_counted_and_freed)
 	ASSERT(dstatus_num(&d, "client_memory") < 64 * 1024, "client_memory "
 	    "%lld with no client left", dstatus_num(&d, "client_memory"));
 	deadline = tu_now_ms() + 3000;
-	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB &&
+	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB && RSS_RETURNS &&
 	    tu_now_ms() < deadline)
 		tu_sleep_ms(50);
-	ASSERT(rss - rss0 <= 16 * MIB, "RSS %lld MiB after the subscribers "
+	ASSERT(!RSS_RETURNS || rss - rss0 <= 16 * MIB,
+	    "RSS %lld MiB after the subscribers "
 	    "left, %lld before", rss / MIB, rss0 / MIB);
 	free(names);
 	free(a);

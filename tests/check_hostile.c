@@ -601,6 +601,22 @@ START_TEST(test_pop_large_items_pipelined)
 }
 END_TEST
 
+/* A new connection blocked in POP q (request id), the nth waiter. */
+static int
+pop_waiting(const struct tu_daemon *d, uint32_t id, int nth)
+{
+	uint8_t	buf[64];
+	size_t	n;
+	int	fd = rconnect(d);
+
+	n = encode_wait(buf, sizeof buf, W_POP, "q", id,
+	    IOMUX_TIMEOUT_FOREVER);
+	rwrite(fd, buf, n);
+	ASSERT(dwait_status(d, "blocked_clients", nth, 3000) == nth,
+	    "not waiting");
+	return fd;
+}
+
 /*
  * A consumer that shuts down its reading side can take no reply. An item
  * popped for it must go back to the head of its queue, whether it was
@@ -611,22 +627,12 @@ START_TEST(test_pop_shut_rd_keeps_item)
 	struct tu_daemon	 d;
 	struct tu_frame		 f;
 	struct tu_arg		 a = { "q", 1 };
-	uint8_t			 buf[64];
-	size_t			 n;
 	int			 fd, fd2;
 
 	dstart(&d, BACKEND, NULL);
 	/* Waiting, then SHUT_RD; a second consumer waits behind it. */
-	fd = rconnect(&d);
-	n = encode_wait(buf, sizeof buf, W_POP, "q", 1,
-	    IOMUX_TIMEOUT_FOREVER);
-	rwrite(fd, buf, n);
-	ASSERT(dwait_status(&d, "blocked_clients", 1, 3000) == 1, "waits");
-	fd2 = rconnect(&d);
-	n = encode_wait(buf, sizeof buf, W_POP, "q", 2,
-	    IOMUX_TIMEOUT_FOREVER);
-	rwrite(fd2, buf, n);
-	ASSERT(dwait_status(&d, "blocked_clients", 2, 3000) == 2, "waits");
+	fd = pop_waiting(&d, 1, 1);
+	fd2 = pop_waiting(&d, 2, 2);
 	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown");
 	push_items(&d, "q", 1, 100);
 	rexpect(fd2, &f, IOMUX_ST_OK, 2);
@@ -636,11 +642,7 @@ START_TEST(test_pop_shut_rd_keeps_item)
 	close(fd);
 
 	/* Alone, waiting: the item stays queued. */
-	fd = rconnect(&d);
-	n = encode_wait(buf, sizeof buf, W_POP, "q", 1,
-	    IOMUX_TIMEOUT_FOREVER);
-	rwrite(fd, buf, n);
-	ASSERT(dwait_status(&d, "blocked_clients", 1, 3000) == 1, "waits");
+	fd = pop_waiting(&d, 1, 1);
 	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown");
 	push_items(&d, "q", 1, 100);
 	ASSERT(dwait_status(&d, "blocked_clients", 0, 3000) == 0, "the "

@@ -135,7 +135,7 @@ mkdir_parents(const char *path, mode_t dirmode)
 }
 
 static void
-lock_path(char *buf, size_t len, const char *path)
+listen_flock_path(char *buf, size_t len, const char *path)
 {
 	snprintf(buf, len, "%s" LOCK_SUFFIX, path);
 }
@@ -147,13 +147,13 @@ lock_path(char *buf, size_t len, const char *path)
  * that the locked inode is the one at the path, else try again.
  */
 static int
-lock_take(const char *path, int *fdp)
+listen_flock_take(const char *path, int *fdp)
 {
 	char		 lpath[SUN_PATH_MAX + sizeof(LOCK_SUFFIX)];
 	struct stat	 a, b;
 	int		 fd, i, r;
 
-	lock_path(lpath, sizeof(lpath), path);
+	listen_flock_path(lpath, sizeof(lpath), path);
 	for (i = 0; i < LOCK_TRIES; i++) {
 		fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		    0600);
@@ -176,12 +176,12 @@ lock_take(const char *path, int *fdp)
 
 /* Unlink "<path>.lock" if it is still our file, then unlock by closing. */
 static void
-lock_release(const char *path, int fd)
+listen_flock_release(const char *path, int fd)
 {
 	char		 lpath[SUN_PATH_MAX + sizeof(LOCK_SUFFIX)];
 	struct stat	 a, b;
 
-	lock_path(lpath, sizeof(lpath), path);
+	listen_flock_path(lpath, sizeof(lpath), path);
 	if (fstat(fd, &a) == 0 && lstat(lpath, &b) == 0 &&
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 		unlink(lpath);
@@ -248,7 +248,7 @@ listen_unix(struct listener *l, const char *path, mode_t mode,
 		*errmsg = "cannot create the socket's directory";
 		return r;
 	}
-	if ((r = lock_take(path, &lock_fd)) != 0) {
+	if ((r = listen_flock_take(path, &lock_fd)) != 0) {
 		if (r == -EWOULDBLOCK) {
 			*errmsg = "already running";
 			return LISTEN_E_RUNNING;
@@ -335,7 +335,7 @@ fail_unlink:
 fail:
 	if (fd != -1)
 		close(fd);
-	lock_release(path, lock_fd);
+	listen_flock_release(path, lock_fd);
 	return r;
 }
 
@@ -578,7 +578,7 @@ listen_close(struct listener *l)
 	if (l->fd != -1)
 		close(l->fd);
 	if (l->flags & LISTEN_F_LOCKED)
-		lock_release(l->name, l->lock_fd);
+		listen_flock_release(l->name, l->lock_fd);
 	l->fd = -1;
 	l->lock_fd = -1;
 	l->flags = 0;

@@ -3,8 +3,8 @@
  * Copyright (c) 2026 The iomuxd developers
  *
  * listen.h: create and own listening sockets. No systemd here: sockets
- * inherited through socket activation are handed in already open (sd.c)
- * and only adopted.
+ * inherited through socket activation are handed in already open
+ * (systemd.c) and only adopted.
  */
 
 #ifndef IOMUXD_LISTEN_H

@@ -261,7 +261,7 @@ server_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
-	sd_notify_stopping();
+	systemd_notify_stopping();
 	log_info("stopping: %d client%s to finish", srv->nclients,
 	    srv->nclients == 1 ? "" : "s");
 	for (i = 0; i < srv->nlisteners; i++) {
@@ -305,9 +305,9 @@ watchdog_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct server	*srv = arg;
 	char		 line[160];
 
-	sd_notify_watchdog();
+	systemd_notify_watchdog();
 	status_line(srv, line, sizeof(line));
-	sd_notify_status(line);
+	systemd_notify_status(line);
 	(void)ev_timer_start(loop, t, srv->watchdog_ms);
 }
 
@@ -329,12 +329,12 @@ signal_cb(struct ev_loop *loop, int fd, int events, void *arg)
 		case SIGHUP:
 			if (srv->stopping || server_reload_hook == NULL)
 				break;
-			sd_notify_reloading();
+			systemd_notify_reloading();
 			if ((ret = server_reload_hook(srv)) < 0)
 				log_warnc(ret, "reload failed; keeping the "
 				    "running configuration");
 			status_line(srv, line, sizeof(line));
-			sd_notify_ready(line);
+			systemd_notify_ready(line);
 			break;
 		default:
 			break;
@@ -475,13 +475,13 @@ errtext(char *buf, size_t len, const char *what, const char *phrase, int err)
 static int
 setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 {
-	struct sd_listen	 sdl[SD_LISTEN_MAX];
+	struct systemd_listen	 sdl[SYSTEMD_LISTEN_MAX];
 	struct listener		*l;
 	const char		*errmsg = NULL;
 	char			 path[CONF_PATH_MAX], name[128];
 	int			 n, i, ret;
 
-	if ((n = sd_listen_collect(sdl, SD_LISTEN_MAX)) < 0) {
+	if ((n = systemd_listen_collect(sdl, SYSTEMD_LISTEN_MAX)) < 0) {
 		snprintf(errbuf, errlen, "socket activation: %s", strerror(-n));
 		return n;
 	}
@@ -642,7 +642,7 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	}
 	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	if ((srv->watchdog_ms = sd_watchdog_interval_ms()) > 0)
+	if ((srv->watchdog_ms = systemd_watchdog_interval_ms()) > 0)
 		(void)ev_timer_start(srv->loop, &srv->watchdog_timer,
 		    srv->watchdog_ms);
 	for (i = 0; i < srv->nlisteners; i++)
@@ -651,7 +651,7 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	log_info("%s %s ready: backend %s, max %d clients", PACKAGE_NAME,
 	    PACKAGE_VERSION, ev_loop_backend(srv->loop), srv->max_clients);
 	status_line(srv, line, sizeof(line));
-	sd_notify_ready(line);
+	systemd_notify_ready(line);
 	return 0;
 
 fail:

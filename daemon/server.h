@@ -19,9 +19,9 @@
 #include "dispatch.h"
 #include "ev.h"
 #include "listen.h"
-#include "sd.h"
+#include "systemd.h"
 
-#define SERVER_LISTEN_MAX	(1 + CONF_TCP_MAX + SD_LISTEN_MAX)
+#define SERVER_LISTEN_MAX	(1 + CONF_TCP_MAX + SYSTEMD_LISTEN_MAX)
 #define SERVER_FD_RESERVE	32	/* fds kept for listeners, logs, STATUS */
 #define SERVER_CLIENTS_CAP	10000	/* default ceiling for max_clients */
 #define SERVER_RBUF_SIZE	(64u << 10)

@@ -5,7 +5,7 @@
  * check_listen.c: unit tests for listen.c (RELIABILITY.md #6-#8: path
  * length, stale and live sockets, non-sockets, permissions and the umask
  * race, listen_close() ownership, TCP address rules, adoption) and for
- * sd.c's sd_listen_collect() with real sockets passed as LISTEN_FDS.
+ * systemd.c's systemd_listen_collect() with real sockets passed as LISTEN_FDS.
  *
  * Every test works in its own mkdtemp(3) directory and on 127.0.0.1.
  * Tests that must own fds 3.. or change uid do so in a grandchild that
@@ -34,7 +34,7 @@
 
 #include "check-run.h"
 #include "listen.h"
-#include "sd.h"
+#include "systemd.h"
 
 static char	dir[64];
 
@@ -758,9 +758,9 @@ env_cleared(void)
 
 /* Named fds: unix, tcp, then a pipe, a datagram and an idle socket. */
 static void
-sd_named(void)
+collect_named(void)
 {
-	struct sd_listen	 out[SD_LISTEN_MAX];
+	struct systemd_listen	 out[SYSTEMD_LISTEN_MAX];
 	int			 p[2], fds[5];
 
 	STEP(1, pipe(p) == 0);
@@ -771,7 +771,7 @@ sd_named(void)
 	fds[4] = unix_fd("i.sock", SOCK_STREAM, 0);
 	STEP(2, place_fds(fds, 5) == 0);
 	set_listen_env(getpid(), 5, "iomuxd:iomuxd-tcp:pipe:dgram:idle");
-	STEP(7, sd_listen_collect(out, SD_LISTEN_MAX) == 2);
+	STEP(7, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 2);
 	STEP(8, out[0].fd == 3 && out[0].is_unix &&
 	    strcmp(out[0].name, "iomuxd") == 0);
 	STEP(9, out[1].fd == 4 && !out[1].is_unix &&
@@ -783,22 +783,22 @@ sd_named(void)
 	STEP(12, !is_open(5) && !is_open(6) && !is_open(7));
 	STEP(13, env_cleared());
 	/* Once only: the environment is gone. */
-	STEP(14, sd_listen_collect(out, SD_LISTEN_MAX) == 0);
+	STEP(14, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
 	_exit(0);
 }
 
 /* No LISTEN_FDNAMES (systemd-socket-activate without --fdname). */
 static void
-sd_unnamed(void)
+collect_unnamed(void)
 {
-	struct sd_listen	 out[SD_LISTEN_MAX];
+	struct systemd_listen	 out[SYSTEMD_LISTEN_MAX];
 	int			 fds[2];
 
 	fds[0] = tcp_listener_fd();
 	fds[1] = unix_fd("u.sock", SOCK_STREAM, 1);
 	STEP(2, place_fds(fds, 2) == 0);
 	set_listen_env(getpid(), 2, NULL);
-	STEP(3, sd_listen_collect(out, SD_LISTEN_MAX) == 2);
+	STEP(3, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 2);
 	STEP(4, out[0].fd == 3 && !out[0].is_unix);
 	STEP(5, out[1].fd == 4 && out[1].is_unix);
 	STEP(6, env_cleared());
@@ -807,15 +807,15 @@ sd_unnamed(void)
 
 /* LISTEN_PID of another process: not for us, nothing touched. */
 static void
-sd_other_pid(void)
+collect_other_pid(void)
 {
-	struct sd_listen	 out[SD_LISTEN_MAX];
+	struct systemd_listen	 out[SYSTEMD_LISTEN_MAX];
 	int			 fd;
 
 	fd = unix_fd("u.sock", SOCK_STREAM, 1);
 	STEP(1, place_fds(&fd, 1) == 0);
 	set_listen_env(getppid(), 1, "iomuxd");
-	STEP(2, sd_listen_collect(out, SD_LISTEN_MAX) == 0);
+	STEP(2, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
 	STEP(3, is_open(3));
 	STEP(4, (fcntl(3, F_GETFL) & O_NONBLOCK) == 0);
 	_exit(0);
@@ -823,16 +823,16 @@ sd_other_pid(void)
 
 /* More sockets than room: the extra ones are closed, not leaked. */
 static void
-sd_too_many(void)
+collect_too_many(void)
 {
-	struct sd_listen	 out[1];
+	struct systemd_listen	 out[1];
 	int			 fds[2];
 
 	fds[0] = unix_fd("u.sock", SOCK_STREAM, 1);
 	fds[1] = tcp_listener_fd();
 	STEP(2, place_fds(fds, 2) == 0);
 	set_listen_env(getpid(), 2, "iomuxd:iomuxd-tcp");
-	STEP(3, sd_listen_collect(out, 1) == 1);
+	STEP(3, systemd_listen_collect(out, 1) == 1);
 	STEP(4, out[0].fd == 3 && out[0].is_unix);
 	STEP(5, is_open(3) && !is_open(4));
 	_exit(0);
@@ -840,19 +840,19 @@ sd_too_many(void)
 
 /* Without libsystemd: 0 fds and LISTEN_* cleared all the same. */
 static void
-sd_none(void)
+collect_none(void)
 {
-	struct sd_listen	 out[SD_LISTEN_MAX];
+	struct systemd_listen	 out[SYSTEMD_LISTEN_MAX];
 
 	set_listen_env(getpid(), 1, "iomuxd");
-	STEP(1, sd_listen_collect(out, SD_LISTEN_MAX) == 0);
+	STEP(1, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
 	STEP(2, env_cleared());
-	STEP(3, sd_watchdog_interval_ms() == 0);
+	STEP(3, systemd_watchdog_interval_ms() == 0);
 	_exit(0);
 }
 
 static void
-run_sd(void (*fn)(void))
+run_forked(void (*fn)(void))
 {
 	pid_t	 pid;
 	int	 r;
@@ -864,34 +864,34 @@ run_sd(void (*fn)(void))
 	ck_assert_msg(r == 0, "step %d failed", r);
 }
 
-START_TEST(test_sd_collect)
+START_TEST(test_systemd_collect)
 {
-	if (strcmp(sd_support(), "systemd") != 0) {
-		run_sd(sd_none);
+	if (strcmp(systemd_support(), "systemd") != 0) {
+		run_forked(collect_none);
 		return;
 	}
-	run_sd(sd_named);
-	run_sd(sd_unnamed);
-	run_sd(sd_other_pid);
-	run_sd(sd_too_many);
+	run_forked(collect_named);
+	run_forked(collect_unnamed);
+	run_forked(collect_other_pid);
+	run_forked(collect_too_many);
 }
 END_TEST
 
-START_TEST(test_sd_notify_standalone)
+START_TEST(test_systemd_notify_standalone)
 {
 	/* Without NOTIFY_SOCKET / WATCHDOG_USEC all of these are no-ops. */
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
-	sd_notify_ready("ready");
-	sd_notify_status("status");
-	sd_notify_reloading();
-	sd_notify_stopping();
-	sd_notify_watchdog();
-	ck_assert_uint_eq(sd_watchdog_interval_ms(), 0);
-	if (strcmp(sd_support(), "systemd") == 0) {
+	systemd_notify_ready("ready");
+	systemd_notify_status("status");
+	systemd_notify_reloading();
+	systemd_notify_stopping();
+	systemd_notify_watchdog();
+	ck_assert_uint_eq(systemd_watchdog_interval_ms(), 0);
+	if (strcmp(systemd_support(), "systemd") == 0) {
 		setenv("WATCHDOG_USEC", "3000000", 1);
-		ck_assert_uint_eq(sd_watchdog_interval_ms(), 1500);
+		ck_assert_uint_eq(systemd_watchdog_interval_ms(), 1500);
 		/* Still there for the next caller. */
 		ck_assert_ptr_nonnull(getenv("WATCHDOG_USEC"));
 	}
@@ -931,10 +931,10 @@ listen_suite(void)
 	tcase_add_test(tc, test_adopt_tcp);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("sd");
+	tc = tcase_create("systemd");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_sd_collect);
-	tcase_add_test(tc, test_sd_notify_standalone);
+	tcase_add_test(tc, test_systemd_collect);
+	tcase_add_test(tc, test_systemd_notify_standalone);
 	suite_add_tcase(s, tc);
 	return s;
 }

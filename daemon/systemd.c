@@ -2,8 +2,9 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * sd.c: systemd integration with libsystemd; the only file that includes
- * <systemd/sd-daemon.h>. sd-none.c is the same API without it.
+ * systemd.c: systemd integration with libsystemd; the only file that
+ * includes <systemd/sd-daemon.h>. systemd-none.c is the same API without
+ * it.
  *
  * Socket activation: sd_listen_fds_with_names(unset_environment = 1)
  * takes the fds once and clears LISTEN_* so that no child and no later
@@ -30,10 +31,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
-#include "sd.h"
+#include "systemd.h"
 
 int
-sd_listen_collect(struct sd_listen *out, int max)
+systemd_listen_collect(struct systemd_listen *out, int max)
 {
 	char		**names = NULL;
 	const char	*name;
@@ -104,7 +105,7 @@ sd_listen_collect(struct sd_listen *out, int max)
 }
 
 void
-sd_notify_ready(const char *status)
+systemd_notify_ready(const char *status)
 {
 	if (status != NULL)
 		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
@@ -113,13 +114,13 @@ sd_notify_ready(const char *status)
 }
 
 void
-sd_notify_status(const char *status)
+systemd_notify_status(const char *status)
 {
 	sd_notifyf(0, "STATUS=%s", status != NULL ? status : "");
 }
 
 void
-sd_notify_reloading(void)
+systemd_notify_reloading(void)
 {
 	/*
 	 * No MONOTONIC_USEC=: only Type=notify-reload (systemd 253+) needs
@@ -129,13 +130,13 @@ sd_notify_reloading(void)
 }
 
 void
-sd_notify_stopping(void)
+systemd_notify_stopping(void)
 {
 	sd_notify(0, "STOPPING=1");
 }
 
 uint64_t
-sd_watchdog_interval_ms(void)
+systemd_watchdog_interval_ms(void)
 {
 	uint64_t	 usec = 0, ms;
 
@@ -147,19 +148,13 @@ sd_watchdog_interval_ms(void)
 }
 
 void
-sd_notify_watchdog(void)
+systemd_notify_watchdog(void)
 {
 	sd_notify(0, "WATCHDOG=1");
 }
 
-int
-sd_stderr_is_journal(void)
-{
-	return log_stderr_is_journal();
-}
-
 const char *
-sd_support(void)
+systemd_support(void)
 {
 	return "systemd";
 }

@@ -339,9 +339,8 @@ fail:
 	return r;
 }
 
-/* "ADDR:PORT" / "[ADDR]:PORT" / a path for a bound socket, or "". */
-static void
-sock_name(int fd, char *buf, size_t len)
+void
+listen_sock_name(int fd, char *buf, size_t len)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
@@ -503,7 +502,7 @@ listen_tcp(struct listener *l, const char *addrport, bool allow_remote,
 		goto out;
 	}
 	/* The real port, for STATUS and logs when PORT was 0. */
-	sock_name(fd, l->name, sizeof(l->name));
+	listen_sock_name(fd, l->name, sizeof(l->name));
 	if (l->name[0] == '\0')
 		snprintf(l->name, sizeof(l->name), "%s", addrport);
 	l->fd = fd;
@@ -537,6 +536,9 @@ listen_adopt(struct listener *l, int fd, const char *name)
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == -1)
 		return -errno;
+	if (ss.ss_family != AF_UNIX && ss.ss_family != AF_INET &&
+	    ss.ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
 
 	/* Inherited sockets are blocking; accept(2) must never block. */
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
@@ -555,7 +557,7 @@ listen_adopt(struct listener *l, int fd, const char *name)
 	if (name != NULL && *name != '\0')
 		snprintf(l->name, sizeof(l->name), "%s", name);
 	else
-		sock_name(fd, l->name, sizeof(l->name));
+		listen_sock_name(fd, l->name, sizeof(l->name));
 	if (l->name[0] == '\0')
 		snprintf(l->name, sizeof(l->name), "fd %d", fd);
 	return 0;

@@ -62,8 +62,10 @@ int	listen_tcp(struct listener *, const char *addrport, bool allow_remote,
 	    int backlog, const char **errmsg);
 
 /*
- * Adopt an inherited listening fd: set O_NONBLOCK and CLOEXEC; 0/-errno
- * (-ENOTSOCK / -EINVAL if fd is not a listening stream socket). 'name'
+ * Adopt an inherited listening fd: the one check of sockets handed in
+ * (by systemd.c), then set O_NONBLOCK and CLOEXEC. 0/-errno: -ENOTSOCK,
+ * -EINVAL if fd is not a listening stream socket, -EAFNOSUPPORT if it is
+ * neither AF_UNIX nor AF_INET/AF_INET6. 'name'
  * NULL or "" takes the socket's own address (its path, or ADDR:PORT),
  * which is what logs and STATUS want. On success the listener owns fd
  * (flags LISTEN_F_INHERITED, plus LISTEN_F_UNIX for AF_UNIX); on failure
@@ -77,6 +79,13 @@ int	listen_adopt(struct listener *, int fd, const char *name);
  * lock file. Safe on a listener with fd -1; sets fd to -1.
  */
 void	listen_close(struct listener *);
+
+/*
+ * The display name of a bound socket, as logs and STATUS show listeners:
+ * its path ("@name" if abstract), "ADDR:PORT" or "[ADDR]:PORT"; "" if
+ * getsockname(2) fails or the family is another.
+ */
+void	listen_sock_name(int fd, char *buf, size_t len);
 
 /* Check a UNIX path fits sun_path (0 or -ENAMETOOLONG). */
 int	listen_check_path(const char *path);

@@ -20,9 +20,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #ifdef HAVE_MALLOC_H
@@ -430,32 +428,6 @@ size_clients(struct server *srv, int *setsize)
 	return 0;
 }
 
-/* A display name for an inherited socket: its path or address. */
-static void
-sock_name(int fd, char *buf, size_t len)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 sl = sizeof(ss);
-	char			 addr[INET6_ADDRSTRLEN];
-
-	snprintf(buf, len, "fd %d", fd);
-	memset(&ss, 0, sizeof(ss));
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return;
-	if (ss.ss_family == AF_UNIX && sun->sun_path[0] != '\0')
-		snprintf(buf, len, "%.*s", (int)sizeof(sun->sun_path),
-		    sun->sun_path);
-	else if (ss.ss_family == AF_INET &&
-	    inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr)) != NULL)
-		snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
-	else if (ss.ss_family == AF_INET6 &&
-	    inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr)) != NULL)
-		snprintf(buf, len, "[%s]:%u", addr, ntohs(sin6->sin6_port));
-}
-
 /*
  * "WHAT: PHRASE: CAUSE", or "WHAT: PHRASE" where the phrase already is the
  * cause (a path too long, a live instance, a file that is not a socket).
@@ -475,33 +447,23 @@ errtext(char *buf, size_t len, const char *what, const char *phrase, int err)
 static int
 setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 {
-	struct systemd_listen	 sdl[SYSTEMD_LISTEN_MAX];
 	struct listener		*l;
 	const char		*errmsg = NULL;
-	char			 path[CONF_PATH_MAX], name[128];
+	char			 path[CONF_PATH_MAX];
 	int			 n, i, ret;
 
-	if ((n = systemd_listen_collect(sdl, SYSTEMD_LISTEN_MAX)) < 0) {
+	n = systemd_listen_collect(&srv->listeners[srv->nlisteners],
+	    SYSTEMD_LISTEN_MAX);
+	if (n < 0) {
 		snprintf(errbuf, errlen, "socket activation: %s", strerror(-n));
 		return n;
 	}
 	if (n > 0) {
 		srv->activated = true;
+		srv->nlisteners += n;
 		if (srv->conf.socket_path[0] != '\0' || srv->conf.ntcp > 0)
 			log_warnx("socket activation: ignoring the configured "
 			    "sockets; systemd passed %d", n);
-		for (i = 0; i < n; i++) {
-			l = &srv->listeners[srv->nlisteners];
-			sock_name(sdl[i].fd, name, sizeof(name));
-			if ((ret = listen_adopt(l, sdl[i].fd, name)) < 0) {
-				snprintf(errbuf, errlen, "adopting %s: %s",
-				    name, strerror(-ret));
-				return ret;
-			}
-			l->flags = LISTEN_F_INHERITED |
-			    (sdl[i].is_unix ? LISTEN_F_UNIX : 0);
-			srv->nlisteners++;
-		}
 		return 0;
 	}
 

@@ -15,7 +15,7 @@
 #include "systemd.h"
 
 int
-systemd_listen_collect(struct systemd_listen *out, int max)
+systemd_listen_collect(struct listener *out, int max)
 {
 	(void)out;
 	(void)max;

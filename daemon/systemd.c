@@ -10,97 +10,100 @@
  * takes the fds once and clears LISTEN_* so that no child and no later
  * call sees them again (a LISTEN_PID that is not ours yields 0 fds).
  * Order is only guaranteed within one .socket unit, so fds are told
- * apart by FileDescriptorName= and, failing that, by address family.
- * Every fd is verified to be a listening stream socket; anything else
- * is logged and closed, as dbus-broker does, so it cannot leak. The
- * inherited sockets are blocking: O_NONBLOCK is set here.
+ * apart by address family; FileDescriptorName= only serves to warn when
+ * a name and a family disagree. Every fd goes through listen_adopt(),
+ * the one check of inherited sockets (a listening AF_UNIX, AF_INET or
+ * AF_INET6 stream socket, made non-blocking, as they come blocking);
+ * anything else is logged and closed, as dbus-broker does, so it cannot
+ * leak.
  *
  * Notifications go through sd_notify(3), a no-op without NOTIFY_SOCKET,
  * so the same binary runs standalone.
  */
 
-#include <sys/socket.h>
-
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
+#include "listen.h"
 #include "log.h"
 #include "systemd.h"
 
+/* Why listen_adopt() refused an fd, for the log. */
+static const char *
+adopt_error(int err)
+{
+	switch (err) {
+	case -ENOTSOCK:
+		return "not a socket";
+	case -EINVAL:
+		return "not a listening stream socket";
+	case -EAFNOSUPPORT:
+		return "neither AF_UNIX nor AF_INET/AF_INET6";
+	default:
+		return strerror(-err);
+	}
+}
+
+static void
+free_names(char **names)
+{
+	int	i;
+
+	if (names == NULL)
+		return;
+	for (i = 0; names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
+}
+
 int
-systemd_listen_collect(struct systemd_listen *out, int max)
+systemd_listen_collect(struct listener *out, int max)
 {
 	char		**names = NULL;
 	const char	*name;
-	int		 n, i, fd, fl, count = 0, is_unix;
+	int		 n, i, fd, r, count = 0, is_unix;
 
 	if (max < 0)
 		return -EINVAL;
 	if ((n = sd_listen_fds_with_names(1, &names)) <= 0) {
-		if (names != NULL) {
-			for (i = 0; names[i] != NULL; i++)
-				free(names[i]);
-			free(names);
-		}
+		free_names(names);
 		return n;
 	}
 	for (i = 0; i < n; i++) {
 		fd = SD_LISTEN_FDS_START + i;
 		name = names != NULL && names[i] != NULL ? names[i] : "";
 
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-			log_warnx("closing inherited fd %d (%s): not a "
-			    "listening stream socket", fd, name);
-			close(fd);
-			continue;
-		}
-		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0)
-			is_unix = 1;
-		else if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1,
-		    0) > 0)
-			is_unix = 0;
-		else {
-			log_warnx("closing inherited fd %d (%s): neither "
-			    "AF_UNIX nor AF_INET/AF_INET6", fd, name);
-			close(fd);
-			continue;
-		}
-		if (strcmp(name, "iomuxd") == 0 && !is_unix)
-			log_warnx("inherited fd %d is named iomuxd but is a "
-			    "TCP socket; using it as TCP", fd);
-		else if (strcmp(name, "iomuxd-tcp") == 0 && is_unix)
-			log_warnx("inherited fd %d is named iomuxd-tcp but is "
-			    "an AF_UNIX socket; using it as UNIX", fd);
 		if (count >= max) {
 			log_warnx("closing inherited fd %d (%s): more than %d "
 			    "listening sockets", fd, name, max);
 			close(fd);
 			continue;
 		}
-		/* sd_listen_fds() set FD_CLOEXEC; blocking is ours to fix. */
-		if ((fl = fcntl(fd, F_GETFL)) == -1 ||
-		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
-			log_warn("closing inherited fd %d (%s): O_NONBLOCK",
-			    fd, name);
+		/*
+		 * listen_adopt() is the one check of what was handed in
+		 * (type, listening, family) and sets O_NONBLOCK, which
+		 * inherited sockets lack.
+		 */
+		if ((r = listen_adopt(&out[count], fd, NULL)) < 0) {
+			log_warnx("closing inherited fd %d (%s): %s", fd, name,
+			    adopt_error(r));
 			close(fd);
 			continue;
 		}
-		out[count].fd = fd;
-		out[count].is_unix = is_unix;
-		snprintf(out[count].name, sizeof(out[count].name), "%s", name);
+		is_unix = (out[count].flags & LISTEN_F_UNIX) != 0;
+		if (strcmp(name, "iomuxd") == 0 && !is_unix)
+			log_warnx("inherited fd %d is named iomuxd but is a "
+			    "TCP socket; using it as TCP", fd);
+		else if (strcmp(name, "iomuxd-tcp") == 0 && is_unix)
+			log_warnx("inherited fd %d is named iomuxd-tcp but is "
+			    "an AF_UNIX socket; using it as UNIX", fd);
 		count++;
 	}
-	if (names != NULL) {
-		for (i = 0; names[i] != NULL; i++)
-			free(names[i]);
-		free(names);
-	}
+	free_names(names);
 	return count;
 }
 

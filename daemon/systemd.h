@@ -18,20 +18,16 @@
 
 #define SYSTEMD_LISTEN_MAX	8
 
-struct systemd_listen {
-	int	 fd;
-	int	 is_unix;	/* AF_UNIX stream (else AF_INET/AF_INET6) */
-	char	 name[64];	/* FileDescriptorName=, or "" */
-};
+struct listener;
 
 /*
- * Collect sockets passed by socket activation, at most SYSTEMD_LISTEN_MAX,
- * and clear LISTEN_* from the environment. Each returned fd is a listening
- * stream socket, verified by type, non-blocking and CLOEXEC; anything else
- * passed is logged and closed. Returns the count (0: not activated) or
- * -errno.
+ * Collect sockets passed by socket activation, at most 'max', and clear
+ * LISTEN_* from the environment. Each one is adopted into out[] with
+ * listen_adopt() (LISTEN_F_INHERITED; named by its address); anything
+ * else passed, or past 'max', is logged and closed. Returns the count
+ * (0: not activated) or -errno.
  */
-int	systemd_listen_collect(struct systemd_listen *, int max);
+int	systemd_listen_collect(struct listener *out, int max);
 
 void	systemd_notify_ready(const char *status);
 void	systemd_notify_status(const char *status);

@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -619,6 +620,43 @@ START_TEST(test_adopt_tcp)
 }
 END_TEST
 
+/* The one display name of sockets, for logs and STATUS. */
+START_TEST(test_sock_name)
+{
+	struct sockaddr_un	 sun;
+	char			 buf[128], path[128];
+	int			 fd, p[2];
+
+	path_in(path, sizeof(path), "named.sock");
+	fd = raw_unix_listener(path, SOCK_STREAM, 1);
+	listen_sock_name(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, path);
+	close(fd);
+
+	/* Abstract: "@name", though the name is not NUL-terminated. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path + 1, "iomuxd-ck", 9);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 10)), 0);
+	listen_sock_name(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "@iomuxd-ck");
+	close(fd);
+
+	/* Unbound, or not a socket: "". */
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	listen_sock_name(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	close(fd);
+	ck_assert_int_eq(pipe(p), 0);
+	listen_sock_name(p[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 /* Steps for the grandchildren: exit(step) on the first failure. */
 #define STEP(n, cond)	do { if (!(cond)) _exit(n); } while (0)
 
@@ -760,7 +798,10 @@ env_cleared(void)
 static void
 collect_named(void)
 {
-	struct systemd_listen	 out[SYSTEMD_LISTEN_MAX];
+	struct listener		 out[SYSTEMD_LISTEN_MAX];
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	char			 path[128], name[64];
 	int			 p[2], fds[5];
 
 	STEP(1, pipe(p) == 0);
@@ -772,10 +813,17 @@ collect_named(void)
 	STEP(2, place_fds(fds, 5) == 0);
 	set_listen_env(getpid(), 5, "iomuxd:iomuxd-tcp:pipe:dgram:idle");
 	STEP(7, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 2);
-	STEP(8, out[0].fd == 3 && out[0].is_unix &&
-	    strcmp(out[0].name, "iomuxd") == 0);
-	STEP(9, out[1].fd == 4 && !out[1].is_unix &&
-	    strcmp(out[1].name, "iomuxd-tcp") == 0);
+	/* Adopted: inherited, and named by address as STATUS shows them. */
+	snprintf(path, sizeof(path), "%s/u.sock", dir);
+	STEP(8, out[0].fd == 3 &&
+	    out[0].flags == (LISTEN_F_INHERITED | LISTEN_F_UNIX) &&
+	    strcmp(out[0].name, path) == 0);
+	/* No ck_assert here: Check's own fds may be the ones replaced. */
+	memset(&sin, 0, sizeof(sin));
+	STEP(15, getsockname(4, (struct sockaddr *)&sin, &slen) == 0);
+	snprintf(name, sizeof(name), "127.0.0.1:%d", ntohs(sin.sin_port));
+	STEP(9, out[1].fd == 4 && out[1].flags == LISTEN_F_INHERITED &&
+	    strcmp(out[1].name, name) == 0);
 	STEP(10, (fcntl(3, F_GETFL) & O_NONBLOCK) &&
 	    (fcntl(4, F_GETFL) & O_NONBLOCK));
 	STEP(11, (fcntl(3, F_GETFD) & FD_CLOEXEC) &&
@@ -791,16 +839,16 @@ collect_named(void)
 static void
 collect_unnamed(void)
 {
-	struct systemd_listen	 out[SYSTEMD_LISTEN_MAX];
-	int			 fds[2];
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
+	int		 fds[2];
 
 	fds[0] = tcp_listener_fd();
 	fds[1] = unix_fd("u.sock", SOCK_STREAM, 1);
 	STEP(2, place_fds(fds, 2) == 0);
 	set_listen_env(getpid(), 2, NULL);
 	STEP(3, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 2);
-	STEP(4, out[0].fd == 3 && !out[0].is_unix);
-	STEP(5, out[1].fd == 4 && out[1].is_unix);
+	STEP(4, out[0].fd == 3 && !(out[0].flags & LISTEN_F_UNIX));
+	STEP(5, out[1].fd == 4 && (out[1].flags & LISTEN_F_UNIX));
 	STEP(6, env_cleared());
 	_exit(0);
 }
@@ -809,8 +857,8 @@ collect_unnamed(void)
 static void
 collect_other_pid(void)
 {
-	struct systemd_listen	 out[SYSTEMD_LISTEN_MAX];
-	int			 fd;
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
+	int		 fd;
 
 	fd = unix_fd("u.sock", SOCK_STREAM, 1);
 	STEP(1, place_fds(&fd, 1) == 0);
@@ -825,15 +873,15 @@ collect_other_pid(void)
 static void
 collect_too_many(void)
 {
-	struct systemd_listen	 out[1];
-	int			 fds[2];
+	struct listener	 out[1];
+	int		 fds[2];
 
 	fds[0] = unix_fd("u.sock", SOCK_STREAM, 1);
 	fds[1] = tcp_listener_fd();
 	STEP(2, place_fds(fds, 2) == 0);
 	set_listen_env(getpid(), 2, "iomuxd:iomuxd-tcp");
 	STEP(3, systemd_listen_collect(out, 1) == 1);
-	STEP(4, out[0].fd == 3 && out[0].is_unix);
+	STEP(4, out[0].fd == 3 && (out[0].flags & LISTEN_F_UNIX));
 	STEP(5, is_open(3) && !is_open(4));
 	_exit(0);
 }
@@ -842,7 +890,7 @@ collect_too_many(void)
 static void
 collect_none(void)
 {
-	struct systemd_listen	 out[SYSTEMD_LISTEN_MAX];
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
 
 	set_listen_env(getpid(), 1, "iomuxd");
 	STEP(1, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
@@ -929,6 +977,7 @@ listen_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_adopt);
 	tcase_add_test(tc, test_adopt_tcp);
+	tcase_add_test(tc, test_sock_name);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("systemd");

@@ -4,8 +4,10 @@
  *
  * check_listen.c: unit tests for listen.c (RELIABILITY.md #6-#8: path
  * length, stale and live sockets, non-sockets, permissions and the umask
- * race, listen_close() ownership, TCP address rules, adoption) and for
- * systemd.c's systemd_listen_collect() with real sockets passed as LISTEN_FDS.
+ * race, listen_close() ownership, the lock file's pid and a lock held
+ * with no socket, a socket file lost and re-made, TCP address rules,
+ * adoption) and for systemd.c's systemd_listen_collect() with real
+ * sockets passed as LISTEN_FDS.
  *
  * Every test works in its own mkdtemp(3) directory and on 127.0.0.1.
  * Tests that must own fds 3.. or change uid do so in a grandchild that
@@ -439,6 +441,213 @@ START_TEST(test_close_ownership)
 	listen_close(&l);
 	memset(&l, 0, sizeof(l));
 	l.fd = -1;
+	listen_close(&l);
+}
+END_TEST
+
+/* The pid written in a lock file, or -1. */
+static long
+lock_file_pid(const char *lock)
+{
+	char	 buf[32];
+	FILE	*fp;
+	long	 pid = -1;
+
+	if ((fp = fopen(lock, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), fp) != NULL && strchr(buf, '\n') != NULL)
+		pid = strtol(buf, NULL, 10);
+	fclose(fp);
+	return pid;
+}
+
+START_TEST(test_lock_pid)
+{
+	struct listener	 a, b;
+	const char	*msg;
+	char		 path[128], lock[140];
+
+	path_in(path, sizeof(path), "sock");
+	path_in(lock, sizeof(lock), "sock" LISTEN_LOCK_SUFFIX);
+	ck_assert_int_eq(listen_unix(&a, path, 0660, 0700, 16, &msg), 0);
+	ck_assert_int_eq(lock_file_pid(lock), (long)getpid());
+	/* A second daemon learns who holds it. */
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_RUNNING);
+	ck_assert_int_eq(b.lock_pid, getpid());
+	/* After fork(2) the holder rewrites it (here: a bogus pid first). */
+	ck_assert_int_eq(truncate(lock, 0), 0);
+	listen_owner_update(&a);
+	ck_assert_int_eq(lock_file_pid(lock), (long)getpid());
+	listen_close(&a);
+}
+END_TEST
+
+/*
+ * The lock is held, but nothing answers at the path: say so, and how the
+ * path looks, instead of "already running"; touch nothing.
+ */
+START_TEST(test_locked_gone)
+{
+	struct listener	 a, b;
+	const char	*msg;
+	char		 path[128], lock[140], buf[32];
+	FILE		*fp;
+	int		 fd;
+
+	path_in(path, sizeof(path), "sock");
+	path_in(lock, sizeof(lock), "sock.lock");
+	ck_assert_int_eq(listen_unix(&a, path, 0660, 0700, 16, &msg), 0);
+
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_LOCKED);
+	ck_assert_str_eq(msg, "is gone");
+	ck_assert_int_eq(b.lock_pid, getpid());
+	ck_assert_int_eq(b.fd, -1);
+	ck_assert_int_eq(access(path, F_OK), -1);
+
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("precious\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_LOCKED);
+	ck_assert_str_eq(msg,
+	    "is gone (replaced by a file that is not a socket)");
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	ck_assert_str_eq(buf, "precious\n");
+	ck_assert_int_eq(unlink(path), 0);
+
+	fd = raw_unix_listener(path, SOCK_STREAM, 1);
+	close(fd);
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_LOCKED);
+	ck_assert_str_eq(msg, "does not answer");
+	ck_assert_int_eq(access(path, F_OK), 0);
+
+	/* An unknown holder (an empty lock file): pid 0. */
+	ck_assert_int_eq(truncate(lock, 0), 0);
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_LOCKED);
+	ck_assert_int_eq(b.lock_pid, 0);
+	listen_close(&a);
+	ck_assert_int_eq(access(lock, F_OK), -1);
+}
+END_TEST
+
+static mode_t
+file_mode(const char *path)
+{
+	struct stat	 st;
+
+	ck_assert_int_eq(lstat(path, &st), 0);
+	return st.st_mode;
+}
+
+/* The socket file taken away under a listener: noticed and re-made. */
+START_TEST(test_check_renew)
+{
+	struct listener	 a;
+	struct stat	 st;
+	const char	*msg;
+	char		 path[128];
+	FILE		*fp;
+	ino_t		 ino;
+	int		 old, other;
+
+	path_in(path, sizeof(path), "sock");
+	ck_assert_int_eq(listen_unix(&a, path, 0640, 0700, 16, &msg), 0);
+	ck_assert_int_eq(listen_unix_check(&a), 0);
+
+	/* Deleted: a new socket at the same path, same mode, fd reused. */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	old = a.fd;
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), 0);
+	ck_assert_int_ge(a.fd, 0);
+	ck_assert_int_le(a.fd, old);
+	assert_nonblock_cloexec(a.fd);
+	ck_assert(S_ISSOCK(file_mode(path)));
+	ck_assert_uint_eq(file_mode(path) & 0777, 0640);
+	ck_assert(can_connect(path));
+	ck_assert_int_eq(listen_unix_check(&a), 0);
+
+	/* A regular file in its place is never removed. */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fclose(fp);
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), -EEXIST);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_int_eq(a.fd, -1);
+	ck_assert(S_ISREG(file_mode(path)));
+	/* Still not ours: checked again and again, until it is gone. */
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), 0);
+	ck_assert(can_connect(path));
+
+	/* Someone else listening there now is left alone... */
+	ck_assert_int_eq(unlink(path), 0);
+	other = raw_unix_listener(path, SOCK_STREAM, 1);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ino = st.st_ino;
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), LISTEN_E_RUNNING);
+	ck_assert_int_eq(a.fd, -1);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_uint_eq(st.st_ino, ino);
+	/* ...until it dies and leaves a stale socket, which is replaced. */
+	close(other);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), 0);
+	ck_assert(can_connect(path));
+	listen_close(&a);
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+/* The whole directory removed, lock file included: both come back. */
+START_TEST(test_renew_dir)
+{
+	struct listener	 a, b;
+	const char	*msg;
+	char		 sub[128], path[128], lock[140];
+
+	path_in(sub, sizeof(sub), "sub");
+	path_in(path, sizeof(path), "sub/sock");
+	path_in(lock, sizeof(lock), "sub/sock.lock");
+	ck_assert_int_eq(listen_unix(&a, path, 0660, 0700, 16, &msg), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(lock), 0);
+	ck_assert_int_eq(rmdir(sub), 0);
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), 0);
+	ck_assert(can_connect(path));
+	ck_assert_uint_eq(file_mode(sub) & 0777, 0700);
+	/* The new lock file is held and names us. */
+	ck_assert_int_eq(lock_file_pid(lock), (long)getpid());
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_RUNNING);
+	listen_close(&a);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(access(lock, F_OK), -1);
+}
+END_TEST
+
+/* Inherited sockets belong to whoever passed them: never checked. */
+START_TEST(test_check_inherited)
+{
+	struct listener	 l;
+	char		 path[128];
+	int		 fd;
+
+	path_in(path, sizeof(path), "sock");
+	fd = raw_unix_listener(path, SOCK_STREAM, 1);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(listen_unix_check(&l), 0);
 	listen_close(&l);
 }
 END_TEST
@@ -964,6 +1173,11 @@ listen_suite(void)
 	tcase_add_test(tc, test_parent_created);
 	tcase_add_test(tc, test_close_ownership);
 	tcase_add_test(tc, test_default_path);
+	tcase_add_test(tc, test_lock_pid);
+	tcase_add_test(tc, test_locked_gone);
+	tcase_add_test(tc, test_check_renew);
+	tcase_add_test(tc, test_renew_dir);
+	tcase_add_test(tc, test_check_inherited);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp");

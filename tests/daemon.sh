@@ -345,6 +345,9 @@ for b in $T_BACKENDS; do
 	T_PIDS="$T_PIDS $pid"
 	sid=$(ps -o sid= -p "$pid" | tr -d ' ')
 	[ "$sid" = "$pid" ] || t_fail "$b: the daemon leads no session of its own (sid $sid)"
+	# Another daemon refused by the lock names this pid, not the parent's.
+	[ "$(cat "$T_SOCK.lock")" = "$pid" ] ||
+	    t_fail "$b: the lock file names '$(cat "$T_SOCK.lock")', not the detached daemon $pid"
 	kill -HUP "$pid"
 	sleep 0.3
 	t_alive "$pid" || t_fail "$b: the background daemon died on SIGHUP"

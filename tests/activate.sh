@@ -9,7 +9,8 @@
 #     "activation: systemd" and lists the socket; after SIGTERM the socket
 #     file is still there (it belongs to whoever passed it).
 #  2. UNIX + TCP named "iomuxd:iomuxd-tcp": reachable via -s and -H.
-#  3. UNIX + TCP without names: the daemon classifies them by type.
+#  3. UNIX + TCP without names: the daemon classifies them by type; the
+#     UNIX socket deleted under it is not re-created (it is PID 1's).
 # Exit 77 when systemd-socket-activate is not available.
 
 # shellcheck source=tests/lib.sh
@@ -143,8 +144,14 @@ for b in $IOMUXD_BACKENDS; do
 	t_expect_grep "^listeners: (.*,)?127\.0\.0\.1:$PORT(,.*)?\$" "$T_OUT" \
 	    "listeners include 127.0.0.1:$PORT"
 	status_ok -s "$SOCK"
-	stop_activated
-	[ -S "$SOCK" ] || t_fail "$SOCK was removed by the daemon"
+	# Deleted under the daemon, a passed socket stays deleted: the file
+	# is PID 1's to manage, never re-created by the daemon's check.
 	rm -f "$SOCK"
+	sleep 2.5
+	[ ! -e "$SOCK" ] || t_fail "the daemon re-created $SOCK, a socket systemd passed"
+	status_ok -H "127.0.0.1:$PORT"
+	t_expect_nogrep 're-creat' "$A_LOG" \
+	    "a deleted activated socket is left to systemd"
+	stop_activated
 done
 exit 0

@@ -193,11 +193,20 @@ conn_scan_tail(struct conn *c)
 	const uint8_t	*p = buf_data(&c->in);
 	size_t		 len = buf_len(&c->in), off = c->in_scan;
 	uint32_t	 body;
+	int		 ret;
 
-	while (off < len && proto_peek_len(p + off, len - off,
-	    c->srv->conf.frame_max, &body) == 1 &&
-	    (size_t)body + IOMUX_LEN_SIZE <= len - off)
+	while (off < len) {
+		ret = proto_peek_len(p + off, len - off, c->srv->conf.frame_max,
+		    &body);
+		if (ret == -EBADMSG) {
+			/* Too short for a header: bad, but complete. */
+			off = len;
+			break;
+		}
+		if (ret != 1 || (size_t)body + IOMUX_LEN_SIZE > len - off)
+			break;
 		off += (size_t)body + IOMUX_LEN_SIZE;
+	}
 	c->in_scan = off;
 	if (off == len)
 		c->frame_start = 0;
@@ -342,12 +351,18 @@ static void
 handoffs_undo(struct conn *c)
 {
 	struct conn_handoff	*h;
+	uint32_t		 i, n = c->nhandoffs;
 
-	while (c->nhandoffs > 0) {
-		h = &c->handoffs[--c->nhandoffs];
+	for (i = n; i > 0; i--) {
+		h = &c->handoffs[i - 1];
 		buf_acct_release(&c->hc.mem, h->size);
 		h->ops->undo(h->obj, h->arg);
 	}
+	/* Only now, with every item back in order, may waiters take them. */
+	for (i = 0; i < n; i++)
+		if (c->handoffs[i].ops->resume != NULL)
+			c->handoffs[i].ops->resume(c->handoffs[i].arg);
+	c->nhandoffs = 0;
 	handoffs_free(c);
 }
 

@@ -28,6 +28,8 @@ struct server;
 struct conn_handoff_ops {
 	void	(*sent)(void *obj, void *arg);
 	void	(*undo)(void *obj, void *arg);
+	/* After every undo of a dying connection, once per hand-off. */
+	void	(*resume)(void *arg);
 };
 
 struct conn_handoff {

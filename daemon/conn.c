@@ -208,7 +208,11 @@ conn_scan_tail(struct conn *c)
 		off += (size_t)body + IOMUX_LEN_SIZE;
 	}
 	c->in_scan = off;
-	if (off == len)
+	/*
+	 * Past SERVER_RBUF_SIZE a waiting connection is not read: a frame
+	 * cut there is incomplete by our doing, so no deadline runs on it.
+	 */
+	if (off == len || len >= SERVER_RBUF_SIZE)
 		c->frame_start = 0;
 	else if (c->frame_start == 0)
 		c->frame_start = ev_now(c->srv->loop);

@@ -185,16 +185,20 @@ conn_peer_gone(const struct conn *c)
  * complete) so that a frame left incomplete behind the wait gets its
  * deadline from when it was seen, not from when the wait ends. A length
  * over frame_max never completes: it counts as incomplete too. Amortised:
- * each byte of input is walked past once while the wait lasts.
+ * each byte of input is walked past once while the wait lasts. Nothing to
+ * do for a connection that is not waiting, or has no input.
  */
 static void
 conn_scan_tail(struct conn *c)
 {
-	const uint8_t	*p = buf_data(&c->in);
+	const uint8_t	*p;
 	size_t		 len = buf_len(&c->in), off = c->in_scan;
 	uint32_t	 body;
 	int		 ret;
 
+	if (c->blocked == NULL || len == 0)
+		return;
+	p = buf_data(&c->in);
 	while (off < len) {
 		ret = proto_peek_len(p + off, len - off, c->srv->conf.frame_max,
 		    &body);
@@ -627,6 +631,19 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 	return off;
 }
 
+/*
+ * Drop all input, complete frames included (nothing will answer them).
+ * With it goes what input implies: a backlog, a partial frame's deadline.
+ */
+static void
+conn_drop_input(struct conn *c)
+{
+	buf_free(&c->in);
+	c->in_scan = 0;
+	c->flags &= ~CONN_F_BACKLOG;
+	c->frame_start = 0;
+}
+
 /* Process what c->in holds (partial-frame completion or backlog). */
 static void
 conn_process_in(struct conn *c)
@@ -638,29 +655,12 @@ conn_process_in(struct conn *c)
 		return;
 	buf_consume(&c->in, used);
 	c->in_scan = c->in_scan > used ? c->in_scan - used : 0;
-	if (buf_len(&c->in) == 0) {
-		buf_free(&c->in);	/* idle connections own no input memory */
-		c->in_scan = 0;
-	}
+	if (buf_len(&c->in) == 0)
+		conn_drop_input(c);	/* idle connections own no input memory */
 	else if (c->flags & (CONN_F_EOF | CONN_F_CLOSING) &&
-	    !(c->flags & CONN_F_BACKLOG) && pending_out(c) < high_mark(c->srv)) {
-		/* The peer will send no more: a partial frame is dropped. */
-		buf_free(&c->in);
-		c->in_scan = 0;
-		c->frame_start = 0;
-	}
-	if (c->blocked != NULL && buf_len(&c->in) > 0)
-		conn_scan_tail(c);
-}
-
-/* Drop all input, complete frames included (nothing will answer them). */
-static void
-conn_drop_input(struct conn *c)
-{
-	buf_free(&c->in);
-	c->in_scan = 0;
-	c->flags &= ~CONN_F_BACKLOG;
-	c->frame_start = 0;
+	    !(c->flags & CONN_F_BACKLOG) && pending_out(c) < high_mark(c->srv))
+		conn_drop_input(c);	/* no more will come: a partial frame */
+	conn_scan_tail(c);
 }
 
 /*
@@ -704,8 +704,7 @@ conn_read(struct conn *c)
 				conn_kill(c, "out of memory for input");
 				return;
 			}
-			if (c->blocked != NULL && buf_len(&c->in) > 0)
-				conn_scan_tail(c);
+			conn_scan_tail(c);
 			return;
 		}
 	} else {

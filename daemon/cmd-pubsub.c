@@ -72,7 +72,8 @@ subscribe(struct conn *c, const struct proto_frame *f,
 	if (check_names(f, args, r, pattern) < 0)
 		return;
 	for (i = 0; i < f->argc; i++) {
-		ret = pubsub_subscribe(ps, &c->hc, args[i].p, args[i].len, pattern);
+		ret = pubsub_subscribe(ps, &c->hc, args[i].p, args[i].len,
+		    pattern);
 		if (ret == 0)
 			added[i / 64] |= UINT64_C(1) << (i % 64);
 		else if (ret != PUBSUB_E_EXISTS)

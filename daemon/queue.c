@@ -364,8 +364,9 @@ queue_reply_fits(struct conn *c, size_t len)
 /*
  * How many of vals[] live waiters will take, in order, walking the FIFO
  * as the hand-off will. Dead waiters are unlinked on the way (block.c
- * frees them when their connection's close is seen); a live one whose output cannot take its value is skipped
- * here and disconnected by the hand-off. Links nothing, answers nothing.
+ * frees them when their connection's close is seen); a live one whose
+ * output cannot take its value is skipped here and disconnected by the
+ * hand-off. Links nothing, answers nothing.
  */
 static int
 count_takers(struct queue *q, const struct proto_arg *vals, int n)

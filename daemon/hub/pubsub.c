@@ -31,10 +31,11 @@
  * Walking needs no guard: delivering a message may kill a subscriber
  * (output limit), but a kill only marks its client gone; its
  * subscriptions are dropped later (pubsub_client_gone(), from the
- * connection's release in the loop). The walk skips gone clients. Nothing subscribes or unsubscribes during
- * a walk either (that takes a request of the subscriber's own, read in
- * its own turn), so the lists and the tree hold still while they are
- * walked; a debug build asserts it.
+ * connection's release in the loop). The walk skips gone clients.
+ * Nothing subscribes or unsubscribes during a walk either (that takes a
+ * request of the subscriber's own, read in its own turn), so the lists
+ * and the tree hold still while they are walked; a debug build asserts
+ * it.
  *
  * Subscriptions are client state, bounded per client by
  * subscriptions_max and freed with it, like output buffers: they are not
@@ -59,7 +60,7 @@
 #include "pubsub.h"
 
 #define PUBSUB_TAB_INITIAL	64	/* the channels */
-#define PUBSUB_CLIENT_INITIAL	8	/* a connection's table */
+#define PUBSUB_CLIENT_INITIAL	8	/* a client's table */
 
 struct sub;
 
@@ -73,11 +74,11 @@ struct topic {
 };
 
 struct sub {
-	struct htab_entry	 ce;	/* the connection's, keyed by &t */
+	struct htab_entry	 ce;	/* the client's, keyed by &t */
 	struct topic		*t;
 	struct hub_client	*c;
 	struct sub		*tnext, *tprev;	/* the topic's list */
-	struct sub		*cnext, *cprev;	/* the connection's */
+	struct sub		*cnext, *cprev;	/* the client's */
 };
 
 /* c->subs: what one client is subscribed to. */

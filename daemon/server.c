@@ -219,8 +219,7 @@ server_client_mem_over(struct server *srv)
 		srv->stats.clients_dropped++;
 		conn_kill(c, why);
 	}
-	if (srv->client_mem_mark - srv->client_mem.bytes > SERVER_TRIM_BYTES &&
-	    !ev_timer_active(&srv->trim_timer))
+	if (server_trim_due(srv))
 		(void)ev_timer_start(srv->loop, &srv->trim_timer,
 		    SERVER_TRIM_DELAY_MS);
 }

@@ -150,6 +150,14 @@ server_mem_release(struct server *srv, uint64_t n)
 }
 
 void	server_client_mem_over(struct server *);
+
+/* Has client memory dropped enough since its peak to give pages back? */
+static inline bool
+server_trim_due(const struct server *srv)
+{
+	return srv->client_mem_mark - srv->client_mem.bytes >
+	    SERVER_TRIM_BYTES && !ev_timer_active(&srv->trim_timer);
+}
 /*
  * After client memory may have changed (a turn, a free): past
  * client_memory_max, drop the connections using the most until under it;
@@ -163,9 +171,7 @@ server_client_mem_check(struct server *srv)
 
 	if (used > srv->client_mem_mark)
 		srv->client_mem_mark = used;
-	if ((srv->client_mem_mark - used > SERVER_TRIM_BYTES &&
-	    !ev_timer_active(&srv->trim_timer)) ||
-	    (srv->conf.client_memory_max != 0 &&
+	if (server_trim_due(srv) || (srv->conf.client_memory_max != 0 &&
 	    used > srv->conf.client_memory_max))
 		server_client_mem_over(srv);
 }

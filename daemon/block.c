@@ -129,6 +129,8 @@ block_done(struct waiter *w, struct reply *r)
 		return ret;
 	}
 	conn_unblocked(c);
+	/* One SET may wake many waiters: the limit holds as they are. */
+	server_client_mem_check(c->srv);
 	return 0;
 }
 

@@ -170,8 +170,9 @@ struct delivery {
 
 /*
  * Queue one message to a subscriber, into its output (or scratch, for the
- * publisher itself): the output limit applies as it is produced. One that
- * cannot take it is cut off; it is only marked dead, so the walk goes on.
+ * publisher itself): the output limit applies as it is produced, and so
+ * does client_memory_max. One that cannot take it is cut off; it is only
+ * marked dead, so the walk goes on.
  */
 static void
 deliver(struct hub_client *hc, const uint8_t *pattern, size_t plen,
@@ -192,6 +193,8 @@ deliver(struct hub_client *hc, const uint8_t *pattern, size_t plen,
 		reply_arg(&r, pattern, plen);
 	if ((ret = reply_end(&r)) == 0) {
 		d->count++;
+		/* N subscribers must not hold N x output_limit at once. */
+		server_client_mem_check(d->srv);
 		return;
 	}
 	if (ret == -ENOBUFS) {

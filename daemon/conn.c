@@ -410,7 +410,18 @@ conn_kill(struct conn *c, const char *why)
 	}
 	ev_io_del(srv->loop, c->fd);
 	ev_timer_stop(srv->loop, &c->timer);
-	/* What it holds is as good as freed: it no longer counts. */
+	/*
+	 * Nobody will read its input or write its output: free them now,
+	 * unless its own turn is on the stack (the decoder walks c->in, a
+	 * reply may be half encoded into c->out). Those two stay until the
+	 * deferred free; they are one connection's, within its limits.
+	 */
+	if (!(c->flags & CONN_F_BUSY) && srv->current != c) {
+		buf_free(&c->in);
+		c->in_scan = 0;
+		buf_free(&c->out);
+	}
+	/* What it still holds is as good as freed: it no longer counts. */
 	buf_acct_reparent(&c->hc.mem, NULL);
 	/*
 	 * Released and freed from the deferred callback: callers up the
@@ -535,7 +546,7 @@ conn_fail(struct conn *c, uint16_t st, uint32_t id, const char *msg)
  * Returns how many bytes were consumed; the caller keeps the rest.
  */
 static size_t
-conn_process(struct conn *c, const uint8_t *data, size_t len)
+conn_process_frames(struct conn *c, const uint8_t *data, size_t len)
 {
 	struct server		*srv = c->srv;
 	struct proto_frame	 f;
@@ -629,6 +640,23 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 	} else if (c->blocked == NULL)
 		c->frame_start = 0;
 	return off;
+}
+
+/*
+ * While a connection's requests run, its buffers are in use on the stack:
+ * a kill from anywhere (its own request, a fan-out's eviction) leaves
+ * them to the deferred free, and eviction passes it by until the turn
+ * ends (conn_end_turn checks the limit again).
+ */
+static size_t
+conn_process(struct conn *c, const uint8_t *data, size_t len)
+{
+	size_t	used;
+
+	c->flags |= CONN_F_BUSY;
+	used = conn_process_frames(c, data, len);
+	c->flags &= ~CONN_F_BUSY;
+	return used;
 }
 
 /*

@@ -47,6 +47,7 @@ struct conn_handoff {
 #define CONN_F_BACKLOG	0x20	/* complete frames left after the budget */
 #define CONN_F_HUP	0x40	/* peer seen gone by a hand-off: handle it */
 #define CONN_F_RELEASED	0x80	/* waits, locks, subscriptions let go */
+#define CONN_F_BUSY	0x100	/* its requests are being decoded, run */
 
 struct conn {
 	struct server	*srv;
@@ -101,7 +102,9 @@ void	conn_close_gracefully(struct conn *);
  * connection (its wait, locks, subscriptions, slot) is released, and the
  * connection freed, from its deferred callback after the current batch of
  * events: safe to call from anywhere, including another connection's
- * request, and c stays valid until then.
+ * request, and c stays valid until then. Its buffers go at once unless
+ * its own turn may still be using them (a fan-out that drops connections
+ * one after another must not hold all of their output until it ends).
  */
 void	conn_kill(struct conn *, const char *why);
 /*

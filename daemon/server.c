@@ -56,6 +56,8 @@
 int	(*server_reload_hook)(struct server *);
 
 static struct log_ratelimit	rl_accept = { .burst = 5 };
+/* One fan-out can evict hundreds: STATUS clients_evicted counts them all. */
+static struct log_ratelimit	rl_evict = { .burst = 5 };
 
 static void	accept_cb(struct ev_loop *, int, int, void *);
 static void	sock_check(struct server *);
@@ -181,14 +183,18 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 	}
 }
 
-/* The live connection using the most memory, or NULL. */
+/*
+ * The live connection using the most memory, or NULL. Not one whose
+ * request is running: its buffers are in use, so killing it would free
+ * nothing now; the check at the end of its turn may pick it.
+ */
 static struct conn *
 biggest_conn(struct server *srv)
 {
 	struct conn	*c, *best = NULL;
 
 	for (c = srv->conns; c != NULL; c = c->next)
-		if (!(c->flags & CONN_F_DEAD) &&
+		if (!(c->flags & (CONN_F_DEAD | CONN_F_BUSY)) &&
 		    (best == NULL || c->hc.mem.bytes > best->hc.mem.bytes))
 			best = c;
 	return best;
@@ -197,9 +203,12 @@ biggest_conn(struct server *srv)
 /*
  * Past client_memory_max, as Redis's maxmemory-clients: drop the
  * connection using the most, not whoever asked last, until under the
- * limit. A killed connection's memory leaves the account at once (it is
- * freed at the end of this loop turn), so each kill counts. The scan is
- * O(connections), paid only when the limit is reached.
+ * limit. A killed connection's buffers are freed at once (conn_kill), so
+ * each kill gives back what it counted. Called at the end of each turn,
+ * and by a request that queues output for other connections (a fan-out)
+ * after each reply it queues, so that one request cannot take the sum far
+ * past the limit before its turn ends. The scan is O(connections), paid
+ * only when the limit is reached.
  */
 void
 server_client_mem_over(struct server *srv)
@@ -217,7 +226,8 @@ server_client_mem_over(struct server *srv)
 		    (unsigned long long)c->hc.mem.bytes);
 		srv->stats.clients_evicted++;
 		srv->stats.clients_dropped++;
-		conn_kill(c, why);
+		conn_kill(c, log_ratelimit_ok(&rl_evict, ev_now(srv->loop)) ?
+		    why : NULL);
 	}
 	if (server_trim_due(srv))
 		(void)ev_timer_start(srv->loop, &srv->trim_timer,

@@ -829,6 +829,155 @@ START_TEST(test_subscriptions_counted_and_freed)
 END_TEST
 
 /*
+ * Fan-out: one request whose output goes to many connections that do not
+ * read (small receive buffers). Each connection's share obeys its output
+ * limit, but the sum used to be checked against client_memory_max only
+ * when the request's turn ended, and a connection cut off kept its buffers
+ * until then: one PUBLISH of 512 KiB to 100 subscribers matched 17 ways
+ * each made the daemon hold ~N x output_limit, a gigabyte. The limit
+ * applies as the output is produced, and a dropped connection's buffers
+ * go at once.
+ */
+#define FANOUT_N	100
+#define FANOUT_MAX	"16M"
+#define FANOUT_MAX_B	(16 * MIB)
+
+/* A connection that takes almost nothing off its socket. */
+static int
+rconnect_deaf(const struct tu_daemon *d)
+{
+	int	fd = rconnect(d), sz = 4096;
+
+	ASSERT(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) == 0,
+	    "SO_RCVBUF: %s", strerror(errno));
+	return fd;
+}
+
+/* Peak memory over one spike: only what a normal build can say. */
+static void
+assert_spike(const struct tu_daemon *d, long long hwm0, const char *what)
+{
+	long long	hwm = tu_proc_hwm(d->pid);
+
+	ASSERT(!RSS_RETURNS || hwm - hwm0 < 3 * FANOUT_MAX_B,
+	    "%s took the daemon's peak memory from %lld to %lld MiB with "
+	    "client_memory_max " FANOUT_MAX, what, hwm0 / MIB, hwm / MIB);
+}
+
+START_TEST(test_publish_fanout_bounded)
+{
+	struct tu_daemon	 d;
+	struct tu_arg		 pats[16], pa[2];
+	struct tu_frame		 f;
+	static const char	 chan[] = "cccccccccccccccc";
+	char			 pbuf[16][17];
+	uint8_t			*msg;
+	size_t			 mlen = 512u << 10;
+	long long		 hwm0;
+	int			 fds[FANOUT_N], fd, i, closed = 0;
+
+	dstart(&d, BACKEND, "--client-memory-max", FANOUT_MAX, NULL);
+	for (i = 0; i < 16; i++) {
+		memcpy(pbuf[i], chan, (size_t)i);
+		pbuf[i][i] = '*';
+		pats[i].p = pbuf[i];
+		pats[i].len = (uint32_t)i + 1;
+	}
+	pa[0].p = chan;
+	pa[0].len = 16;
+	for (i = 0; i < FANOUT_N; i++) {
+		fds[i] = rconnect_deaf(&d);
+		rsend_req(fds[i], IOMUX_OP_PSUBSCRIBE, 1, 16, pats);
+		rexpect(fds[i], &f, IOMUX_ST_OK, 1);
+		tu_frame_free(&f);
+		rsend_req(fds[i], IOMUX_OP_SUBSCRIBE, 2, 1, pa);
+		rexpect(fds[i], &f, IOMUX_ST_OK, 2);
+		tu_frame_free(&f);
+	}
+	ASSERT((msg = malloc(mlen)) != NULL, "malloc");
+	memset(msg, 'm', mlen);
+	hwm0 = tu_proc_hwm(d.pid);
+	ASSERT(hwm0 > 0, "read the daemon's memory");
+
+	fd = rconnect(&d);
+	pa[1].p = msg;
+	pa[1].len = (uint32_t)mlen;
+	rsend_req(fd, IOMUX_OP_PUBLISH, 3, 2, pa);
+	rexpect(fd, &f, IOMUX_ST_OK, 3);
+	tu_frame_free(&f);
+	assert_spike(&d, hwm0, "one PUBLISH to 100 deaf subscribers");
+	ASSERT(dstatus_num(&d, "client_memory") <= FANOUT_MAX_B,
+	    "client_memory %lld over client_memory_max after the PUBLISH",
+	    dstatus_num(&d, "client_memory"));
+	ASSERT(dstatus_num(&d, "clients_evicted") +
+	    dstatus_num(&d, "subscribers_dropped") > 0,
+	    "1700 pushes of 512 KiB and nobody was dropped");
+	still_serving(&d, "after the fan-out");
+	for (i = 0; i < FANOUT_N; i++) {
+		closed += closed_by_peer(fds[i]);
+		close(fds[i]);
+	}
+	ASSERT(closed > 0, "every deaf subscriber kept");
+	close(fd);
+	free(msg);
+	ASSERT(dwait_status(&d, "subscribers", 0, 3000) == 0,
+	    "subscribers left");
+	dstop(&d);
+}
+END_TEST
+
+/* The same through WAIT: one SET wakes every waiter with the value. */
+START_TEST(test_wait_fanout_bounded)
+{
+	struct tu_daemon	 d;
+	struct tu_arg		 a[2];
+	struct tu_frame		 f;
+	uint8_t			 buf[128], *val;
+	size_t			 vlen = 512u << 10, n;
+	long long		 hwm0;
+	int			 fds[FANOUT_N], fd, i, closed = 0;
+
+	dstart(&d, BACKEND, "--client-memory-max", FANOUT_MAX, NULL);
+	for (i = 0; i < FANOUT_N; i++) {
+		fds[i] = rconnect_deaf(&d);
+		n = encode_wait(buf, sizeof buf, W_WAIT, "k", 1, 60000);
+		rwrite(fds[i], buf, n);
+	}
+	ASSERT(dwait_status(&d, "blocked_clients", FANOUT_N, 5000) ==
+	    FANOUT_N, "not every WAIT is waiting");
+	ASSERT((val = malloc(vlen)) != NULL, "malloc");
+	memset(val, 'v', vlen);
+	hwm0 = tu_proc_hwm(d.pid);
+	ASSERT(hwm0 > 0, "read the daemon's memory");
+
+	fd = rconnect(&d);
+	a[0].p = "k";
+	a[0].len = 1;
+	a[1].p = val;
+	a[1].len = (uint32_t)vlen;
+	rsend_req(fd, IOMUX_OP_SET, 2, 2, a);
+	rexpect(fd, &f, IOMUX_ST_OK, 2);
+	tu_frame_free(&f);
+	assert_spike(&d, hwm0, "one SET waking 100 deaf waiters");
+	ASSERT(dstatus_num(&d, "client_memory") <= FANOUT_MAX_B,
+	    "client_memory %lld over client_memory_max after the SET",
+	    dstatus_num(&d, "client_memory"));
+	ASSERT(dstatus_num(&d, "clients_evicted") > 0,
+	    "50 MiB of replies under client_memory_max " FANOUT_MAX
+	    " and nobody was evicted");
+	still_serving(&d, "after the fan-out");
+	for (i = 0; i < FANOUT_N; i++) {
+		closed += closed_by_peer(fds[i]);
+		close(fds[i]);
+	}
+	ASSERT(closed > 0, "every deaf waiter kept");
+	close(fd);
+	free(val);
+	dstop(&d);
+}
+END_TEST
+
+/*
  * A waiting request with many small requests pipelined behind it, under a
  * small frame_max: the input limit is one frame plus one read, and the
  * daemon used to ask for a fixed 16 KiB of room per read, past it, and
@@ -905,6 +1054,8 @@ hostile_suite(void)
 	LOOP(tc, test_client_memory_limit);
 	LOOP(tc, test_rss_returns_after_spike);
 	LOOP(tc, test_subscriptions_counted_and_freed);
+	LOOP(tc, test_publish_fanout_bounded);
+	LOOP(tc, test_wait_fanout_bounded);
 	return s;
 }
 

@@ -65,6 +65,34 @@ integ_main(const char *prog, Suite *(*suite)(void))
 	return failed;
 }
 
+/*
+ * iomuxd makes its UNIX socket before its TCP listeners, and connect(2)
+ * completes as soon as a socket listens, before the daemon accepts: the
+ * readiness probe on the UNIX socket can succeed while a --tcp port is not
+ * bound yet. Wait until every loopback --tcp in argv accepts too.
+ */
+static void
+wait_tcp(struct tu_daemon *d, const char *const *argv)
+{
+	int64_t	deadline = tu_now_ms() + TU_START_TIMEOUT_MS;
+	int	i, fd, port;
+
+	for (i = 0; argv[i] != NULL && argv[i + 1] != NULL; i++) {
+		if (strcmp(argv[i], "--tcp") != 0 ||
+		    strncmp(argv[i + 1], "127.0.0.1:", 10) != 0)
+			continue;
+		port = atoi(argv[i + 1] + 10);
+		while ((fd = tu_connect_tcp(port, IO_MS)) < 0) {
+			dalive(d, "before its TCP listener was up");
+			ASSERT(fd == -ECONNREFUSED && tu_now_ms() < deadline,
+			    "iomuxd -b %s: %s not connectable: %s",
+			    d->backend, argv[i + 1], strerror(-fd));
+			tu_sleep_ms(10);
+		}
+		close(fd);
+	}
+}
+
 /* conf (may be NULL) goes to DIR/iomuxd.conf; extra is NULL-terminated. */
 static void
 dstartv(struct tu_daemon *d, const char *backend, const char *conf,
@@ -99,6 +127,7 @@ dstartv(struct tu_daemon *d, const char *backend, const char *conf,
 		tu_daemon_dump_log(d);
 	ASSERT(rc == 0, "iomuxd -b %s not ready: %s (exit code %d)", backend,
 	    strerror(-rc), tu_daemon_exit_code(d));
+	wait_tcp(d, argv);
 }
 
 void

@@ -63,8 +63,9 @@ int	integ_main(const char *prog, Suite *(*suite)(void));
 
 /*
  * Start iomuxd -b backend with the extra arguments (NULL-terminated) and
- * wait until it accepts. dstart_conf() first writes conf to
- * DIR/iomuxd.conf and passes "-c DIR/iomuxd.conf" before the extra ones.
+ * wait until it accepts, on its socket and on every 127.0.0.1 --tcp
+ * listener. dstart_conf() first writes conf to DIR/iomuxd.conf and passes
+ * "-c DIR/iomuxd.conf" before the extra ones.
  */
 void	dstart(struct tu_daemon *d, const char *backend, ...);
 void	dstart_conf(struct tu_daemon *d, const char *backend,

@@ -717,8 +717,8 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	srv->start_ms = ev_now(srv->loop);
 	limits_set(srv);
 	srv->data.limits = &srv->limits;
-	if ((ret = kv_new(srv, &srv->kv)) < 0 ||
-	    (ret = queue_new(srv, &srv->queues)) < 0 ||
+	if ((ret = kv_new(&srv->data, &srv->kv_clock, &srv->kv)) < 0 ||
+	    (ret = queue_new(&srv->data, &srv->queues)) < 0 ||
 	    (ret = pubsub_new(&srv->limits, &srv->pubsub)) < 0 ||
 	    (ret = lock_new(&srv->data, &srv->locks)) < 0) {
 		snprintf(errbuf, errlen, "out of memory");

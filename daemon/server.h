@@ -128,6 +128,9 @@ struct server {
 	/* Leases of locks: armed for lock_next_deadline() (serve.c). */
 	struct ev_timer		 lease_timer;
 	uint64_t		 lease_at;	/* when it is armed for */
+	/* The store's clock and its expiry timer (serve.c). */
+	struct hub_clock	 kv_clock;
+	struct ev_timer		 kv_timer;
 };
 
 /*

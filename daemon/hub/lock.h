@@ -28,7 +28,7 @@
 struct locks;
 struct lock;
 
-#define LOCK_NO_DEADLINE	UINT64_MAX
+#define LOCK_NO_DEADLINE	HUB_NO_DEADLINE
 
 /* Data (lock names) is accounted in data, against its max_memory. */
 int	lock_new(struct hub_data *data, struct locks **);

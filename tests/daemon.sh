@@ -355,6 +355,32 @@ for b in $T_BACKENDS; do
 	t_ok "$b: a reload names the keys that wait for the next start, and lowers max_clients at once"
 	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
 
+	# The fd limit can hold max_clients under the configured value at
+	# start; a reload to a value between the two cannot reach it yet.
+	T_SOCK=$T_DIR/$b.hupfd.sock
+	printf 'max_clients = 100\n' >"$conf"
+	prlimit --nofile=40:40 "$IOMUXD" -f -s "$T_SOCK" -b "$b" -c "$conf" \
+	    2>"$T_DIR/$b.hupfd.log" &
+	pid=$!
+	T_PIDS="$T_PIDS $pid"
+	t_wait_ready "$T_SOCK" 5 ||
+	    { cat "$T_DIR/$b.hupfd.log" >&2; t_fail "$b: start under 40 fds"; }
+	n=$("$IOMUXCTL" -s "$T_SOCK" status | sed -n 's/^max_clients: //p')
+	[ -n "$n" ] && [ "$n" -lt 99 ] ||
+	    t_fail "$b: under 40 fds max_clients is '$n', not under 100"
+	printf 'max_clients = %d\n' $((n + 1)) >"$conf"
+	kill -HUP "$pid"
+	t_poll 5 grep -q 'reload: max_clients takes effect at the next start' \
+	    "$T_DIR/$b.hupfd.log" ||
+	    { cat "$T_DIR/$b.hupfd.log" >&2; t_fail "$b: max_clients $((n + 1)) over the $n in force was not named"; }
+	max_clients_is "$n" || t_fail "$b: max_clients went over the fd limit"
+	printf 'max_clients = %d\n' $((n - 1)) >"$conf"
+	kill -HUP "$pid"
+	t_poll 5 max_clients_is $((n - 1)) ||
+	    t_fail "$b: max_clients $((n - 1)) under the $n in force was not applied"
+	t_ok "$b: max_clients over the limit in force waits, under it applies at once"
+	t_stop_daemon "$pid" || t_fail "$b: stop (status $T_RC)"
+
 	# ---- without -f: detach, then still obey signals -------------------
 	# The parent returns once the socket is up; the child lives on in
 	# its own session and must still see SIGHUP and SIGTERM (a signalfd

@@ -22,6 +22,7 @@
 #define IOMUXD_HUB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -45,6 +46,19 @@ static inline bool
 hub_client_gone(const struct hub_client *hc)
 {
 	return (hc->flags & HUB_CLIENT_F_GONE) != 0;
+}
+
+/*
+ * What an allocation of n bytes takes from the heap, for accounting that
+ * must not under-count many small blocks: glibc's chunk is the request
+ * plus an 8-byte header, rounded up to 16, and at least 32.
+ */
+static inline size_t
+hub_alloc_cost(size_t n)
+{
+	size_t	chunk = (n + 8 + 15) & ~(size_t)15;
+
+	return chunk < 32 ? 32 : chunk;
 }
 
 /*

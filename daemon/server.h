@@ -199,7 +199,11 @@ void	server_free(struct server *);
 
 /* Begin a graceful stop (as SIGTERM does). */
 void	server_stop(struct server *);
-/* Apply a reloaded configuration's run-time settings (limits, timeouts). */
+/*
+ * Apply a reloaded configuration (conf_load()ed in full): the keys that
+ * can change at run time at once, for connected clients too, and one
+ * warning naming those that wait for the next start (conf_apply()).
+ */
 void	server_reconfigure(struct server *, const struct conf *);
 
 /* Hook for main.c: called on SIGHUP; returns 0 or -errno. */

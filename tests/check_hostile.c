@@ -13,6 +13,7 @@
  * fresh client and stop cleanly on SIGTERM.
  */
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -1236,6 +1237,74 @@ START_TEST(test_pipelined_behind_long_wait)
 }
 END_TEST
 
+/*
+ * A consumer that shut down its reading side (SHUT_RD) and then POPs:
+ * what iomuxd-protocol(7) says happens, per transport, pinned so that a
+ * change is noticed. Over AF_UNIX the daemon's send fails (EPIPE) and the
+ * item goes back. Over TCP, SHUT_RD sends nothing to the peer: the
+ * client's kernel still takes the reply, the daemon's send succeeds, and
+ * the item is delivered, as to a client that never reads its reply. The
+ * daemon cannot tell, and does not pretend to.
+ */
+START_TEST(test_pop_shut_rd_unix_and_tcp)
+{
+	struct tu_daemon	d;
+	struct tu_arg		a = { "q", 1 };
+	char			hp[64];
+	/* Under the initial 128 KiB of a loopback TCP receive buffer. */
+	size_t			len = 48u << 10;
+	/* u32 length, 10 bytes of header, u32 argument length, the item. */
+	size_t			reply = 4 + 10 + 4 + len;
+	long long		out0;
+	int64_t			deadline;
+	int			port, fd, rc, inq = 0;
+
+	port = tu_free_tcp_port();
+	ASSERT(port > 0, "no free port: %s", strerror(-port));
+	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
+	dstart(&d, BACKEND, "--tcp", hp, NULL);
+
+	/* AF_UNIX: the send fails, the connection ends, the item stays. */
+	push_items(&d, "q", 1, len);
+	fd = rconnect(&d);
+	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown: %s", strerror(errno));
+	rsend_req(fd, IOMUX_OP_POP, 1, 1, &a);
+	ASSERT(dwait_status(&d, "clients", 1, 3000) == 1, "unix: the "
+	    "SHUT_RD consumer is not closed");
+	close(fd);
+	ASSERT(qlen(&d, "q") == 1, "unix: the item went with a consumer "
+	    "that shut down its reading side");
+
+	/* TCP: the send succeeds, the item is delivered and stays gone. */
+	fd = tu_connect_tcp(port, IO_MS);
+	ASSERT(fd >= 0, "connect %s: %s", hp, strerror(-fd));
+	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown: %s", strerror(errno));
+	out0 = dstatus_num(&d, "bytes_out");
+	rsend_req(fd, IOMUX_OP_POP, 1, 1, &a);
+	/* Our kernel takes the whole reply, though we can never read it. */
+	deadline = tu_now_ms() + 3000;
+	while ((rc = ioctl(fd, FIONREAD, &inq)) == 0 &&
+	    (size_t)inq < reply && tu_now_ms() < deadline)
+		tu_sleep_ms(20);
+	ASSERT(rc == 0, "FIONREAD: %s", strerror(errno));
+	ASSERT((size_t)inq >= reply, "tcp: %d bytes of the %zu-byte reply "
+	    "reached the consumer's socket", inq, reply);
+	ASSERT(qlen(&d, "q") == 0, "tcp: the item is still queued");
+	/* Counted as sent (STATUS replies count too: a few KiB). */
+	ASSERT(dstatus_num(&d, "bytes_out") - out0 >= (long long)reply,
+	    "tcp: the reply is not counted in bytes_out");
+	ASSERT(dstatus_num(&d, "clients") == 2, "tcp: the SHUT_RD consumer "
+	    "was closed: the daemon now notices SHUT_RD over TCP (update "
+	    "iomuxd-protocol(7) POP)");
+	close(fd);
+	ASSERT(dwait_status(&d, "clients", 1, 3000) == 1, "tcp: not closed");
+	ASSERT(qlen(&d, "q") == 0, "tcp: the item came back: the daemon now "
+	    "notices SHUT_RD over TCP (update iomuxd-protocol(7) POP)");
+	still_serving(&d, "after SHUT_RD consumers");
+	dstop(&d);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -1264,6 +1333,7 @@ hostile_suite(void)
 	LOOP(tc, test_undo_keeps_pop_order);
 	LOOP(tc, test_short_frame_behind_long_wait);
 	LOOP(tc, test_pipelined_behind_long_wait);
+	LOOP(tc, test_pop_shut_rd_unix_and_tcp);
 	return s;
 }
 

@@ -142,6 +142,7 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "client_memory", srv->client_mem.bytes);
 	reply_pair_u64(r, "client_memory_max", srv->conf.client_memory_max);
 	reply_pair_u64(r, "clients_evicted", srv->stats.clients_evicted);
+	reply_pair_u64(r, "sockets_recreated", srv->stats.sockets_recreated);
 }
 
 void

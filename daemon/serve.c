@@ -30,20 +30,34 @@ clock_now(void *arg)
 	return ev_now(srv->loop);
 }
 
-/* The store asks to reap at 'when'. Not into the hub: only the timer. */
+/*
+ * A hub module asks to be reaped at 'when'. Not into the hub: only the
+ * timer. Only a first start can fail (the loop's heap growing): reads
+ * stay exact, a lease ends late, and the next change of the top retries.
+ */
+static void
+arm(struct server *srv, struct ev_timer *t, uint64_t when)
+{
+	if (when == HUB_NO_DEADLINE)
+		ev_timer_stop(srv->loop, t);
+	else
+		(void)ev_timer_start_at(srv->loop, t, when);
+}
+
 static void
 kv_arm(void *arg, uint64_t when)
 {
 	struct server	*srv = arg;
 
-	if (when == HUB_NO_DEADLINE)
-		ev_timer_stop(srv->loop, &srv->kv_timer);
-	else
-		/*
-		 * Only the first start can fail (the loop's heap growing);
-		 * reads stay exact, and the next change of the top retries.
-		 */
-		(void)ev_timer_start_at(srv->loop, &srv->kv_timer, when);
+	arm(srv, &srv->kv_timer, when);
+}
+
+static void
+lock_arm(void *arg, uint64_t when)
+{
+	struct server	*srv = arg;
+
+	arm(srv, &srv->lease_timer, when);
 }
 
 static void
@@ -59,8 +73,7 @@ lease_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct server	*srv = arg;
 
-	srv->lease_at = LOCK_NO_DEADLINE;
-	lock_expire(srv->locks, ev_now(loop));
+	lock_reap(srv->locks);
 	serve_hub(srv);
 }
 
@@ -68,11 +81,13 @@ void
 serve_init(struct server *srv)
 {
 	ev_timer_init(&srv->lease_timer, lease_cb, srv);
-	srv->lease_at = LOCK_NO_DEADLINE;
 	ev_timer_init(&srv->kv_timer, kv_cb, srv);
 	srv->kv_clock.now = clock_now;
 	srv->kv_clock.arm = kv_arm;
 	srv->kv_clock.arg = srv;
+	srv->lock_clock.now = clock_now;
+	srv->lock_clock.arm = lock_arm;
+	srv->lock_clock.arg = srv;
 }
 
 void
@@ -82,7 +97,6 @@ serve_stop(struct server *srv)
 		ev_timer_stop(srv->loop, &srv->lease_timer);
 		ev_timer_stop(srv->loop, &srv->kv_timer);
 	}
-	srv->lease_at = LOCK_NO_DEADLINE;
 }
 
 /* Answer the waiters given a lock (or a failure to take it). */
@@ -185,19 +199,7 @@ serve_queues(struct server *srv)
 void
 serve_hub(struct server *srv)
 {
-	uint64_t	at;
-
 	serve_queues(srv);
 	serve_waits(srv);
 	serve_locks(srv);
-	at = lock_next_deadline(srv->locks);
-	if (at == srv->lease_at)
-		return;
-	srv->lease_at = at;
-	if (at == LOCK_NO_DEADLINE)
-		ev_timer_stop(srv->loop, &srv->lease_timer);
-	else if (ev_timer_start_at(srv->loop, &srv->lease_timer, at) < 0) {
-		/* Try again after the next lock call; a lease ends late. */
-		srv->lease_at = LOCK_NO_DEADLINE;
-	}
 }

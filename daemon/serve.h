@@ -6,8 +6,8 @@
  * calls never answer anyone: what they hand to a waiter (a lock, a key's
  * value, a queue item) is left marked, and serve_hub() answers it after
  * the call has returned, from the request, release pass or timer that
- * made the call. It also keeps the timers the hub's deadlines need (lock
- * leases, key expiry).
+ * made the call. It also gives the hub its clocks, and keeps the timers
+ * they arm (key expiry, lock leases).
  */
 
 #ifndef IOMUXD_SERVE_H
@@ -20,8 +20,7 @@ void	serve_init(struct server *);
 /*
  * After any hub call that may hand something over (SET, INCR, PUSH,
  * UNLOCK, a client's release, a lease's end): answer every waiter it was
- * handed to, and arm the lease timer for the nearest deadline. Cheap when
- * there is nothing.
+ * handed to. Cheap when there is nothing.
  */
 void	serve_hub(struct server *);
 /*

@@ -267,7 +267,7 @@ server_conn_closed(struct server *srv, struct conn *c)
 {
 	/* What dies with a connection: its subscriptions and its locks. */
 	pubsub_client_gone(srv->pubsub, &c->hc);
-	lock_client_gone(srv->locks, &c->hc, ev_now(srv->loop));
+	lock_client_gone(srv->locks, &c->hc);
 	serve_hub(srv);
 	srv->nclients--;
 	if (srv->accept_paused) {
@@ -703,7 +703,7 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	if ((ret = kv_new(&srv->data, &srv->kv_clock, &srv->kv)) < 0 ||
 	    (ret = queue_new(&srv->data, &srv->queues)) < 0 ||
 	    (ret = pubsub_new(&srv->limits, &srv->pubsub)) < 0 ||
-	    (ret = lock_new(&srv->data, &srv->locks)) < 0) {
+	    (ret = lock_new(&srv->data, &srv->lock_clock, &srv->locks)) < 0) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto fail;
 	}

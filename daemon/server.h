@@ -125,12 +125,9 @@ struct server {
 	struct pubsub		*pubsub;
 	struct locks		*locks;
 	struct hub_data		 data;	/* keys, values, items, names */
-	/* Leases of locks: armed for lock_next_deadline() (serve.c). */
-	struct ev_timer		 lease_timer;
-	uint64_t		 lease_at;	/* when it is armed for */
-	/* The store's clock and its expiry timer (serve.c). */
-	struct hub_clock	 kv_clock;
-	struct ev_timer		 kv_timer;
+	/* The hub's clocks and the timers they arm (serve.c). */
+	struct hub_clock	 kv_clock, lock_clock;
+	struct ev_timer		 kv_timer, lease_timer;
 };
 
 /*

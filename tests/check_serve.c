@@ -74,7 +74,7 @@ setup(void)
 	ck_assert_int_eq(ev_loop_new(NULL, 256, &srv.loop), 0);
 	ck_assert_int_eq(kv_new(&srv.data, &srv.kv_clock, &srv.kv), 0);
 	ck_assert_int_eq(queue_new(&srv.data, &srv.queues), 0);
-	ck_assert_int_eq(lock_new(&srv.data, &srv.locks), 0);
+	ck_assert_int_eq(lock_new(&srv.data, &srv.lock_clock, &srv.locks), 0);
 	memset(tc, 0, sizeof(tc));
 }
 
@@ -562,10 +562,10 @@ START_TEST(test_lock_release_on_close)
 	ck_assert_uint_eq(srv.data.bytes, 2 * lock_cost(1));
 
 	/* lock_client_gone() is what the close ran, and it is idempotent. */
-	lock_client_gone(srv.locks, &b->c->hc, 0);
+	lock_client_gone(srv.locks, &b->c->hc);
 	serve_hub(&srv);
 	reply_st(d, IOMUX_ST_OK);
-	lock_client_gone(srv.locks, &b->c->hc, 0);
+	lock_client_gone(srv.locks, &b->c->hc);
 	serve_hub(&srv);
 	ck_assert_ptr_null(b->c->hc.locks);
 	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &d->c->hc);

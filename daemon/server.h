@@ -124,7 +124,10 @@ struct server {
 	struct queues		*queues;
 	struct pubsub		*pubsub;
 	struct locks		*locks;
-	uint64_t		 data_bytes;	/* keys, values, items, names */
+	struct hub_data		 data;	/* keys, values, items, names */
+	/* The hub's clocks and the timers they arm (serve.c). */
+	struct hub_clock	 kv_clock, lock_clock;
+	struct ev_timer		 kv_timer, lease_timer;
 };
 
 /*
@@ -135,18 +138,13 @@ struct server {
 static inline int
 server_mem_reserve(struct server *srv, uint64_t n)
 {
-	if (srv->conf.max_memory != 0 &&
-	    (n > srv->conf.max_memory ||
-	    srv->data_bytes > srv->conf.max_memory - n))
-		return -ENOMEM;
-	srv->data_bytes += n;
-	return 0;
+	return hub_data_reserve(&srv->data, n);
 }
 
 static inline void
 server_mem_release(struct server *srv, uint64_t n)
 {
-	srv->data_bytes -= n;
+	hub_data_release(&srv->data, n);
 }
 
 void	server_client_mem_over(struct server *);
@@ -198,7 +196,11 @@ void	server_free(struct server *);
 
 /* Begin a graceful stop (as SIGTERM does). */
 void	server_stop(struct server *);
-/* Apply a reloaded configuration's run-time settings (limits, timeouts). */
+/*
+ * Apply a reloaded configuration (conf_load()ed in full): the keys that
+ * can change at run time at once, for connected clients too, and one
+ * warning naming those that wait for the next start (conf_apply()).
+ */
 void	server_reconfigure(struct server *, const struct conf *);
 
 /* Hook for main.c: called on SIGHUP; returns 0 or -errno. */

@@ -2,9 +2,15 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * hub.h: what the hub's data structures (daemon/hub/: pub/sub here, and
- * the containers they are built of) know of the rest of the daemon: a
- * small client handle and the limits that apply to it. Nothing else.
+ * hub.h: what the hub (daemon/hub/: the key-value store, queues, locks,
+ * pub/sub, the waiter queues and the containers they are built of) knows
+ * of the rest of the daemon: a small client handle, the limits that apply,
+ * the data account and a clock. Nothing else.
+ *
+ * The hub decides and never answers: what a call hands to a waiter (a
+ * value, an item, a lock) is marked, and the connection layer (serve.c)
+ * answers it after the call has returned. So a hub call never runs
+ * connection code and is never re-entered.
  *
  * The hub is built as its own library (libiomuxd-hub.la) that its unit
  * tests link without the connection layer, so the linker keeps the seam
@@ -21,11 +27,14 @@
 #ifndef IOMUXD_HUB_H
 #define IOMUXD_HUB_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
 
+struct lock;
 struct pubsub_client;
 
 #define HUB_CLIENT_F_GONE	0x1	/* dead: skip it, change nothing */
@@ -39,12 +48,40 @@ struct hub_client {
 	struct buf_acct		 mem;
 	unsigned int		 flags;
 	struct pubsub_client	*subs;	/* NULL: no subscription */
+	struct lock		*locks;	/* held, lock.c's list; or NULL */
 };
 
 static inline bool
 hub_client_gone(const struct hub_client *hc)
 {
 	return (hc->flags & HUB_CLIENT_F_GONE) != 0;
+}
+
+/*
+ * The hub's view of time, given by whoever runs it: now() in
+ * milliseconds (monotonic, as of the current loop turn), and arm(when),
+ * which asks to be called back (the module's reap function) at or after
+ * 'when', HUB_NO_DEADLINE cancelling. arm() must not call into the hub.
+ */
+#define HUB_NO_DEADLINE	UINT64_MAX
+
+struct hub_clock {
+	uint64_t	(*now)(void *arg);
+	void		(*arm)(void *arg, uint64_t when);
+	void		 *arg;
+};
+
+/*
+ * What an allocation of n bytes takes from the heap, for accounting that
+ * must not under-count many small blocks: glibc's chunk is the request
+ * plus an 8-byte header, rounded up to 16, and at least 32.
+ */
+static inline size_t
+hub_alloc_cost(size_t n)
+{
+	size_t	chunk = (n + 8 + 15) & ~(size_t)15;
+
+	return chunk < 32 ? 32 : chunk;
 }
 
 /*
@@ -58,5 +95,48 @@ struct hub_limits {
 	uint64_t	 max_memory;		/* 0: no limit */
 	uint32_t	 subscriptions_max;	/* per client */
 };
+
+/*
+ * The hub's data (keys, values, queue items, lock names), counted
+ * against limits->max_memory (STATUS data_bytes). Shared by the modules
+ * that store data.
+ */
+struct hub_data {
+	uint64_t		 bytes;
+	const struct hub_limits	*limits;
+};
+
+/*
+ * Account n more bytes: 0, or -ENOMEM if that would pass max_memory (0:
+ * no limit), in which case nothing is accounted and the caller must not
+ * store.
+ */
+static inline int
+hub_data_reserve(struct hub_data *d, uint64_t n)
+{
+	uint64_t	max = d->limits->max_memory;
+
+	if (max != 0 && (n > max || d->bytes > max - n))
+		return -ENOMEM;
+	d->bytes += n;
+	return 0;
+}
+
+static inline void
+hub_data_release(struct hub_data *d, uint64_t n)
+{
+	d->bytes -= n;
+}
+
+/*
+ * Account n bytes that must be kept even past max_memory (an item whose
+ * reply was never sent goes back: losing it would be worse than a
+ * bounded overshoot).
+ */
+static inline void
+hub_data_force(struct hub_data *d, uint64_t n)
+{
+	d->bytes += n;
+}
 
 #endif /* IOMUXD_HUB_H */

@@ -2,14 +2,17 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * integ-util.c: the daemon life cycle, connection and suite plumbing
- * shared by check_integ and check_hub (see integ-util.h).
+ * integ-util.c: the daemon life cycle, connection and suite plumbing,
+ * STATUS and PING checks and the hub calls shared by the suites that
+ * drive a real iomuxd (see integ-util.h).
  */
 
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +65,34 @@ integ_main(const char *prog, Suite *(*suite)(void))
 	return failed;
 }
 
+/*
+ * iomuxd makes its UNIX socket before its TCP listeners, and connect(2)
+ * completes as soon as a socket listens, before the daemon accepts: the
+ * readiness probe on the UNIX socket can succeed while a --tcp port is not
+ * bound yet. Wait until every loopback --tcp in argv accepts too.
+ */
+static void
+wait_tcp(struct tu_daemon *d, const char *const *argv)
+{
+	int64_t	deadline = tu_now_ms() + TU_START_TIMEOUT_MS;
+	int	i, fd, port;
+
+	for (i = 0; argv[i] != NULL && argv[i + 1] != NULL; i++) {
+		if (strcmp(argv[i], "--tcp") != 0 ||
+		    strncmp(argv[i + 1], "127.0.0.1:", 10) != 0)
+			continue;
+		port = atoi(argv[i + 1] + 10);
+		while ((fd = tu_connect_tcp(port, IO_MS)) < 0) {
+			dalive(d, "before its TCP listener was up");
+			ASSERT(fd == -ECONNREFUSED && tu_now_ms() < deadline,
+			    "iomuxd -b %s: %s not connectable: %s",
+			    d->backend, argv[i + 1], strerror(-fd));
+			tu_sleep_ms(10);
+		}
+		close(fd);
+	}
+}
+
 /* conf (may be NULL) goes to DIR/iomuxd.conf; extra is NULL-terminated. */
 static void
 dstartv(struct tu_daemon *d, const char *backend, const char *conf,
@@ -96,6 +127,7 @@ dstartv(struct tu_daemon *d, const char *backend, const char *conf,
 		tu_daemon_dump_log(d);
 	ASSERT(rc == 0, "iomuxd -b %s not ready: %s (exit code %d)", backend,
 	    strerror(-rc), tu_daemon_exit_code(d));
+	wait_tcp(d, argv);
 }
 
 void
@@ -310,4 +342,522 @@ dwait_status(const struct tu_daemon *d, const char *name, long long want,
 	while ((n = dstatus_num(d, name)) != want && tu_now_ms() < deadline)
 		tu_sleep_ms(20);
 	return n;
+}
+
+/* ---- the connection suites' STATUS and PING ------------------------- */
+
+static const char *const status_fields[] = {
+	"version", "pid", "uptime", "backend", "activation", "listeners",
+	"clients", "max_clients", "clients_accepted", "clients_refused",
+	"clients_timed_out", "clients_dropped", "requests", "requests.hello",
+	"requests.ping", "requests.status", "requests.unknown", "errors_proto",
+	"bytes_in", "bytes_out", "wakeups", "events", "events_per_wakeup",
+	"rss", "frame_max",
+};
+_Static_assert(sizeof status_fields / sizeof status_fields[0] == NSTATUS,
+    "NSTATUS is the number of status_fields");
+
+/* A raw PING with payload must be echoed exactly. */
+void
+rping(int fd, uint32_t id, const void *p, size_t len)
+{
+	struct tu_frame	f;
+	struct tu_arg	a = { p, (uint32_t)len };
+
+	rsend_req(fd, IOMUX_OP_PING, id, 1, &a);
+	rexpect(fd, &f, IOMUX_ST_OK, id);
+	ASSERT(f.argc == 1 && tu_arg_eq(&f.args[0], p, len),
+	    "PING echo differs (argc %u)", f.argc);
+	tu_frame_free(&f);
+}
+
+/* A fresh libiomux client gets a PING answered: the daemon serves. */
+void
+lping_fresh(const struct tu_daemon *d, const char *what)
+{
+	struct iomux_client	*c;
+	struct iomux_reply	 r;
+	int			 rc;
+
+	c = lconnect(d);
+	rc = iomux_ping(c, what, strlen(what), &r);
+	ASSERT(rc == 0, "%s: ping: %s (%s)", what, strerror(-rc),
+	    iomux_errmsg(c));
+	ASSERT(r.code == IOMUX_ST_OK && r.argc == 1 &&
+	    r.argv[0].len == strlen(what) &&
+	    memcmp(r.argv[0].data, what, strlen(what)) == 0,
+	    "%s: bad PING reply (status 0x%04x argc %zu)", what, r.code,
+	    r.argc);
+	iomux_close(c);
+}
+
+static size_t
+field_index(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NSTATUS; i++)
+		if (strcmp(status_fields[i], name) == 0)
+			return i;
+	ck_abort_msg("no STATUS field %s in the test's list", name);
+	return 0;
+}
+
+/* STATUS through libiomux; every field of the spec must be present. */
+void
+status_get(struct iomux_client *c, struct status *s)
+{
+	const struct iomux_value	*v;
+	struct iomux_reply		 r;
+	size_t				 i;
+	int				 rc;
+
+	rc = iomux_status(c, &r);
+	ASSERT(rc == 0, "STATUS: %s (%s)", strerror(-rc), iomux_errmsg(c));
+	ASSERT(r.code == IOMUX_ST_OK, "STATUS status 0x%04x", r.code);
+	ASSERT(r.argc % 2 == 0, "STATUS argc %zu is odd", r.argc);
+	for (i = 0; i < NSTATUS; i++) {
+		v = iomux_reply_field(&r, status_fields[i]);
+		ASSERT(v != NULL && !v->absent, "STATUS lacks field %s",
+		    status_fields[i]);
+		ASSERT(v->len < sizeof s->val[i], "STATUS %s too long (%zu)",
+		    status_fields[i], v->len);
+		memcpy(s->val[i], v->data, v->len);
+		s->val[i][v->len] = '\0';
+	}
+}
+
+const char *
+sstr(const struct status *s, const char *name)
+{
+	return s->val[field_index(name)];
+}
+
+/* A STATUS number: plain decimal digits, nothing else. */
+long long
+snum(const struct status *s, const char *name)
+{
+	const char	*v, *p;
+
+	v = sstr(s, name);
+	ASSERT(*v != '\0', "STATUS %s is empty", name);
+	for (p = v; *p != '\0'; p++)
+		ASSERT(*p >= '0' && *p <= '9', "STATUS %s=\"%s\" is not a "
+		    "decimal number", name, v);
+	return strtoll(v, NULL, 10);
+}
+
+long long
+lstatus_num(const struct tu_daemon *d, const char *name)
+{
+	struct iomux_client	*c;
+	struct status		 s;
+	long long		 v;
+
+	c = lconnect(d);
+	status_get(c, &s);
+	v = snum(&s, name);
+	iomux_close(c);
+	return v;
+}
+
+/*
+ * Poll STATUS on c until "clients" is want (the daemon has seen earlier
+ * closes, e.g. the readiness probe's), at most 3 s. The daemon counts a
+ * close at once but closes the fd at the end of that loop turn, after
+ * our reply may have gone out: one more round trip makes sure that turn
+ * is over, so /proc/PID/fd is settled too.
+ */
+void
+wait_clients(struct iomux_client *c, long long want)
+{
+	struct iomux_reply	r;
+	struct status		s;
+	int64_t			deadline;
+	long long		n;
+	int			rc;
+
+	deadline = tu_now_ms() + 3000;
+	for (;;) {
+		status_get(c, &s);
+		n = snum(&s, "clients");
+		if (n == want) {
+			rc = iomux_ping(c, "sync", 4, &r);
+			ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "sync ping");
+			return;
+		}
+		ASSERT(tu_now_ms() < deadline, "STATUS clients stays at %lld, "
+		    "want %lld", n, want);
+		tu_sleep_ms(20);
+	}
+}
+
+/* 1 if the comma-separated list holds item exactly. */
+int
+list_has(const char *list, const char *item)
+{
+	const char	*p = list, *e;
+	size_t		 n = strlen(item);
+
+	for (;;) {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) == n && memcmp(p, item, n) == 0)
+			return 1;
+		if (*e == '\0')
+			return 0;
+		p = e + 1;
+	}
+}
+
+/* ---- hub calls: arguments encoded by hand ---------------------------- */
+
+const char *
+opname(uint16_t op)
+{
+	static const struct {
+		uint16_t	 op;
+		const char	*name;
+	} t[] = {
+		{ IOMUX_OP_HELLO, "HELLO" }, { IOMUX_OP_PING, "PING" },
+		{ IOMUX_OP_STATUS, "STATUS" }, { IOMUX_OP_GET, "GET" },
+		{ IOMUX_OP_SET, "SET" }, { IOMUX_OP_DEL, "DEL" },
+		{ IOMUX_OP_EXISTS, "EXISTS" }, { IOMUX_OP_INCR, "INCR" },
+		{ IOMUX_OP_KEYS, "KEYS" }, { IOMUX_OP_TTL, "TTL" },
+		{ IOMUX_OP_EXPIRE, "EXPIRE" }, { IOMUX_OP_PERSIST, "PERSIST" },
+		{ IOMUX_OP_WAIT, "WAIT" }, { IOMUX_OP_PUSH, "PUSH" },
+		{ IOMUX_OP_POP, "POP" }, { IOMUX_OP_QLEN, "QLEN" },
+		{ IOMUX_OP_PEEK, "PEEK" }, { IOMUX_OP_SUBSCRIBE, "SUBSCRIBE" },
+		{ IOMUX_OP_UNSUBSCRIBE, "UNSUBSCRIBE" },
+		{ IOMUX_OP_PSUBSCRIBE, "PSUBSCRIBE" },
+		{ IOMUX_OP_PUNSUBSCRIBE, "PUNSUBSCRIBE" },
+		{ IOMUX_OP_PUBLISH, "PUBLISH" }, { IOMUX_OP_LOCK, "LOCK" },
+		{ IOMUX_OP_TRYLOCK, "TRYLOCK" }, { IOMUX_OP_UNLOCK, "UNLOCK" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].op == op)
+			return t[i].name;
+	return "?";
+}
+
+static const char *
+stname(uint16_t st)
+{
+	const char	*n = iomux_status_name(st);
+
+	return n != NULL ? n : "?";
+}
+
+/* The message of an error reply, for failure reports. */
+const char *
+errtext(const struct iomux_reply *r)
+{
+	static char	buf[256];
+	size_t		n;
+
+	if (!IOMUX_ST_IS_ERROR(r->code) || r->argc < 1 || r->argv[0].absent)
+		return "";
+	n = r->argv[0].len < sizeof(buf) - 1 ? r->argv[0].len :
+	    sizeof(buf) - 1;
+	memcpy(buf, r->argv[0].data, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+struct iomux_reply
+hcall(int line, struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv)
+{
+	struct iomux_reply	r;
+	int			rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = iomux_call(c, op, argc, argv, &r);
+	ASSERT(rc == 0, "line %d: %s: %s (%s)", line, opname(op),
+	    strerror(-rc), iomux_errmsg(c));
+	ASSERT(r.kind == IOMUX_KIND_REPLY, "line %d: %s: frame kind %u",
+	    line, opname(op), r.kind);
+	return r;
+}
+
+/*
+ * The status must be st. An error reply carries exactly one message; the
+ * negative answers (TIMEDOUT, NOTFOUND, CONFLICT) carry nothing.
+ */
+void
+hcheck_status(int line, const struct iomux_reply *r, uint16_t op,
+    uint16_t st)
+{
+	ASSERT(r->code == st, "line %d: %s: status %s (0x%04x) \"%s\", "
+	    "want %s (0x%04x)", line, opname(op), stname(r->code), r->code,
+	    errtext(r), stname(st), st);
+	if (IOMUX_ST_IS_ERROR(st))
+		ASSERT(r->argc == 1 && !r->argv[0].absent &&
+		    r->argv[0].len > 0, "line %d: %s: error reply %s must "
+		    "carry one message (argc %zu)", line, opname(op),
+		    stname(st), r->argc);
+	else if (st != IOMUX_ST_OK)
+		ASSERT(r->argc == 0, "line %d: %s: %s reply with %zu "
+		    "arguments, want none", line, opname(op), stname(st),
+		    r->argc);
+}
+
+struct iomux_reply
+hexpect(int line, struct iomux_client *c, uint16_t st, uint16_t op,
+    size_t argc, const struct iomux_value *argv)
+{
+	struct iomux_reply	r;
+
+	r = hcall(line, c, op, argc, argv);
+	hcheck_status(line, &r, op, st);
+	return r;
+}
+
+uint32_t
+hsend(int line, struct iomux_client *c, uint16_t op, size_t argc,
+    const struct iomux_value *argv)
+{
+	uint32_t	id = 0;
+	int		rc;
+
+	rc = iomux_send(c, op, argc, argv, &id);
+	ASSERT(rc == 0, "line %d: send %s: %s", line, opname(op),
+	    strerror(-rc));
+	rc = iomux_flush(c);
+	ASSERT(rc == 0, "line %d: flush %s: %s (%s)", line, opname(op),
+	    strerror(-rc), iomux_errmsg(c));
+	return id;
+}
+
+struct iomux_reply
+hrecv(int line, struct iomux_client *c, uint16_t st, uint32_t id)
+{
+	struct iomux_reply	r;
+	int			rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = iomux_recv(c, &r);
+	ASSERT(rc == 0, "line %d: waiting for reply id %u: %s (%s)", line,
+	    id, strerror(-rc), iomux_errmsg(c));
+	ASSERT(r.kind == IOMUX_KIND_REPLY, "line %d: want reply id %u, got "
+	    "frame kind %u code 0x%04x", line, id, r.kind, r.code);
+	ASSERT(r.id == id, "line %d: reply id %u, want %u (replies out of "
+	    "order?)", line, r.id, id);
+	hcheck_status(line, &r, 0, st);
+	return r;
+}
+
+void
+hargc(int line, const struct iomux_reply *r, size_t n)
+{
+	ASSERT(r->argc == n, "line %d: reply has %zu arguments, want %zu",
+	    line, r->argc, n);
+}
+
+void
+harg_eq(int line, const struct iomux_reply *r, size_t i, const void *p,
+    size_t n)
+{
+	const struct iomux_value	*a;
+	size_t				 k;
+
+	ASSERT(i < r->argc, "line %d: reply has %zu arguments, want "
+	    "argument %zu", line, r->argc, i);
+	a = &r->argv[i];
+	ASSERT(!a->absent, "line %d: argument %zu is absent, want %zu "
+	    "bytes", line, i, n);
+	ASSERT(a->len == n, "line %d: argument %zu has %zu bytes, want %zu",
+	    line, i, a->len, n);
+	for (k = 0; k < n; k++)
+		ASSERT(((const uint8_t *)a->data)[k] ==
+		    ((const uint8_t *)p)[k], "line %d: argument %zu differs "
+		    "at byte %zu (0x%02x, want 0x%02x)", line, i, k,
+		    ((const uint8_t *)a->data)[k], ((const uint8_t *)p)[k]);
+}
+
+static uint64_t
+get64(const void *p)
+{
+	const uint8_t	*b = p;
+	uint64_t	 v = 0;
+	int		 k;
+
+	for (k = 0; k < 8; k++)
+		v = v << 8 | b[k];
+	return v;
+}
+
+uint64_t
+harg_u64(int line, const struct iomux_reply *r, size_t i)
+{
+	ASSERT(i < r->argc, "line %d: reply has %zu arguments, want a u64 "
+	    "at %zu", line, r->argc, i);
+	ASSERT(!r->argv[i].absent && r->argv[i].len == 8, "line %d: "
+	    "argument %zu: %zu bytes%s, want an 8-byte integer", line, i,
+	    r->argv[i].len, r->argv[i].absent ? " (absent)" : "");
+	return get64(r->argv[i].data);
+}
+
+void
+hok_u64(int line, const struct iomux_reply *r, uint64_t v)
+{
+	uint64_t	got;
+
+	hargc(line, r, 1);
+	got = harg_u64(line, r, 0);
+	ASSERT(got == v, "line %d: reply %" PRIu64 ", want %" PRIu64, line,
+	    got, v);
+}
+
+/* A round trip: the connection is alive and in step. */
+void
+hping(int line, struct iomux_client *c, const char *what)
+{
+	struct iomux_reply	r;
+
+	r = hexpect(line, c, IOMUX_ST_OK, IOMUX_OP_PING, 1,
+	    ARGV(S(what)));
+	harg_eq(line, &r, 0, what, strlen(what));
+	hargc(line, &r, 1);
+}
+
+/* A STATUS field as a number; it must be plain decimal digits. */
+long long
+hstat(int line, struct iomux_client *c, const char *name)
+{
+	const struct iomux_value	*v;
+	struct iomux_reply		 r;
+	char				 buf[32];
+	size_t				 k;
+
+	r = hexpect(line, c, IOMUX_ST_OK, IOMUX_OP_STATUS, 0, NULL);
+	v = iomux_reply_field(&r, name);
+	ASSERT(v != NULL && !v->absent, "line %d: STATUS lacks field %s",
+	    line, name);
+	ASSERT(v->len > 0 && v->len < sizeof(buf), "line %d: STATUS %s: "
+	    "%zu bytes", line, name, v->len);
+	memcpy(buf, v->data, v->len);
+	buf[v->len] = '\0';
+	for (k = 0; k < v->len; k++)
+		ASSERT(buf[k] >= '0' && buf[k] <= '9', "line %d: STATUS "
+		    "%s=\"%s\" is not a decimal number", line, name, buf);
+	return strtoll(buf, NULL, 10);
+}
+
+/* Poll STATUS until name == want, at most 3 s. */
+void
+hwait_stat(int line, struct iomux_client *c, const char *name,
+    long long want)
+{
+	int64_t		deadline = tu_now_ms() + 3000;
+	long long	v;
+
+	for (;;) {
+		v = hstat(line, c, name);
+		if (v == want)
+			return;
+		ASSERT(tu_now_ms() < deadline, "line %d: STATUS %s stays at "
+		    "%lld, want %lld", line, name, v, want);
+		tu_sleep_ms(5);
+	}
+}
+
+/*
+ * Each field of w must have its value. A failure reports every field,
+ * with what it should be.
+ */
+void
+hstats(int line, struct iomux_client *c, const char *why,
+    const struct stat_want *w, size_t n)
+{
+	long long	got[16];
+	char		msg[1024];
+	size_t		i, len = 0;
+	int		bad = 0;
+
+	ASSERT(n <= sizeof(got) / sizeof(got[0]), "line %d: %zu fields",
+	    line, n);
+	for (i = 0; i < n; i++) {
+		got[i] = hstat(line, c, w[i].name);
+		if (got[i] != w[i].want)
+			bad = 1;
+	}
+	if (!bad)
+		return;
+	msg[0] = '\0';
+	for (i = 0; i < n && len < sizeof(msg); i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+		    "%s%s %lld (want %lld)", i > 0 ? ", " : "", w[i].name,
+		    got[i], w[i].want);
+	ASSERT(0, "line %d: %s%sSTATUS %s", line, why != NULL ? why : "",
+	    why != NULL ? ": " : "", msg);
+}
+
+/* Nothing arrives on c for ms milliseconds (c has nothing buffered). */
+void
+hquiet(int line, struct iomux_client *c, int ms, const char *what)
+{
+	struct pollfd	pfd;
+	int		n;
+
+	pfd.fd = iomux_fd(c);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	do
+		n = poll(&pfd, 1, ms);
+	while (n == -1 && errno == EINTR);
+	ASSERT(n == 0, "line %d: %s: something arrived (revents 0x%x)",
+	    line, what, pfd.revents);
+}
+
+/* A push frame of type MESSAGE with these arguments (pattern may be NULL). */
+void
+hpush(int line, const struct iomux_reply *r, const void *ch, size_t chlen,
+    const void *msg, size_t msglen, const char *pattern)
+{
+	ASSERT(r->kind == IOMUX_KIND_PUSH, "line %d: want a PUSH frame, got "
+	    "kind %u code 0x%04x id %u", line, r->kind, r->code, r->id);
+	ASSERT(r->code == IOMUX_PUSH_MESSAGE, "line %d: push code 0x%04x",
+	    line, r->code);
+	ASSERT(r->id == 0, "line %d: push id %u, want 0", line, r->id);
+	hargc(line, r, pattern != NULL ? 3 : 2);
+	harg_eq(line, r, 0, ch, chlen);
+	harg_eq(line, r, 1, msg, msglen);
+	if (pattern != NULL)
+		harg_eq(line, r, 2, pattern, strlen(pattern));
+}
+
+/* The next frame on c is a push with these arguments. */
+void
+hrecv_push(int line, struct iomux_client *c, const void *ch, size_t chlen,
+    const void *msg, size_t msglen, const char *pattern)
+{
+	struct iomux_reply	r;
+	int			rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = iomux_recv(c, &r);
+	ASSERT(rc == 0, "line %d: waiting for a push: %s (%s)", line,
+	    strerror(-rc), iomux_errmsg(c));
+	hpush(line, &r, ch, chlen, msg, msglen, pattern);
+}
+
+/* Milliseconds since t0. */
+long long
+since(int64_t t0)
+{
+	return (long long)(tu_now_ms() - t0);
+}
+
+/* A fill pattern that differs per item and per byte. */
+void
+fill(uint8_t *p, size_t n, unsigned seed)
+{
+	size_t	k;
+
+	for (k = 0; k < n; k++)
+		p[k] = (uint8_t)(seed * 131u + k * 7u + (k >> 8));
 }

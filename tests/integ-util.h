@@ -3,10 +3,11 @@
  * Copyright (c) 2026 The iomuxd developers
  *
  * integ-util.h: what the Check suites that drive a real iomuxd
- * (check_integ, check_hub) share on top of testutil.h: assertions that
- * kill the test's daemons before failing, daemon start and stop that
- * assert a clean life cycle, a libiomux connection, and the per-backend
- * suite and main().
+ * (check_integ_*.c, check_hostile) share on top of testutil.h: assertions
+ * that kill the test's daemons before failing, daemon start and stop that
+ * assert a clean life cycle, a libiomux connection, raw frames, STATUS
+ * read back as numbers, the hub calls with hand-encoded arguments, and
+ * the per-backend suite and main().
  *
  * Unlike testutil.h, these helpers do not return errors: they fail the
  * running test (Check's ck_abort_msg) after tu_kill_all().
@@ -14,6 +15,10 @@
 
 #ifndef IOMUXD_INTEG_UTIL_H
 #define IOMUXD_INTEG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <check.h>
 
@@ -58,8 +63,9 @@ int	integ_main(const char *prog, Suite *(*suite)(void));
 
 /*
  * Start iomuxd -b backend with the extra arguments (NULL-terminated) and
- * wait until it accepts. dstart_conf() first writes conf to
- * DIR/iomuxd.conf and passes "-c DIR/iomuxd.conf" before the extra ones.
+ * wait until it accepts, on its socket and on every 127.0.0.1 --tcp
+ * listener. dstart_conf() first writes conf to DIR/iomuxd.conf and passes
+ * "-c DIR/iomuxd.conf" before the extra ones.
  */
 void	dstart(struct tu_daemon *d, const char *backend, ...);
 void	dstart_conf(struct tu_daemon *d, const char *backend,
@@ -108,5 +114,187 @@ long long	dstatus_num(const struct tu_daemon *d, const char *name);
  */
 long long	dwait_status(const struct tu_daemon *d, const char *name,
 		    long long want, int ms);
+
+/* ---- the connection suites' STATUS and PING ------------------------- */
+
+#define OP_UNKNOWN	0x7e7e	/* no such opcode in any range */
+
+/* A raw PING with payload must be echoed exactly. */
+void	rping(int fd, uint32_t id, const void *p, size_t len);
+/* A fresh libiomux client gets a PING answered: the daemon serves. */
+void	lping_fresh(const struct tu_daemon *d, const char *what);
+
+/*
+ * A STATUS reply as strings, one per field of iomuxd-protocol(7)'s
+ * connection-layer list (status_get() fails the test if one is missing).
+ */
+#define NSTATUS	25
+struct status {
+	char	val[NSTATUS][1024];
+};
+
+/* STATUS through libiomux; every field of the spec must be present. */
+void		 status_get(struct iomux_client *c, struct status *s);
+/* A field of s by name (the test fails for a name not in the list). */
+const char	*sstr(const struct status *s, const char *name);
+/* A STATUS number: plain decimal digits, nothing else. */
+long long	 snum(const struct status *s, const char *name);
+/* A STATUS number of d, asked over a new libiomux connection. */
+long long	 lstatus_num(const struct tu_daemon *d, const char *name);
+/*
+ * Poll STATUS on c until "clients" is want (earlier closes have landed),
+ * at most 3 s, then one more round trip so that the loop turn that
+ * counted them is over.
+ */
+void		 wait_clients(struct iomux_client *c, long long want);
+/* 1 if the comma-separated list holds item exactly. */
+int		 list_has(const char *list, const char *item);
+
+/* ---- hub calls: arguments encoded by hand ---------------------------- */
+
+/*
+ * The hub suites build every argument here (big-endian u64 timeouts and
+ * TTLs in milliseconds, i64 deltas, u32 flags) and send it through
+ * libiomux's generic iomux_call()/iomux_send()/iomux_recv(), so that they
+ * check the protocol of iomuxd-protocol(7) and do not lean on libiomux's
+ * typed calls. Every helper takes the caller's __LINE__ (the macros pass
+ * it) for its failure message.
+ *
+ * Timing bounds are generous (a loaded 2-core box): "promptly" means
+ * within a second, and a deadline of D ms must not fire before D - 20.
+ */
+#define PROMPT_MS	1000	/* "at once" on a loaded machine */
+#define EARLY_MS	20	/* a deadline may fire this much early */
+
+#define V(p, n)	((struct iomux_value){ .data = (p), .len = (n),	\
+		    .absent = 0 })
+#define S(s)	V((s), strlen(s))
+#define NONE	((struct iomux_value){ .data = NULL, .len = 0, .absent = 1 })
+#define BE64(x)	((const uint8_t[8]){					\
+		    (uint8_t)((uint64_t)(x) >> 56),			\
+		    (uint8_t)((uint64_t)(x) >> 48),			\
+		    (uint8_t)((uint64_t)(x) >> 40),			\
+		    (uint8_t)((uint64_t)(x) >> 32),			\
+		    (uint8_t)((uint64_t)(x) >> 24),			\
+		    (uint8_t)((uint64_t)(x) >> 16),			\
+		    (uint8_t)((uint64_t)(x) >> 8),			\
+		    (uint8_t)(uint64_t)(x) })
+#define BE32(x)	((const uint8_t[4]){					\
+		    (uint8_t)((uint32_t)(x) >> 24),			\
+		    (uint8_t)((uint32_t)(x) >> 16),			\
+		    (uint8_t)((uint32_t)(x) >> 8),			\
+		    (uint8_t)(uint32_t)(x) })
+#define U64(x)	V(BE64(x), 8)
+#define I64(x)	U64((uint64_t)(int64_t)(x))
+#define U32(x)	V(BE32(x), 4)
+#define FOREVER	U64(IOMUX_TIMEOUT_FOREVER)
+
+#define ARGV(...)	((const struct iomux_value[]){ __VA_ARGS__ })
+#define NARG(...)	(sizeof(ARGV(__VA_ARGS__)) /			\
+			    sizeof(struct iomux_value))
+
+/* One call; the reply's argv is valid until the next call on c. */
+#define CALL(c, op, ...)						\
+	hcall(__LINE__, (c), (op), NARG(__VA_ARGS__), ARGV(__VA_ARGS__))
+#define CALL0(c, op)	hcall(__LINE__, (c), (op), 0, NULL)
+/* One call whose reply status must be st. */
+#define EXPECT(c, st, op, ...)						\
+	hexpect(__LINE__, (c), (st), (op), NARG(__VA_ARGS__),		\
+	    ARGV(__VA_ARGS__))
+#define EXPECT0(c, st, op)	hexpect(__LINE__, (c), (st), (op), 0, NULL)
+/* Queue a request without waiting (pipelining, blocking ops). */
+#define SEND(c, op, ...)						\
+	hsend(__LINE__, (c), (op), NARG(__VA_ARGS__), ARGV(__VA_ARGS__))
+/* The next frame on c must be a reply with this status and id. */
+#define RECV(c, st, id)	hrecv(__LINE__, (c), (st), (id))
+
+/* Reply arguments. */
+#define ARGC(r, n)	hargc(__LINE__, &(r), (n))
+#define ARG_EQ(r, i, p, n)	harg_eq(__LINE__, &(r), (i), (p), (n))
+#define ARG_STR(r, i, s)	harg_eq(__LINE__, &(r), (i), (s), strlen(s))
+#define ARG_U64(r, i)	harg_u64(__LINE__, &(r), (i))
+#define ARG_I64(r, i)	((int64_t)harg_u64(__LINE__, &(r), (i)))
+/* The reply is OK with exactly one u64 argument equal to v. */
+#define OK_U64(r, v)	hok_u64(__LINE__, &(r), (v))
+
+#define STAT(c, name)	hstat(__LINE__, (c), (name))
+#define WAIT_STAT(c, name, v)	hwait_stat(__LINE__, (c), (name), (v))
+/*
+ * STATUS fields must have these values, e.g. STATS(c, { "keys", 2 },
+ * { "queues", 0 }); STATS_WHY adds what the values mean to the report.
+ */
+#define STATS_WHY(c, why, ...)						\
+	hstats(__LINE__, (c), (why),					\
+	    (const struct stat_want[]){ __VA_ARGS__ },			\
+	    sizeof((const struct stat_want[]){ __VA_ARGS__ }) /		\
+	    sizeof(struct stat_want))
+#define STATS(c, ...)	STATS_WHY((c), NULL, __VA_ARGS__)
+
+struct stat_want {
+	const char	*name;
+	long long	 want;
+};
+
+/* An opcode's name for messages ("?" if not a hub or control opcode). */
+const char	*opname(uint16_t op);
+/* The message of an error reply, for failure reports. */
+const char	*errtext(const struct iomux_reply *r);
+
+/* One call; the reply (argv valid until the next call on c). */
+struct iomux_reply	hcall(int line, struct iomux_client *c, uint16_t op,
+			    size_t argc, const struct iomux_value *argv);
+/*
+ * The status must be st. An error reply carries exactly one message; the
+ * negative answers (TIMEDOUT, NOTFOUND, CONFLICT) carry nothing.
+ */
+void	hcheck_status(int line, const struct iomux_reply *r, uint16_t op,
+	    uint16_t st);
+/* hcall() whose reply must have status st. */
+struct iomux_reply	hexpect(int line, struct iomux_client *c, uint16_t st,
+			    uint16_t op, size_t argc,
+			    const struct iomux_value *argv);
+/* Queue and flush one request without waiting; returns its id. */
+uint32_t	hsend(int line, struct iomux_client *c, uint16_t op,
+		    size_t argc, const struct iomux_value *argv);
+/* The next frame on c must be a reply with this status and id. */
+struct iomux_reply	hrecv(int line, struct iomux_client *c, uint16_t st,
+			    uint32_t id);
+/* The reply has n arguments. */
+void	hargc(int line, const struct iomux_reply *r, size_t n);
+/* Argument i is present and holds exactly these n bytes. */
+void	harg_eq(int line, const struct iomux_reply *r, size_t i,
+	    const void *p, size_t n);
+/* Argument i as an 8-byte big-endian integer. */
+uint64_t	harg_u64(int line, const struct iomux_reply *r, size_t i);
+/* The reply has exactly one u64 argument, equal to v. */
+void	hok_u64(int line, const struct iomux_reply *r, uint64_t v);
+
+/* A round trip: the connection is alive and in step. */
+void	hping(int line, struct iomux_client *c, const char *what);
+#define PING(c, what)	hping(__LINE__, (c), (what))
+/* A STATUS field as a number; it must be plain decimal digits. */
+long long	hstat(int line, struct iomux_client *c, const char *name);
+/* Poll STATUS until name == want, at most 3 s. */
+void	hwait_stat(int line, struct iomux_client *c, const char *name,
+	    long long want);
+/* Each field of w must have its value; a failure reports every field. */
+void	hstats(int line, struct iomux_client *c, const char *why,
+	    const struct stat_want *w, size_t n);
+/* Nothing arrives on c for ms milliseconds (c has nothing buffered). */
+void	hquiet(int line, struct iomux_client *c, int ms, const char *what);
+#define QUIET(c, ms, what)	hquiet(__LINE__, (c), (ms), (what))
+/* r is a push of type MESSAGE with these arguments (pattern may be NULL). */
+void	hpush(int line, const struct iomux_reply *r, const void *ch,
+	    size_t chlen, const void *msg, size_t msglen, const char *pattern);
+/* The next frame on c is such a push. */
+void	hrecv_push(int line, struct iomux_client *c, const void *ch,
+	    size_t chlen, const void *msg, size_t msglen, const char *pattern);
+#define RECV_PUSH(c, ch, msg, pat)					\
+	hrecv_push(__LINE__, (c), (ch), strlen(ch), (msg), strlen(msg), (pat))
+
+/* Milliseconds since t0. */
+long long	since(int64_t t0);
+/* A fill pattern that differs per item (seed) and per byte. */
+void	fill(uint8_t *p, size_t n, unsigned seed);
 
 #endif /* IOMUXD_INTEG_UTIL_H */

@@ -940,7 +940,7 @@ cmd_push(struct ctl *ctl, const struct parse_result *res)
 	struct iomux_reply	 r;
 	struct iomux_value	*vals;
 	uint64_t		 length;
-	char			*in = NULL;
+	char			*in = NULL, err[64];
 	size_t			 n, i, len, stdin_at = SIZE_MAX;
 	int			 e;
 
@@ -952,8 +952,11 @@ cmd_push(struct ctl *ctl, const struct parse_result *res)
 			    "be read only once");
 		stdin_at = i - 1;
 	}
-	if (res->argc - 1 > IOMUX_ARGS_MAX - 1)
-		return usage_error("push: at most 1023 values at once");
+	if (res->argc - 1 > IOMUX_PUSH_VALUES_MAX) {
+		snprintf(err, sizeof(err), "push: at most %d values at once",
+		    IOMUX_PUSH_VALUES_MAX);
+		return usage_error(err);
+	}
 	if ((e = ctl_connect(ctl)) != 0)
 		return e;
 	if ((e = words(res, 1, &vals, &n)) != 0)

@@ -29,14 +29,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "iomux-proto.h"
 #include "parser.h"
+
+/* A number macro as a string literal, for help texts. */
+#define STR(x)		STR_(x)
+#define STR_(x)		#x
 
 #define COUNT_MAX	1000000		/* ping -c */
 #define INTERVAL_MAX	3600000		/* ping -i, ms */
 /* Timeouts, TTLs, leases: 100 years of ms, far from any u64 overflow in
  * the daemon's "now + ttl". */
 #define SECONDS_MAX	(UINT64_C(100) * 365 * 86400 * 1000)
-#define KEYS_LIMIT_MAX	1000		/* the protocol's KEYS limit */
 
 static const struct parse_option options[POPT_MAX] = {
 	[POPT_JSON] = { POPT_JSON, 0, "json", POT_FLAG, NULL, 0, 0,
@@ -62,7 +66,8 @@ static const struct parse_option options[POPT_MAX] = {
 	[POPT_IF_EQUALS] = { POPT_IF_EQUALS, 0, "if-equals", POT_STRING,
 	    "VALUE", 0, 0, "only if the current value is VALUE" },
 	[POPT_LIMIT] = { POPT_LIMIT, 0, "limit", POT_COUNT, "N", 1,
-	    KEYS_LIMIT_MAX, "ask for N keys per request (default 100)" },
+	    IOMUX_KEYS_LIMIT_MAX, "ask for N keys per request (default "
+	    STR(IOMUX_KEYS_LIMIT_DEFAULT) ")" },
 	[POPT_LEASE] = { POPT_LEASE, 0, "lease", POT_SECONDS, "SECS", 1,
 	    SECONDS_MAX, "the lock expires after SECS even if held" },
 	[POPT_PATTERN] = { POPT_PATTERN, 'p', "pattern", POT_FLAG, NULL, 0,
@@ -91,8 +96,11 @@ static const enum parse_opt lock_opts[] = {
 };
 
 #define ANY	PARSE_ARGS_ANY
-/* Names per request: the protocol's argument limit (push: plus a queue). */
-#define NAMES	1024
+/*
+ * Names per request: the protocol's argument limit. Push counts its
+ * values itself (IOMUX_PUSH_VALUES_MAX), to say so in those terms.
+ */
+#define NAMES	IOMUX_ARGS_MAX
 
 /* iomuxctl(1)'s COMMANDS section follows this table, row by row. */
 static const struct command commands[] = {
@@ -124,7 +132,7 @@ static const struct command commands[] = {
 	{ "wait", ACT_WAIT, wait_opts, 1, 1, ANY, "KEY",
 	    "wait until KEY exists, then print its value" },
 	/* Queues. */
-	{ "push", ACT_PUSH, no_opts, 2, NAMES, ANY, "QUEUE VALUE...|-",
+	{ "push", ACT_PUSH, no_opts, 2, ANY, ANY, "QUEUE VALUE...|-",
 	    "append values to QUEUE; print its new length" },
 	{ "pop", ACT_POP, wait_opts, 1, 1, ANY, "QUEUE",
 	    "remove the head of QUEUE and print it" },

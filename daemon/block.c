@@ -29,7 +29,7 @@ block_free(struct waiter *w)
 	ev_timer_stop(c->srv->loop, &w->timer);
 	c->blocked = NULL;
 	nblocked--;
-	buf_acct_release(&c->mem, sizeof(*w));
+	buf_acct_release(&c->hc.mem, sizeof(*w));
 	free(w);
 }
 
@@ -76,7 +76,7 @@ block_start(struct reply *r, uint64_t timeout_ms, waiter_cancel_fn *cancel,
 		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
 		return NULL;
 	}
-	buf_acct_charge(&c->mem, sizeof(*w));
+	buf_acct_charge(&c->hc.mem, sizeof(*w));
 	c->blocked = w;
 	nblocked++;
 	r->blocked = true;
@@ -129,6 +129,8 @@ block_done(struct waiter *w, struct reply *r)
 		return ret;
 	}
 	conn_unblocked(c);
+	/* One SET may wake many waiters: the limit holds as they are. */
+	server_client_mem_check(c->srv);
 	return 0;
 }
 

@@ -38,7 +38,7 @@ const struct handler cmd_kv_ops[DISPATCH_RANGE_OPS] = {
 };
 
 /* KEYS results, filled and sent within one request. */
-static struct kv_key	keys_out[KV_KEYS_LIMIT_MAX];
+static struct kv_key	keys_out[IOMUX_KEYS_LIMIT_MAX];
 
 /* Reply to a failed write: max_memory or malloc. */
 static void
@@ -198,12 +198,12 @@ op_keys(struct conn *c, const struct proto_frame *f,
 
 	if (arg_name(r, &args[0], "prefix") < 0 ||
 	    arg_u64(r, f, args, 1, 0, "the cursor", &cursor) < 0 ||
-	    arg_u32(r, f, args, 2, KV_KEYS_LIMIT_DEFAULT, "the limit",
+	    arg_u32(r, f, args, 2, IOMUX_KEYS_LIMIT_DEFAULT, "the limit",
 	    &limit) < 0)
 		return;
-	if (limit == 0 || limit > KV_KEYS_LIMIT_MAX) {
+	if (limit == 0 || limit > IOMUX_KEYS_LIMIT_MAX) {
 		reply_error(r, IOMUX_ST_EARGS, "keys: the limit must be from 1 "
-		    "to %d, not %lu", KV_KEYS_LIMIT_MAX, (unsigned long)limit);
+		    "to %d, not %lu", IOMUX_KEYS_LIMIT_MAX, (unsigned long)limit);
 		return;
 	}
 	/* The keys must fit one frame with the header and the cursor. */

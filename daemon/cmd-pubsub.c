@@ -21,6 +21,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "htab.h"
 #include "pubsub.h"
 #include "server.h"
 
@@ -71,7 +72,8 @@ subscribe(struct conn *c, const struct proto_frame *f,
 	if (check_names(f, args, r, pattern) < 0)
 		return;
 	for (i = 0; i < f->argc; i++) {
-		ret = pubsub_subscribe(ps, c, args[i].p, args[i].len, pattern);
+		ret = pubsub_subscribe(ps, &c->hc, args[i].p, args[i].len,
+		    pattern);
 		if (ret == 0)
 			added[i / 64] |= UINT64_C(1) << (i % 64);
 		else if (ret != PUBSUB_E_EXISTS)
@@ -79,14 +81,14 @@ subscribe(struct conn *c, const struct proto_frame *f,
 	}
 	if (i == f->argc) {
 		reply_begin(r, IOMUX_ST_OK);
-		reply_u64(r, pubsub_conn_count(c));
+		reply_u64(r, pubsub_client_count(&c->hc));
 		return;
 	}
 
 	/* All or nothing: take back what this request added. */
 	for (j = 0; j < i; j++)
 		if (added[j / 64] & (UINT64_C(1) << (j % 64)))
-			(void)pubsub_unsubscribe(ps, c, args[j].p, args[j].len,
+			(void)pubsub_unsubscribe(ps, &c->hc, args[j].p, args[j].len,
 			    pattern);
 	switch (ret) {
 	case PUBSUB_E_LIMIT:
@@ -119,12 +121,12 @@ unsubscribe(struct conn *c, const struct proto_frame *f,
 	if (check_names(f, args, r, pattern) < 0)
 		return;
 	if (f->argc == 0)
-		pubsub_unsubscribe_all(ps, c, pattern);
+		pubsub_unsubscribe_all(ps, &c->hc, pattern);
 	for (i = 0; i < f->argc; i++)
-		(void)pubsub_unsubscribe(ps, c, args[i].p, args[i].len,
+		(void)pubsub_unsubscribe(ps, &c->hc, args[i].p, args[i].len,
 		    pattern);
 	reply_begin(r, IOMUX_ST_OK);
-	reply_u64(r, pubsub_conn_count(c));
+	reply_u64(r, pubsub_client_count(&c->hc));
 }
 
 /* SUBSCRIBE channel... -> OK [u64 subscriptions] */
@@ -159,6 +161,50 @@ op_punsubscribe(struct conn *c, const struct proto_frame *f,
 	unsubscribe(c, f, args, r, true);
 }
 
+struct delivery {
+	struct server	*srv;
+	const void	*channel, *msg;
+	size_t		 clen, mlen;
+	uint64_t	 count;
+};
+
+/*
+ * Queue one message to a subscriber, into its output (or scratch, for the
+ * publisher itself): the output limit applies as it is produced, and so
+ * does client_memory_max. One that cannot take it is cut off; it is only
+ * marked dead, so the walk goes on.
+ */
+static void
+deliver(struct hub_client *hc, const uint8_t *pattern, size_t plen,
+    void *arg)
+{
+	struct delivery	*d = arg;
+	struct conn	*c = container_of(hc, struct conn, hc);
+	struct reply	 r;
+	int		 ret;
+
+	/* A connection being closed takes no new frames (and no delays). */
+	if (c->flags & CONN_F_CLOSING)
+		return;
+	push_begin(&r, c, IOMUX_PUSH_MESSAGE);
+	reply_arg(&r, d->channel, d->clen);
+	reply_arg(&r, d->msg, d->mlen);
+	if (pattern != NULL)
+		reply_arg(&r, pattern, plen);
+	if ((ret = reply_end(&r)) == 0) {
+		d->count++;
+		/* N subscribers must not hold N x output_limit at once. */
+		server_client_mem_check(d->srv);
+		return;
+	}
+	if (ret == -ENOBUFS) {
+		d->srv->stats.subscribers_dropped++;
+		d->srv->stats.clients_dropped++;
+		conn_kill(c, "subscriber output limit reached");
+	} else
+		conn_kill(c, "cannot queue a message for a subscriber");
+}
+
 /*
  * PUBLISH channel message -> OK [u64 deliveries]. The pushes are queued
  * before the reply is begun: a publisher subscribed to its own channel
@@ -169,6 +215,7 @@ op_publish(struct conn *c, const struct proto_frame *f,
     const struct proto_arg *args, struct reply *r)
 {
 	struct server	*srv = c->srv;
+	struct delivery	 d;
 	uint64_t	 n;
 
 	if (arg_name(r, &args[0], "channel") < 0 ||
@@ -188,8 +235,14 @@ op_publish(struct conn *c, const struct proto_frame *f,
 		    (unsigned long)srv->conf.frame_max);
 		return;
 	}
-	n = pubsub_publish(srv->pubsub, args[0].p, args[0].len, args[1].p,
-	    args[1].len);
+	d.srv = srv;
+	d.channel = args[0].p;
+	d.clen = args[0].len;
+	d.msg = args[1].p;
+	d.mlen = args[1].len;
+	d.count = 0;
+	(void)pubsub_match(srv->pubsub, d.channel, d.clen, deliver, &d);
+	n = d.count;
 	reply_begin(r, IOMUX_ST_OK);
 	reply_u64(r, n);
 }

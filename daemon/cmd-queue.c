@@ -19,7 +19,7 @@
 static handler_fn	op_push, op_pop, op_qlen, op_peek;
 
 const struct handler cmd_queue_ops[DISPATCH_RANGE_OPS] = {
-	[IOMUX_OP_PUSH & 0xff] = { IOMUX_OP_PUSH, 2, 1 + QUEUE_PUSH_MAX,
+	[IOMUX_OP_PUSH & 0xff] = { IOMUX_OP_PUSH, 2, 1 + IOMUX_PUSH_VALUES_MAX,
 	    op_push },
 	[IOMUX_OP_POP & 0xff] = { IOMUX_OP_POP, 1, 2, op_pop },
 	[IOMUX_OP_QLEN & 0xff] = { IOMUX_OP_QLEN, 1, 1, op_qlen },

@@ -103,6 +103,23 @@ high_mark(const struct server *srv)
 	return high;
 }
 
+/*
+ * May the next request run now: is there room under the output limit for
+ * the largest reply it could make (one frame), or nothing pending? Else a
+ * client that reads its replies, only not yet, would pass the hard limit
+ * and be dropped as one that never reads (or its POP refused): it waits
+ * for its output to drain instead, as at the high mark.
+ */
+static bool
+reply_room(const struct conn *c)
+{
+	size_t	pending = pending_out(c);
+	size_t	reply_max = (size_t)c->srv->conf.frame_max + IOMUX_LEN_SIZE;
+
+	return pending == 0 || (c->srv->conf.output_limit >= reply_max &&
+	    pending <= c->srv->conf.output_limit - reply_max);
+}
+
 /* Input holds at most one frame plus what one read can bring. */
 static size_t
 in_limit(const struct server *srv)
@@ -168,21 +185,38 @@ conn_peer_gone(const struct conn *c)
  * complete) so that a frame left incomplete behind the wait gets its
  * deadline from when it was seen, not from when the wait ends. A length
  * over frame_max never completes: it counts as incomplete too. Amortised:
- * each byte of input is walked past once while the wait lasts.
+ * each byte of input is walked past once while the wait lasts. Nothing to
+ * do for a connection that is not waiting, or has no input.
  */
 static void
 conn_scan_tail(struct conn *c)
 {
-	const uint8_t	*p = buf_data(&c->in);
+	const uint8_t	*p;
 	size_t		 len = buf_len(&c->in), off = c->in_scan;
 	uint32_t	 body;
+	int		 ret;
 
-	while (off < len && proto_peek_len(p + off, len - off,
-	    c->srv->conf.frame_max, &body) == 1 &&
-	    (size_t)body + IOMUX_LEN_SIZE <= len - off)
+	if (c->blocked == NULL || len == 0)
+		return;
+	p = buf_data(&c->in);
+	while (off < len) {
+		ret = proto_peek_len(p + off, len - off, c->srv->conf.frame_max,
+		    &body);
+		if (ret == -EBADMSG) {
+			/* Too short for a header: bad, but complete. */
+			off = len;
+			break;
+		}
+		if (ret != 1 || (size_t)body + IOMUX_LEN_SIZE > len - off)
+			break;
 		off += (size_t)body + IOMUX_LEN_SIZE;
+	}
 	c->in_scan = off;
-	if (off == len)
+	/*
+	 * Past SERVER_RBUF_SIZE a waiting connection is not read: a frame
+	 * cut there is incomplete by our doing, so no deadline runs on it.
+	 */
+	if (off == len || len >= SERVER_RBUF_SIZE)
 		c->frame_start = 0;
 	else if (c->frame_start == 0)
 		c->frame_start = ev_now(c->srv->loop);
@@ -214,8 +248,8 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	c->srv = srv;
 	c->fd = fd;
 	c->id = ++srv->next_conn_id;
-	c->mem.parent = &srv->client_mem;
-	buf_acct_charge(&c->mem, sizeof(*c));
+	c->hc.mem.parent = &srv->client_mem;
+	buf_acct_charge(&c->hc.mem, sizeof(*c));
 	c->uid = (uid_t)-1;
 	if (tcp)
 		c->flags |= CONN_F_TCP;
@@ -225,11 +259,11 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	}
 	buf_init(&c->in, in_limit(srv));
 	buf_init(&c->out, srv->conf.output_limit);
-	c->in.acct = c->out.acct = &c->mem;
+	c->in.acct = c->out.acct = &c->hc.mem;
 	ev_timer_init(&c->timer, conn_timeout, c);
 	ev_defer_init(&c->defer, conn_deferred, c);
 	if ((ret = ev_io_add(srv->loop, fd, EV_READ, conn_io, c)) < 0) {
-		buf_acct_release(&c->mem, sizeof(*c));
+		buf_acct_release(&c->hc.mem, sizeof(*c));
 		free(c);
 		return ret;
 	}
@@ -268,7 +302,7 @@ conn_handoff_reserve(struct conn *c)
 	cap = c->handoffs_cap ? 2 * c->handoffs_cap : 4;
 	if ((p = reallocarray(c->handoffs, cap, sizeof(*p))) == NULL)
 		return -ENOMEM;
-	buf_acct_charge(&c->mem, (cap - c->handoffs_cap) * sizeof(*p));
+	buf_acct_charge(&c->hc.mem, (cap - c->handoffs_cap) * sizeof(*p));
 	c->handoffs = p;
 	c->handoffs_cap = cap;
 	return 0;
@@ -278,7 +312,7 @@ conn_handoff_reserve(struct conn *c)
 static void
 handoffs_free(struct conn *c)
 {
-	buf_acct_release(&c->mem, c->handoffs_cap * sizeof(*c->handoffs));
+	buf_acct_release(&c->hc.mem, c->handoffs_cap * sizeof(*c->handoffs));
 	free(c->handoffs);
 	c->handoffs = NULL;
 	c->handoffs_cap = 0;
@@ -297,7 +331,7 @@ conn_handoff(struct conn *c, const struct conn_handoff_ops *ops, void *obj,
 	h->arg = arg;
 	h->end = c->sent + pending_out(c);
 	h->size = size;
-	buf_acct_charge(&c->mem, size);
+	buf_acct_charge(&c->hc.mem, size);
 }
 
 /* The socket took more: hand-offs whose reply is all out are done. */
@@ -307,7 +341,7 @@ handoffs_settle(struct conn *c)
 	uint32_t	i, n = c->nhandoffs;
 
 	for (i = 0; i < n && c->handoffs[i].end <= c->sent; i++) {
-		buf_acct_release(&c->mem, c->handoffs[i].size);
+		buf_acct_release(&c->hc.mem, c->handoffs[i].size);
 		c->handoffs[i].ops->sent(c->handoffs[i].obj,
 		    c->handoffs[i].arg);
 	}
@@ -325,12 +359,18 @@ static void
 handoffs_undo(struct conn *c)
 {
 	struct conn_handoff	*h;
+	uint32_t		 i, n = c->nhandoffs;
 
-	while (c->nhandoffs > 0) {
-		h = &c->handoffs[--c->nhandoffs];
-		buf_acct_release(&c->mem, h->size);
+	for (i = n; i > 0; i--) {
+		h = &c->handoffs[i - 1];
+		buf_acct_release(&c->hc.mem, h->size);
 		h->ops->undo(h->obj, h->arg);
 	}
+	/* Only now, with every item back in order, may waiters take them. */
+	for (i = 0; i < n; i++)
+		if (c->handoffs[i].ops->resume != NULL)
+			c->handoffs[i].ops->resume(c->handoffs[i].arg);
+	c->nhandoffs = 0;
 	handoffs_free(c);
 }
 
@@ -363,14 +403,26 @@ conn_kill(struct conn *c, const char *why)
 	else if (log_getverbose() > 0)
 		log_debug("conn %llu: closed", (unsigned long long)c->id);
 	c->flags |= CONN_F_DEAD;
+	c->hc.flags |= HUB_CLIENT_F_GONE;
 	if (srv->current == c) {
 		scratch_drop(srv);
 		srv->current = NULL;
 	}
 	ev_io_del(srv->loop, c->fd);
 	ev_timer_stop(srv->loop, &c->timer);
-	/* What it holds is as good as freed: it no longer counts. */
-	buf_acct_reparent(&c->mem, NULL);
+	/*
+	 * Nobody will read its input or write its output: free them now,
+	 * unless its own turn is on the stack (the decoder walks c->in, a
+	 * reply may be half encoded into c->out). Those two stay until the
+	 * deferred free; they are one connection's, within its limits.
+	 */
+	if (!(c->flags & CONN_F_BUSY) && srv->current != c) {
+		buf_free(&c->in);
+		c->in_scan = 0;
+		buf_free(&c->out);
+	}
+	/* What it still holds is as good as freed: it no longer counts. */
+	buf_acct_reparent(&c->hc.mem, NULL);
 	/*
 	 * Released and freed from the deferred callback: callers up the
 	 * stack may still hold c, its buffers or its waiter. Until then a
@@ -419,9 +471,9 @@ conn_free(struct conn *c)
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
-	buf_acct_release(&c->mem, sizeof(*c));
+	buf_acct_release(&c->hc.mem, sizeof(*c));
 	/* Every charge was released with what it charged for. */
-	assert(c->mem.bytes == 0);
+	assert(c->hc.mem.bytes == 0);
 	free(c);
 	server_client_mem_check(srv);
 }
@@ -494,7 +546,7 @@ conn_fail(struct conn *c, uint16_t st, uint32_t id, const char *msg)
  * Returns how many bytes were consumed; the caller keeps the rest.
  */
 static size_t
-conn_process(struct conn *c, const uint8_t *data, size_t len)
+conn_process_frames(struct conn *c, const uint8_t *data, size_t len)
 {
 	struct server		*srv = c->srv;
 	struct proto_frame	 f;
@@ -512,7 +564,7 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 			c->flags |= CONN_F_BACKLOG;
 			break;
 		}
-		if (pending_out(c) >= high) {
+		if (pending_out(c) >= high || !reply_room(c)) {
 			/* Resumed once the client reads (see conn_update). */
 			c->flags |= CONN_F_BACKLOG;
 			break;
@@ -590,6 +642,36 @@ conn_process(struct conn *c, const uint8_t *data, size_t len)
 	return off;
 }
 
+/*
+ * While a connection's requests run, its buffers are in use on the stack:
+ * a kill from anywhere (its own request, a fan-out's eviction) leaves
+ * them to the deferred free, and eviction passes it by until the turn
+ * ends (conn_end_turn checks the limit again).
+ */
+static size_t
+conn_process(struct conn *c, const uint8_t *data, size_t len)
+{
+	size_t	used;
+
+	c->flags |= CONN_F_BUSY;
+	used = conn_process_frames(c, data, len);
+	c->flags &= ~CONN_F_BUSY;
+	return used;
+}
+
+/*
+ * Drop all input, complete frames included (nothing will answer them).
+ * With it goes what input implies: a backlog, a partial frame's deadline.
+ */
+static void
+conn_drop_input(struct conn *c)
+{
+	buf_free(&c->in);
+	c->in_scan = 0;
+	c->flags &= ~CONN_F_BACKLOG;
+	c->frame_start = 0;
+}
+
 /* Process what c->in holds (partial-frame completion or backlog). */
 static void
 conn_process_in(struct conn *c)
@@ -601,29 +683,12 @@ conn_process_in(struct conn *c)
 		return;
 	buf_consume(&c->in, used);
 	c->in_scan = c->in_scan > used ? c->in_scan - used : 0;
-	if (buf_len(&c->in) == 0) {
-		buf_free(&c->in);	/* idle connections own no input memory */
-		c->in_scan = 0;
-	}
+	if (buf_len(&c->in) == 0)
+		conn_drop_input(c);	/* idle connections own no input memory */
 	else if (c->flags & (CONN_F_EOF | CONN_F_CLOSING) &&
-	    !(c->flags & CONN_F_BACKLOG) && pending_out(c) < high_mark(c->srv)) {
-		/* The peer will send no more: a partial frame is dropped. */
-		buf_free(&c->in);
-		c->in_scan = 0;
-		c->frame_start = 0;
-	}
-	if (c->blocked != NULL && buf_len(&c->in) > 0)
-		conn_scan_tail(c);
-}
-
-/* Drop all input, complete frames included (nothing will answer them). */
-static void
-conn_drop_input(struct conn *c)
-{
-	buf_free(&c->in);
-	c->in_scan = 0;
-	c->flags &= ~CONN_F_BACKLOG;
-	c->frame_start = 0;
+	    !(c->flags & CONN_F_BACKLOG) && pending_out(c) < high_mark(c->srv))
+		conn_drop_input(c);	/* no more will come: a partial frame */
+	conn_scan_tail(c);
 }
 
 /*
@@ -649,7 +714,7 @@ static void
 conn_read(struct conn *c)
 {
 	struct server	*srv = c->srv;
-	size_t		 used, want;
+	size_t		 used, want, room;
 	ssize_t		 n;
 	uint32_t	 body_len;
 
@@ -667,8 +732,7 @@ conn_read(struct conn *c)
 				conn_kill(c, "out of memory for input");
 				return;
 			}
-			if (c->blocked != NULL && buf_len(&c->in) > 0)
-				conn_scan_tail(c);
+			conn_scan_tail(c);
 			return;
 		}
 	} else {
@@ -680,6 +744,19 @@ conn_read(struct conn *c)
 		    want)
 			want = (size_t)body_len + IOMUX_LEN_SIZE -
 			    buf_len(&c->in);
+		/*
+		 * Never ask for room past the input limit: behind a waiting
+		 * request the buffer fills with later requests (or an
+		 * oversized length nobody decodes yet), and that is for
+		 * back-pressure and the frame deadline to handle, not a
+		 * reason to drop the client.
+		 */
+		room = c->in.limit > buf_len(&c->in) ?
+		    c->in.limit - buf_len(&c->in) : 0;	/* a reload lowered it */
+		if (want > room)
+			want = room;
+		if (want == 0)
+			return;
 		n = conn_read_in(c, want);
 		if (n > 0) {
 			c->last_active = ev_now(srv->loop);
@@ -733,12 +810,19 @@ conn_update(struct conn *c)
 	struct server	*srv = c->srv;
 	size_t		 pending = buf_len(&c->out), high = high_mark(srv);
 	int		 want = EV_NONE;
-	bool		 backlog;
+	bool		 backlog, need_room;
 
-	if (pending >= high && !(c->flags & CONN_F_XOFF)) {
+	/*
+	 * Requests waiting for room for their reply hold the connection as
+	 * surely as output over the high mark: the same deadline applies
+	 * (output_timeout), so a client that never reads is dropped.
+	 */
+	need_room = (c->flags & CONN_F_BACKLOG) && !reply_room(c);
+	if ((pending >= high || need_room) && !(c->flags & CONN_F_XOFF)) {
 		c->flags |= CONN_F_XOFF;
 		c->out_high_since = ev_now(srv->loop);
-	} else if ((c->flags & CONN_F_XOFF) && pending <= high / 2) {
+	} else if ((c->flags & CONN_F_XOFF) && pending <= high / 2 &&
+	    !need_room) {
 		c->flags &= ~CONN_F_XOFF;
 		c->out_high_since = 0;
 		if (buf_len(&c->in) > 0)
@@ -965,6 +1049,7 @@ conn_destroy(struct conn *c)
 		ev_io_del(srv->loop, c->fd);
 		ev_timer_stop(srv->loop, &c->timer);
 		c->flags |= CONN_F_DEAD;
+		c->hc.flags |= HUB_CLIENT_F_GONE;
 	}
 	conn_release(c);
 	ev_defer_cancel(srv->loop, &c->defer);

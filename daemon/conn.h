@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "ev.h"
+#include "hub.h"
 
 struct server;
 
@@ -27,6 +28,8 @@ struct server;
 struct conn_handoff_ops {
 	void	(*sent)(void *obj, void *arg);
 	void	(*undo)(void *obj, void *arg);
+	/* After every undo of a dying connection, once per hand-off. */
+	void	(*resume)(void *arg);
 };
 
 struct conn_handoff {
@@ -44,13 +47,17 @@ struct conn_handoff {
 #define CONN_F_BACKLOG	0x20	/* complete frames left after the budget */
 #define CONN_F_HUP	0x40	/* peer seen gone by a hand-off: handle it */
 #define CONN_F_RELEASED	0x80	/* waits, locks, subscriptions let go */
+#define CONN_F_BUSY	0x100	/* its requests are being decoded, run */
 
 struct conn {
 	struct server	*srv;
 	struct conn	*prev, *next;
 	uint64_t	 id;		/* never reused, unlike fds */
-	struct buf_acct	 mem;		/* all it holds; rolls up into the
-					   server's client_mem while live */
+	/*
+	 * Its handle in the hub, and the account of all it holds (rolls up
+	 * into the server's client_mem while live).
+	 */
+	struct hub_client hc;
 	int		 fd;
 	int		 mask;		/* what the loop watches now */
 	unsigned int	 flags;
@@ -73,7 +80,6 @@ struct conn {
 	/* Hub state, NULL while unused (idle connections stay small). */
 	struct waiter	*blocked;	/* the request waiting, block.c */
 	void		*locks;		/* locks held, lock.c's */
-	void		*subs;		/* subscriptions, pubsub.c's */
 };
 
 /*
@@ -96,7 +102,9 @@ void	conn_close_gracefully(struct conn *);
  * connection (its wait, locks, subscriptions, slot) is released, and the
  * connection freed, from its deferred callback after the current batch of
  * events: safe to call from anywhere, including another connection's
- * request, and c stays valid until then.
+ * request, and c stays valid until then. Its buffers go at once unless
+ * its own turn may still be using them (a fan-out that drops connections
+ * one after another must not hold all of their output until it ends).
  */
 void	conn_kill(struct conn *, const char *why);
 /*

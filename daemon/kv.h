@@ -38,9 +38,7 @@ void	kv_status(struct server *, struct reply *);
 /* A positive result: SET's NX, XX or expected-value condition failed. */
 #define KV_E_CONFLICT		1
 
-/* KEYS: reply limit default and maximum; table slots visited per key. */
-#define KV_KEYS_LIMIT_DEFAULT	100
-#define KV_KEYS_LIMIT_MAX	1000
+/* KEYS: table slots visited per key (limits: IOMUX_KEYS_LIMIT_*). */
 #define KV_KEYS_SLOTS_PER_KEY	10
 /* Keys reclaimed per expiry timer callback before yielding to the loop. */
 #define KV_EXPIRE_BATCH		1000

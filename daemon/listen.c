@@ -10,7 +10,8 @@
  *      otherwise, since a truncated bind would create a different file;
  *   2. missing parent directories are created with 'dirmode';
  *   3. flock(2) "<path>.lock" (kept until listen_close()), which makes
- *      steps 4-5 atomic between two daemons starting at once;
+ *      steps 4-5 atomic between two daemons starting at once, and write
+ *      our pid in it, so that a daemon the lock refuses can name us;
  *   4. lstat(2): anything but a socket is never removed. A socket is
  *      probed with connect(2): an answer means a live daemon; only
  *      ECONNREFUSED proves it stale, and only then is it unlinked
@@ -19,7 +20,10 @@
  *   5. bind(2) under umask(~mode), so the file never exists with wider
  *      permissions, then chmod(2) to exactly 'mode'.
  * The dev/ino of the bound file is remembered so that listen_close()
- * only ever removes the file it created, never a successor's.
+ * only ever removes the file it created, never a successor's, and so
+ * that listen_unix_check() can tell when the file at the path is no
+ * longer ours; listen_unix_renew() then repeats steps 2-5 (step 3 only
+ * if our lock file went too) with the same mode.
  *
  * Every fd is created non-blocking and close-on-exec. errmsg strings are
  * static phrases without the path; the caller prints "PATH: ERRMSG".
@@ -46,8 +50,10 @@
 #include "listen.h"
 
 #define SUN_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path))
-#define LOCK_SUFFIX	".lock"
 #define LOCK_TRIES	8
+/* Room for any listener name plus the suffix (paths are checked shorter). */
+#define LOCK_PATH_MAX	\
+	(sizeof(((struct listener *)0)->name) + sizeof(LISTEN_LOCK_SUFFIX))
 
 int
 listen_check_path(const char *path)
@@ -135,25 +141,61 @@ mkdir_parents(const char *path, mode_t dirmode)
 }
 
 static void
-lock_path(char *buf, size_t len, const char *path)
+listen_flock_path(char *buf, size_t len, const char *path)
 {
-	snprintf(buf, len, "%s" LOCK_SUFFIX, path);
+	snprintf(buf, len, "%s" LISTEN_LOCK_SUFFIX, path);
 }
 
 /*
- * Take an exclusive, non-blocking flock on "<path>.lock". -EWOULDBLOCK
- * if another process holds it. A holder that is exiting unlinks the file
- * before closing it, so we may lock a file no longer at the path: check
- * that the locked inode is the one at the path, else try again.
+ * Record our pid in the lock file we hold, so that a daemon refused by
+ * the lock can name its holder. A hint only: 0 or -errno, and a failure
+ * just leaves the holder unknown.
  */
 static int
-lock_take(const char *path, int *fdp)
+listen_flock_write_pid(int fd)
 {
-	char		 lpath[SUN_PATH_MAX + sizeof(LOCK_SUFFIX)];
+	char	 buf[24];
+	int	 n;
+
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		return -errno;
+	return 0;
+}
+
+/* The pid recorded in a lock file, 0 if none (or not yet written). */
+static pid_t
+listen_flock_read_pid(int fd)
+{
+	char	 buf[24], *end;
+	ssize_t	 n;
+	long	 v;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || *end != '\n' || v <= 0 || v > INT_MAX)
+		return 0;
+	return (pid_t)v;
+}
+
+/*
+ * Take an exclusive, non-blocking flock on "<path>.lock" and write our
+ * pid in it. -EWOULDBLOCK if another process holds it, with its pid (or
+ * 0) in *holder. A holder that is exiting unlinks the file before closing
+ * it, so we may lock a file no longer at the path: check that the locked
+ * inode is the one at the path, else try again.
+ */
+static int
+listen_flock_take(const char *path, int *fdp, pid_t *holder)
+{
+	char		 lpath[LOCK_PATH_MAX];
 	struct stat	 a, b;
 	int		 fd, i, r;
 
-	lock_path(lpath, sizeof(lpath), path);
+	listen_flock_path(lpath, sizeof(lpath), path);
 	for (i = 0; i < LOCK_TRIES; i++) {
 		fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		    0600);
@@ -161,11 +203,14 @@ lock_take(const char *path, int *fdp)
 			return -errno;
 		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 			r = -errno;
+			if (r == -EWOULDBLOCK)
+				*holder = listen_flock_read_pid(fd);
 			close(fd);
 			return r;
 		}
 		if (fstat(fd, &a) == 0 && stat(lpath, &b) == 0 &&
 		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			(void)listen_flock_write_pid(fd);
 			*fdp = fd;
 			return 0;
 		}
@@ -174,16 +219,26 @@ lock_take(const char *path, int *fdp)
 	return -EAGAIN;
 }
 
-/* Unlink "<path>.lock" if it is still our file, then unlock by closing. */
-static void
-lock_release(const char *path, int fd)
+/* 1 if fd is the lock file now at "<path>.lock", else 0. */
+static int
+listen_flock_is_ours(const char *path, int fd)
 {
-	char		 lpath[SUN_PATH_MAX + sizeof(LOCK_SUFFIX)];
+	char		 lpath[LOCK_PATH_MAX];
 	struct stat	 a, b;
 
-	lock_path(lpath, sizeof(lpath), path);
-	if (fstat(fd, &a) == 0 && lstat(lpath, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+	listen_flock_path(lpath, sizeof(lpath), path);
+	return fstat(fd, &a) == 0 && lstat(lpath, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Unlink "<path>.lock" if it is still our file, then unlock by closing. */
+static void
+listen_flock_release(const char *path, int fd)
+{
+	char	 lpath[LOCK_PATH_MAX];
+
+	listen_flock_path(lpath, sizeof(lpath), path);
+	if (listen_flock_is_ours(path, fd))
 		unlink(lpath);
 	close(fd);
 }
@@ -216,16 +271,126 @@ probe(const char *path)
 	return r;
 }
 
+/*
+ * Another process holds the lock: does it answer at path? LISTEN_E_RUNNING
+ * if so (or if we cannot tell), else LISTEN_E_LOCKED with what the path
+ * looks like. Looks only; touches nothing.
+ */
+static int
+locked_state(const char *path, const char **errmsg)
+{
+	struct stat	 st;
+
+	if (lstat(path, &st) == -1) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			goto running;
+		*errmsg = "is gone";
+		return LISTEN_E_LOCKED;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		*errmsg = "is gone (replaced by a file that is not a socket)";
+		return LISTEN_E_LOCKED;
+	}
+	if (probe(path) == 0) {
+		*errmsg = "does not answer";
+		return LISTEN_E_LOCKED;
+	}
+running:
+	*errmsg = "already running";
+	return LISTEN_E_RUNNING;
+}
+
+/*
+ * Steps 4-5 of the list on top, under the lock: clear a stale socket at
+ * path and bind a listener there. 0 with the fd in *fdp and the bound
+ * file in *stp, LISTEN_E_RUNNING, or -errno; *errmsg says which step
+ * failed. On failure nothing is left open or bound.
+ */
+static int
+bind_path(const char *path, mode_t mode, int backlog, int *fdp,
+    struct stat *stp, const char **errmsg)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	socklen_t		 slen;
+	mode_t			 old;
+	int			 fd, r, saved_errno;
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*errmsg = "exists and is not a socket; not removing it";
+			return -EEXIST;
+		}
+		if ((r = probe(path)) == 1) {
+			*errmsg = "already running";
+			return LISTEN_E_RUNNING;
+		}
+		if (r < 0) {
+			*errmsg = "cannot tell whether the existing socket is "
+			    "in use; not removing it";
+			return r;
+		}
+		if (unlink(path) == -1 && errno != ENOENT) {
+			*errmsg = "cannot remove the stale socket";
+			return -errno;
+		}
+	} else if (errno != ENOENT) {
+		*errmsg = "cannot check the socket path";
+		return -errno;
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		*errmsg = "cannot create the socket";
+		return -errno;
+	}
+	/*
+	 * Linux bind(2) starts from the socket inode's mode: this caps the
+	 * file mode even where a default ACL would override the umask. The
+	 * umask is the portable part, so a failure here is not fatal.
+	 */
+	(void)fchmod(fd, mode);
+	slen = sun_fill(&sun, path);
+	old = umask(~mode & 0777);
+	r = bind(fd, (struct sockaddr *)&sun, slen);
+	saved_errno = errno;
+	umask(old);
+	if (r == -1) {
+		close(fd);
+		*errmsg = "cannot bind the socket";
+		return -saved_errno;
+	}
+	if (lstat(path, stp) == -1) {
+		r = -errno;
+		*errmsg = "cannot check the new socket";
+		goto fail;
+	}
+	if (chmod(path, mode) == -1) {
+		r = -errno;
+		*errmsg = "cannot set the socket's mode";
+		goto fail;
+	}
+	if (listen(fd, backlog) == -1) {
+		r = -errno;
+		*errmsg = "cannot listen on the socket";
+		goto fail;
+	}
+	*fdp = fd;
+	return 0;
+
+fail:
+	unlink(path);
+	close(fd);
+	return r;
+}
+
 int
 listen_unix(struct listener *l, const char *path, mode_t mode,
     mode_t dirmode, int backlog, const char **errmsg)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	const char		*dummy;
-	socklen_t		 slen;
-	mode_t			 old;
-	int			 fd = -1, lock_fd = -1, r, saved_errno;
+	struct stat	 st;
+	const char	*dummy;
+	int		 fd = -1, lock_fd = -1, r;
 
 	if (errmsg == NULL)
 		errmsg = &dummy;
@@ -248,78 +413,15 @@ listen_unix(struct listener *l, const char *path, mode_t mode,
 		*errmsg = "cannot create the socket's directory";
 		return r;
 	}
-	if ((r = lock_take(path, &lock_fd)) != 0) {
-		if (r == -EWOULDBLOCK) {
-			*errmsg = "already running";
-			return LISTEN_E_RUNNING;
-		}
+	if ((r = listen_flock_take(path, &lock_fd, &l->lock_pid)) != 0) {
+		if (r == -EWOULDBLOCK)
+			return locked_state(path, errmsg);
 		*errmsg = "cannot take the lock file";
 		return r;
 	}
-
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			*errmsg = "exists and is not a socket; not removing it";
-			r = -EEXIST;
-			goto fail;
-		}
-		if ((r = probe(path)) == 1) {
-			*errmsg = "already running";
-			r = LISTEN_E_RUNNING;
-			goto fail;
-		}
-		if (r < 0) {
-			*errmsg = "cannot tell whether the existing socket is "
-			    "in use; not removing it";
-			goto fail;
-		}
-		if (unlink(path) == -1 && errno != ENOENT) {
-			r = -errno;
-			*errmsg = "cannot remove the stale socket";
-			goto fail;
-		}
-	} else if (errno != ENOENT) {
-		r = -errno;
-		*errmsg = "cannot check the socket path";
-		goto fail;
-	}
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		r = -errno;
-		*errmsg = "cannot create the socket";
-		goto fail;
-	}
-	/*
-	 * Linux bind(2) starts from the socket inode's mode: this caps the
-	 * file mode even where a default ACL would override the umask. The
-	 * umask is the portable part, so a failure here is not fatal.
-	 */
-	(void)fchmod(fd, mode);
-	slen = sun_fill(&sun, path);
-	old = umask(~mode & 0777);
-	r = bind(fd, (struct sockaddr *)&sun, slen);
-	saved_errno = errno;
-	umask(old);
-	if (r == -1) {
-		r = -saved_errno;
-		*errmsg = "cannot bind the socket";
-		goto fail;
-	}
-	if (lstat(path, &st) == -1) {
-		r = -errno;
-		*errmsg = "cannot check the new socket";
-		goto fail_unlink;
-	}
-	if (chmod(path, mode) == -1) {
-		r = -errno;
-		*errmsg = "cannot set the socket's mode";
-		goto fail_unlink;
-	}
-	if (listen(fd, backlog) == -1) {
-		r = -errno;
-		*errmsg = "cannot listen on the socket";
-		goto fail_unlink;
+	if ((r = bind_path(path, mode, backlog, &fd, &st, errmsg)) != 0) {
+		listen_flock_release(path, lock_fd);
+		return r;
 	}
 
 	l->fd = fd;
@@ -327,21 +429,104 @@ listen_unix(struct listener *l, const char *path, mode_t mode,
 	l->lock_fd = lock_fd;
 	l->dev = st.st_dev;
 	l->ino = st.st_ino;
+	l->mode = mode;
+	l->dirmode = dirmode;
+	l->backlog = backlog;
 	snprintf(l->name, sizeof(l->name), "%s", path);
 	return 0;
-
-fail_unlink:
-	unlink(path);
-fail:
-	if (fd != -1)
-		close(fd);
-	lock_release(path, lock_fd);
-	return r;
 }
 
-/* "ADDR:PORT" / "[ADDR]:PORT" / a path for a bound socket, or "". */
-static void
-sock_name(int fd, char *buf, size_t len)
+int
+listen_unix_check(const struct listener *l)
+{
+	struct stat	 st;
+
+	if (!(l->flags & LISTEN_F_CREATED_PATH) ||
+	    (l->flags & LISTEN_F_INHERITED))
+		return 0;
+	if (l->fd == -1)
+		return LISTEN_E_GONE;	/* a renewal failed: try again */
+	if (lstat(l->name, &st) == -1)
+		return errno == ENOENT || errno == ENOTDIR ? LISTEN_E_GONE :
+		    -errno;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != l->dev ||
+	    st.st_ino != l->ino)
+		return LISTEN_E_GONE;
+	return 0;
+}
+
+int
+listen_unix_renew(struct listener *l, const char **errmsg)
+{
+	struct stat	 st;
+	const char	*dummy;
+	pid_t		 holder = 0;
+	int		 fd, lock_fd, r;
+
+	if (errmsg == NULL)
+		errmsg = &dummy;
+	*errmsg = NULL;
+	if (!(l->flags & LISTEN_F_CREATED_PATH) ||
+	    (l->flags & LISTEN_F_INHERITED)) {
+		*errmsg = "not a socket we created";
+		return -EINVAL;
+	}
+	/*
+	 * No client can reach the old socket any more (connect(2) goes by
+	 * path), so close it first: the new one then takes its fd number
+	 * or a lower one, which a select(2) loop can still watch.
+	 */
+	if (l->fd != -1)
+		close(l->fd);
+	l->fd = -1;
+	l->dev = 0;
+	l->ino = 0;
+
+	if ((r = mkdir_parents(l->name, l->dirmode)) != 0) {
+		*errmsg = "cannot create the socket's directory";
+		return r;
+	}
+	/*
+	 * Whoever removed the directory removed our lock file with it; a
+	 * lock on an unlinked file keeps nobody out, so take a new one.
+	 */
+	if (!(l->flags & LISTEN_F_LOCKED) ||
+	    !listen_flock_is_ours(l->name, l->lock_fd)) {
+		if ((r = listen_flock_take(l->name, &lock_fd, &holder)) != 0) {
+			if (r == -EWOULDBLOCK) {
+				*errmsg = "another process holds the lock "
+				    "file";
+				return LISTEN_E_RUNNING;
+			}
+			*errmsg = "cannot take the lock file";
+			return r;
+		}
+		if (l->flags & LISTEN_F_LOCKED)
+			close(l->lock_fd);
+		l->lock_fd = lock_fd;
+		l->flags |= LISTEN_F_LOCKED;
+	}
+	if ((r = bind_path(l->name, l->mode, l->backlog, &fd, &st,
+	    errmsg)) != 0) {
+		if (r == LISTEN_E_RUNNING)
+			*errmsg = "another process answers at the path";
+		return r;
+	}
+	l->fd = fd;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	return 0;
+}
+
+void
+listen_owner_update(struct listener *l)
+{
+	if (l->flags & LISTEN_F_LOCKED)
+		(void)listen_flock_write_pid(l->lock_fd);
+}
+
+void
+listen_sock_name(int fd, char *buf, size_t len)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
@@ -503,7 +688,7 @@ listen_tcp(struct listener *l, const char *addrport, bool allow_remote,
 		goto out;
 	}
 	/* The real port, for STATUS and logs when PORT was 0. */
-	sock_name(fd, l->name, sizeof(l->name));
+	listen_sock_name(fd, l->name, sizeof(l->name));
 	if (l->name[0] == '\0')
 		snprintf(l->name, sizeof(l->name), "%s", addrport);
 	l->fd = fd;
@@ -537,6 +722,9 @@ listen_adopt(struct listener *l, int fd, const char *name)
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == -1)
 		return -errno;
+	if (ss.ss_family != AF_UNIX && ss.ss_family != AF_INET &&
+	    ss.ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
 
 	/* Inherited sockets are blocking; accept(2) must never block. */
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
@@ -555,7 +743,7 @@ listen_adopt(struct listener *l, int fd, const char *name)
 	if (name != NULL && *name != '\0')
 		snprintf(l->name, sizeof(l->name), "%s", name);
 	else
-		sock_name(fd, l->name, sizeof(l->name));
+		listen_sock_name(fd, l->name, sizeof(l->name));
 	if (l->name[0] == '\0')
 		snprintf(l->name, sizeof(l->name), "fd %d", fd);
 	return 0;
@@ -578,7 +766,7 @@ listen_close(struct listener *l)
 	if (l->fd != -1)
 		close(l->fd);
 	if (l->flags & LISTEN_F_LOCKED)
-		lock_release(l->name, l->lock_fd);
+		listen_flock_release(l->name, l->lock_fd);
 	l->fd = -1;
 	l->lock_fd = -1;
 	l->flags = 0;

@@ -9,6 +9,11 @@
  * Flags are kept as key/value text so that a reload (SIGHUP) can rebuild
  * the configuration from scratch: defaults, then the file as it is now,
  * with the command line still on top.
+ *
+ * Going to the background changes directory to "/". Relative paths (the
+ * config file, the socket) are therefore resolved against the directory
+ * iomuxd was started in, remembered before any chdir, so that a reload
+ * reads the same file and a socket removed at exit is the one we made.
  */
 
 #include <sys/types.h>
@@ -110,6 +115,8 @@ static int		 verbose;
 static bool		 foreground;
 static const char	*conf_path = SYSCONFDIR "/iomuxd.conf";
 static bool		 conf_explicit;
+static char		 conf_abs[PATH_MAX];	/* conf_path made absolute */
+static char		 start_cwd[PATH_MAX];	/* "" if getcwd(3) failed */
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -138,12 +145,33 @@ opt_key(int opt)
 	return NULL;
 }
 
+/*
+ * Write 'path' made absolute against the start directory into out: 0,
+ * -ENAMETOOLONG, or -ENOENT if the start directory is unknown (getcwd(3)
+ * failed: it was removed, or is too deep).
+ */
+static int
+abspath(const char *path, char *out, size_t len)
+{
+	int	n;
+
+	if (path[0] == '/')
+		n = snprintf(out, len, "%s", path);
+	else if (start_cwd[0] == '\0')
+		return -ENOENT;
+	else
+		n = snprintf(out, len, "%s/%s", start_cwd, path);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* Defaults, then the file, then the command line on top. */
 static int
 build_conf(struct conf *c, char *err, size_t errlen)
 {
 	struct conf_set	locked;
-	char		num[16];
+	char		num[16], abs[CONF_PATH_MAX];
 	int		i, ret;
 
 	conf_defaults(c);
@@ -166,7 +194,21 @@ build_conf(struct conf *c, char *err, size_t errlen)
 	else if (ret < 0 && ret != -EINVAL)
 		snprintf(err, errlen, "%s: %s", conf_path, strerror(-ret));
 	c->foreground = foreground;
-	return ret;
+	/*
+	 * In the foreground the directory never changes, and the socket
+	 * keeps the name it was given (logs, STATUS).
+	 */
+	if (ret < 0 || foreground || c->socket_path[0] == '\0')
+		return ret;
+	if ((ret = abspath(c->socket_path, abs, sizeof(abs))) < 0) {
+		snprintf(err, errlen, ret == -ENAMETOOLONG ?
+		    "socket path too long once made absolute: %s" :
+		    "relative socket path %s, but the current directory is "
+		    "unknown", c->socket_path);
+		return ret;
+	}
+	memcpy(c->socket_path, abs, sizeof(c->socket_path));
+	return 0;
 }
 
 static int
@@ -209,27 +251,6 @@ backend_list(char *buf, size_t len)
 			break;
 		off += (size_t)n;
 	}
-}
-
-/*
- * Going to the background changes directory to "/", after which a relative
- * socket path would name another file when we remove it at exit.
- */
-static int
-absolute_socket_path(struct conf *c)
-{
-	char	cwd[PATH_MAX], abs[CONF_PATH_MAX];
-	int	n;
-
-	if (c->socket_path[0] == '\0' || c->socket_path[0] == '/')
-		return 0;
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return -errno;
-	n = snprintf(abs, sizeof(abs), "%s/%s", cwd, c->socket_path);
-	if (n < 0 || (size_t)n >= sizeof(abs))
-		return -ENAMETOOLONG;
-	memcpy(c->socket_path, abs, sizeof(abs));
-	return 0;
 }
 
 /* Detach from the terminal once the sockets are bound and errors told. */
@@ -310,6 +331,15 @@ main(int argc, char *argv[])
 	}
 
 	log_init("iomuxd", verbose);
+	if (getcwd(start_cwd, sizeof(start_cwd)) == NULL)
+		start_cwd[0] = '\0';
+	if ((ret = abspath(conf_path, conf_abs, sizeof(conf_abs))) < 0) {
+		fprintf(stderr, "iomuxd: %s: %s\n", conf_path,
+		    ret == -ENOENT ? "relative path, but the current "
+		    "directory is unknown" : strerror(-ret));
+		return 2;
+	}
+	conf_path = conf_abs;
 	if (build_conf(&conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "iomuxd: %s\n", err);
 		return 2;
@@ -325,11 +355,6 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_setverbose(conf.verbose);
-	if (!conf.foreground && absolute_socket_path(&conf) < 0) {
-		fprintf(stderr, "iomuxd: socket path too long once made "
-		    "absolute: %s\n", conf.socket_path);
-		return 2;
-	}
 
 	if ((ret = server_init(&srv, &conf, err, sizeof(err))) != 0) {
 		fprintf(stderr, "iomuxd: %s\n", err);

@@ -319,9 +319,10 @@ queue_pop(struct queue *q, struct queue_item **out)
 
 static void	handoff_sent(void *, void *);
 static void	handoff_undo(void *, void *);
+static void	handoff_resume(void *);
 
 static const struct conn_handoff_ops	handoff_ops = {
-	handoff_sent, handoff_undo,
+	handoff_sent, handoff_undo, handoff_resume,
 };
 
 /* Answer r with item it and hand it over to r's connection. */
@@ -363,8 +364,9 @@ queue_reply_fits(struct conn *c, size_t len)
 /*
  * How many of vals[] live waiters will take, in order, walking the FIFO
  * as the hand-off will. Dead waiters are unlinked on the way (block.c
- * frees them when their connection's close is seen); a live one whose output cannot take its value is skipped
- * here and disconnected by the hand-off. Links nothing, answers nothing.
+ * frees them when their connection's close is seen); a live one whose
+ * output cannot take its value is skipped here and disconnected by the
+ * hand-off. Links nothing, answers nothing.
  */
 static int
 count_takers(struct queue *q, const struct proto_arg *vals, int n)
@@ -441,6 +443,43 @@ hand_off(struct queue *q, struct queue_item *it)
 	return false;
 }
 
+/* Put a detached item back at the head of q, accounted as stored. */
+static void
+item_prepend(struct queue *q, struct queue_item *it)
+{
+	struct queues	*qs = q->qs;
+
+	mem_force(qs->srv, queue_cost_item(it->len) +
+	    (q->len == 0 ? queue_cost_name(q->e.klen) : 0));
+	if ((it->next = q->head) == NULL)
+		q->tail = it;
+	q->head = it;
+	if (q->len++ == 0)
+		qs->nonempty++;
+	qs->items++;
+}
+
+/*
+ * Items came back: an item never sits in a queue while a live waiter
+ * does, so the head goes to waiters while both last. The queue is never
+ * left unused here (an item handed on is in flight), so a later resume
+ * of the same queue finds it.
+ */
+static void
+handoff_resume(void *arg)
+{
+	struct queue		*q = arg;
+	struct queue_item	*it;
+
+	while (q->wfirst != NULL && q->head != NULL) {
+		it = item_detach(q);
+		if (!hand_off(q, it)) {
+			item_prepend(q, it);	/* no live waiter after all */
+			break;
+		}
+	}
+}
+
 /* Its reply is all out: the item is delivered. */
 static void
 handoff_sent(void *obj, void *arg)
@@ -454,27 +493,17 @@ handoff_sent(void *obj, void *arg)
 
 /*
  * Its connection died before the reply was out: the item goes back to
- * the head of its queue, or to the first live waiter (an item never sits
- * in a queue while a live waiter does).
+ * the head of its queue. A dying connection's items are undone newest
+ * first, so they end up at the head in the order they were popped; only
+ * then (handoff_resume) do waiters get them, oldest first.
  */
 static void
 handoff_undo(void *obj, void *arg)
 {
-	struct queue		*q = arg;
-	struct queues		*qs = q->qs;
-	struct queue_item	*it = obj;
+	struct queue	*q = arg;
 
 	q->inflight--;
-	if (hand_off(q, it))
-		return;
-	mem_force(qs->srv, queue_cost_item(it->len) +
-	    (q->len == 0 ? queue_cost_name(q->e.klen) : 0));
-	if ((it->next = q->head) == NULL)
-		q->tail = it;
-	q->head = it;
-	if (q->len++ == 0)
-		qs->nonempty++;
-	qs->items++;
+	item_prepend(q, obj);
 }
 
 int

@@ -21,8 +21,6 @@ struct queues;
 struct queue;
 struct waiter;
 
-/* Values per PUSH (a frame carries at most IOMUX_ARGS_MAX arguments). */
-#define QUEUE_PUSH_MAX	1024
 
 /* Create the (empty) state, at server start; 0 or -ENOMEM. */
 int	queue_new(struct server *, struct queues **);

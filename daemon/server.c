@@ -14,15 +14,20 @@
  *
  * Signals arrive through a signalfd watched by the loop; no work happens
  * in signal context.
+ *
+ * A socket file we created can be removed under us (a cleaner of /tmp or
+ * of the runtime directory, an rm -rf, an admin). The listener then
+ * serves nobody, and nothing says so. A loop timer (and SIGHUP) lstat()s
+ * the path every SERVER_SOCK_CHECK_MS and, if the file we bound is gone,
+ * binds a new one there and swaps it in, logging loudly either way. Not
+ * for sockets systemd passed: those files are PID 1's.
  */
 
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #ifdef HAVE_MALLOC_H
@@ -51,8 +56,11 @@
 int	(*server_reload_hook)(struct server *);
 
 static struct log_ratelimit	rl_accept = { .burst = 5 };
+/* One fan-out can evict hundreds: STATUS clients_evicted counts them all. */
+static struct log_ratelimit	rl_evict = { .burst = 5 };
 
 static void	accept_cb(struct ev_loop *, int, int, void *);
+static void	sock_check(struct server *);
 
 /* Tell a client we will not serve it, then close it. Not a hot path. */
 static void
@@ -175,15 +183,19 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 	}
 }
 
-/* The live connection using the most memory, or NULL. */
+/*
+ * The live connection using the most memory, or NULL. Not one whose
+ * request is running: its buffers are in use, so killing it would free
+ * nothing now; the check at the end of its turn may pick it.
+ */
 static struct conn *
 biggest_conn(struct server *srv)
 {
 	struct conn	*c, *best = NULL;
 
 	for (c = srv->conns; c != NULL; c = c->next)
-		if (!(c->flags & CONN_F_DEAD) &&
-		    (best == NULL || c->mem.bytes > best->mem.bytes))
+		if (!(c->flags & (CONN_F_DEAD | CONN_F_BUSY)) &&
+		    (best == NULL || c->hc.mem.bytes > best->hc.mem.bytes))
 			best = c;
 	return best;
 }
@@ -191,9 +203,12 @@ biggest_conn(struct server *srv)
 /*
  * Past client_memory_max, as Redis's maxmemory-clients: drop the
  * connection using the most, not whoever asked last, until under the
- * limit. A killed connection's memory leaves the account at once (it is
- * freed at the end of this loop turn), so each kill counts. The scan is
- * O(connections), paid only when the limit is reached.
+ * limit. A killed connection's buffers are freed at once (conn_kill), so
+ * each kill gives back what it counted. Called at the end of each turn,
+ * and by a request that queues output for other connections (a fan-out)
+ * after each reply it queues, so that one request cannot take the sum far
+ * past the limit before its turn ends. The scan is O(connections), paid
+ * only when the limit is reached.
  */
 void
 server_client_mem_over(struct server *srv)
@@ -208,13 +223,13 @@ server_client_mem_over(struct server *srv)
 		    "(%llu in all): dropping the connection using the most "
 		    "(%llu bytes)", (unsigned long long)max,
 		    (unsigned long long)srv->client_mem.bytes,
-		    (unsigned long long)c->mem.bytes);
+		    (unsigned long long)c->hc.mem.bytes);
 		srv->stats.clients_evicted++;
 		srv->stats.clients_dropped++;
-		conn_kill(c, why);
+		conn_kill(c, log_ratelimit_ok(&rl_evict, ev_now(srv->loop)) ?
+		    why : NULL);
 	}
-	if (srv->client_mem_mark - srv->client_mem.bytes > SERVER_TRIM_BYTES &&
-	    !ev_timer_active(&srv->trim_timer))
+	if (server_trim_due(srv))
 		(void)ev_timer_start(srv->loop, &srv->trim_timer,
 		    SERVER_TRIM_DELAY_MS);
 }
@@ -236,11 +251,21 @@ trim_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	srv->client_mem_mark = srv->client_mem.bytes;
 }
 
+/* The hub's limits, from the configuration. */
+static void
+limits_set(struct server *srv)
+{
+	srv->limits.key_max = srv->conf.key_max;
+	srv->limits.value_max = srv->conf.value_max;
+	srv->limits.max_memory = srv->conf.max_memory;
+	srv->limits.subscriptions_max = (uint32_t)srv->conf.subscriptions_max;
+}
+
 void
 server_conn_closed(struct server *srv, struct conn *c)
 {
 	/* What dies with a connection: its subscriptions and its locks. */
-	pubsub_conn_closed(srv, c);
+	pubsub_client_gone(srv->pubsub, &c->hc);
 	lock_conn_closed(srv, c);
 	srv->nclients--;
 	if (srv->accept_paused) {
@@ -261,15 +286,15 @@ server_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
-	sd_notify_stopping();
+	ev_timer_stop(srv->loop, &srv->sock_timer);
+	systemd_notify_stopping();
 	log_info("stopping: %d client%s to finish", srv->nclients,
 	    srv->nclients == 1 ? "" : "s");
+	/* fd -1 may still own a lock file (a lost socket not yet renewed). */
 	for (i = 0; i < srv->nlisteners; i++) {
-		if (srv->listeners[i].fd < 0)
-			continue;
-		ev_io_del(srv->loop, srv->listeners[i].fd);
+		if (srv->listeners[i].fd >= 0)
+			ev_io_del(srv->loop, srv->listeners[i].fd);
 		listen_close(&srv->listeners[i]);
-		srv->listeners[i].fd = -1;
 	}
 	for (c = srv->conns; c != NULL; c = next) {
 		next = c->next;
@@ -305,9 +330,9 @@ watchdog_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct server	*srv = arg;
 	char		 line[160];
 
-	sd_notify_watchdog();
+	systemd_notify_watchdog();
 	status_line(srv, line, sizeof(line));
-	sd_notify_status(line);
+	systemd_notify_status(line);
 	(void)ev_timer_start(loop, t, srv->watchdog_ms);
 }
 
@@ -329,12 +354,14 @@ signal_cb(struct ev_loop *loop, int fd, int events, void *arg)
 		case SIGHUP:
 			if (srv->stopping || server_reload_hook == NULL)
 				break;
-			sd_notify_reloading();
+			/* An admin's first move when the socket is gone. */
+			sock_check(srv);
+			systemd_notify_reloading();
 			if ((ret = server_reload_hook(srv)) < 0)
 				log_warnc(ret, "reload failed; keeping the "
 				    "running configuration");
 			status_line(srv, line, sizeof(line));
-			sd_notify_ready(line);
+			systemd_notify_ready(line);
 			break;
 		default:
 			break;
@@ -380,6 +407,7 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 	c->max_memory = nc->max_memory;
 	c->subscriptions_max = nc->subscriptions_max;
 	c->client_memory_max = nc->client_memory_max;
+	limits_set(srv);
 	if (nc->max_clients > 0 && nc->max_clients != c->max_clients) {
 		c->max_clients = nc->max_clients;
 		if (nc->max_clients <= srv->max_clients)
@@ -430,32 +458,6 @@ size_clients(struct server *srv, int *setsize)
 	return 0;
 }
 
-/* A display name for an inherited socket: its path or address. */
-static void
-sock_name(int fd, char *buf, size_t len)
-{
-	struct sockaddr_storage	 ss;
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 sl = sizeof(ss);
-	char			 addr[INET6_ADDRSTRLEN];
-
-	snprintf(buf, len, "fd %d", fd);
-	memset(&ss, 0, sizeof(ss));
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return;
-	if (ss.ss_family == AF_UNIX && sun->sun_path[0] != '\0')
-		snprintf(buf, len, "%.*s", (int)sizeof(sun->sun_path),
-		    sun->sun_path);
-	else if (ss.ss_family == AF_INET &&
-	    inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr)) != NULL)
-		snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
-	else if (ss.ss_family == AF_INET6 &&
-	    inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr)) != NULL)
-		snprintf(buf, len, "[%s]:%u", addr, ntohs(sin6->sin6_port));
-}
-
 /*
  * "WHAT: PHRASE: CAUSE", or "WHAT: PHRASE" where the phrase already is the
  * cause (a path too long, a live instance, a file that is not a socket).
@@ -475,33 +477,23 @@ errtext(char *buf, size_t len, const char *what, const char *phrase, int err)
 static int
 setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 {
-	struct sd_listen	 sdl[SD_LISTEN_MAX];
 	struct listener		*l;
 	const char		*errmsg = NULL;
-	char			 path[CONF_PATH_MAX], name[128];
+	char			 path[CONF_PATH_MAX];
 	int			 n, i, ret;
 
-	if ((n = sd_listen_collect(sdl, SD_LISTEN_MAX)) < 0) {
+	n = systemd_listen_collect(&srv->listeners[srv->nlisteners],
+	    SYSTEMD_LISTEN_MAX);
+	if (n < 0) {
 		snprintf(errbuf, errlen, "socket activation: %s", strerror(-n));
 		return n;
 	}
 	if (n > 0) {
 		srv->activated = true;
+		srv->nlisteners += n;
 		if (srv->conf.socket_path[0] != '\0' || srv->conf.ntcp > 0)
 			log_warnx("socket activation: ignoring the configured "
 			    "sockets; systemd passed %d", n);
-		for (i = 0; i < n; i++) {
-			l = &srv->listeners[srv->nlisteners];
-			sock_name(sdl[i].fd, name, sizeof(name));
-			if ((ret = listen_adopt(l, sdl[i].fd, name)) < 0) {
-				snprintf(errbuf, errlen, "adopting %s: %s",
-				    name, strerror(-ret));
-				return ret;
-			}
-			l->flags = LISTEN_F_INHERITED |
-			    (sdl[i].is_unix ? LISTEN_F_UNIX : 0);
-			srv->nlisteners++;
-		}
 		return 0;
 	}
 
@@ -516,10 +508,21 @@ setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 	l = &srv->listeners[srv->nlisteners];
 	ret = listen_unix(l, path, srv->conf.socket_mode,
 	    geteuid() == 0 ? 0755 : 0700, srv->conf.backlog, &errmsg);
-	if (ret == LISTEN_E_RUNNING) {
+	if (ret == LISTEN_E_RUNNING && l->lock_pid > 0)
+		snprintf(errbuf, errlen, "already running at %s (pid %ld)",
+		    path, (long)l->lock_pid);
+	else if (ret == LISTEN_E_RUNNING)
 		snprintf(errbuf, errlen, "already running at %s", path);
-		return LISTEN_E_RUNNING;
-	}
+	else if (ret == LISTEN_E_LOCKED && l->lock_pid > 0)
+		snprintf(errbuf, errlen, "another iomuxd (pid %ld) holds "
+		    "%s" LISTEN_LOCK_SUFFIX " but its socket %s %s",
+		    (long)l->lock_pid, path, path, errmsg);
+	else if (ret == LISTEN_E_LOCKED)
+		snprintf(errbuf, errlen, "another process holds "
+		    "%s" LISTEN_LOCK_SUFFIX " but its socket %s %s", path,
+		    path, errmsg);
+	if (ret == LISTEN_E_RUNNING || ret == LISTEN_E_LOCKED)
+		return ret;
 	if (ret < 0) {
 		errtext(errbuf, errlen, path, errmsg, ret);
 		return ret;
@@ -537,6 +540,97 @@ setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 		srv->nlisteners++;
 	}
 	return 0;
+}
+
+/*
+ * Put a new socket where ours was lost; 0 or as listen_unix_renew(). The
+ * old fd is dropped unread: no client can reach it any more (connect(2)
+ * goes by path), and one that got in before the loss was accepted as it
+ * came, since accepting is not paused (sock_check() waits while it is).
+ */
+static int
+sock_renew(struct server *srv, struct listener *l, const char **errmsg)
+{
+	int	ret;
+
+	if (l->fd != -1)
+		ev_io_del(srv->loop, l->fd);
+	if ((ret = listen_unix_renew(l, errmsg)) != 0)
+		return ret;
+	if ((ret = ev_io_add(srv->loop, l->fd, EV_READ, accept_cb,
+	    srv)) < 0) {
+		/* The file is left stale; the next check replaces it. */
+		close(l->fd);
+		l->fd = -1;
+		*errmsg = "cannot watch the new socket";
+		return ret;
+	}
+	return 0;
+}
+
+static void
+sock_check(struct server *srv)
+{
+	struct listener	*l;
+	const char	*errmsg;
+	char		 why[256];
+	uint64_t	 now = ev_now(srv->loop);
+	int		 i, ret;
+
+	/* Out of fds a new socket would fail too; wait for the resume. */
+	if (srv->activated || srv->stopping || srv->accept_paused)
+		return;
+	for (i = 0; i < srv->nlisteners; i++) {
+		l = &srv->listeners[i];
+		/* TCP: nothing on disk. There is one UNIX socket we made. */
+		if (!(l->flags & LISTEN_F_CREATED_PATH))
+			continue;
+		if ((ret = listen_unix_check(l)) == 0) {
+			srv->sock_failures = 0;
+			continue;
+		}
+		errmsg = NULL;
+		if (ret > 0) {
+			if (srv->sock_failures == 0)
+				log_warnx("socket %s was removed or replaced; "
+				    "re-creating it", l->name);
+			if ((ret = sock_renew(srv, l, &errmsg)) == 0) {
+				log_warnx("re-created socket %s: new clients "
+				    "can connect again", l->name);
+				srv->stats.sockets_recreated++;
+				srv->sock_failures = 0;
+				continue;
+			}
+		} else
+			errmsg = "cannot check the socket path";
+		/* Said at once, then again only every SERVER_SOCK_NAG_MS. */
+		if (srv->sock_failures++ != 0 &&
+		    now - srv->sock_nag_ms < SERVER_SOCK_NAG_MS)
+			continue;
+		srv->sock_nag_ms = now;
+		if (ret == LISTEN_E_RUNNING)
+			log_warnx("socket %s: %s; not replacing it "
+			    "(checking every %d s)", l->name, errmsg,
+			    SERVER_SOCK_CHECK_MS / 1000);
+		else {
+			errtext(why, sizeof(why), l->name, errmsg, ret);
+			log_warnx("cannot re-create socket %s; new clients "
+			    "cannot connect (%u attempt%s, retrying every "
+			    "%d s)", why, srv->sock_failures,
+			    srv->sock_failures == 1 ? "" : "s",
+			    SERVER_SOCK_CHECK_MS / 1000);
+		}
+	}
+}
+
+static void
+sock_timer_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server	*srv = arg;
+
+	sock_check(srv);
+	if (!srv->stopping)
+		(void)ev_timer_start(loop, t, SERVER_SOCK_CHECK_MS);
 }
 
 static int
@@ -569,6 +663,10 @@ setup_signals(struct server *srv)
 int
 server_after_fork(struct server *srv)
 {
+	int	i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		listen_owner_update(&srv->listeners[i]);
 	if (srv->sigfd >= 0) {
 		ev_io_del(srv->loop, srv->sigfd);
 		close(srv->sigfd);
@@ -596,6 +694,7 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	ev_timer_init(&srv->shutdown_timer, shutdown_timeout, srv);
 	ev_timer_init(&srv->watchdog_timer, watchdog_cb, srv);
 	ev_timer_init(&srv->trim_timer, trim_cb, srv);
+	ev_timer_init(&srv->sock_timer, sock_timer_cb, srv);
 
 	if ((ret = size_clients(srv, &setsize)) < 0) {
 		snprintf(errbuf, errlen, "open file limit: %s", strerror(-ret));
@@ -613,9 +712,10 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 		goto fail;
 	}
 	srv->start_ms = ev_now(srv->loop);
+	limits_set(srv);
 	if ((ret = kv_new(srv, &srv->kv)) < 0 ||
 	    (ret = queue_new(srv, &srv->queues)) < 0 ||
-	    (ret = pubsub_new(srv, &srv->pubsub)) < 0 ||
+	    (ret = pubsub_new(&srv->limits, &srv->pubsub)) < 0 ||
 	    (ret = lock_new(srv, &srv->locks)) < 0) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto fail;
@@ -641,8 +741,11 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 		}
 	}
 	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!srv->activated)
+		(void)ev_timer_start(srv->loop, &srv->sock_timer,
+		    SERVER_SOCK_CHECK_MS);
 
-	if ((srv->watchdog_ms = sd_watchdog_interval_ms()) > 0)
+	if ((srv->watchdog_ms = systemd_watchdog_interval_ms()) > 0)
 		(void)ev_timer_start(srv->loop, &srv->watchdog_timer,
 		    srv->watchdog_ms);
 	for (i = 0; i < srv->nlisteners; i++)
@@ -651,7 +754,7 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	log_info("%s %s ready: backend %s, max %d clients", PACKAGE_NAME,
 	    PACKAGE_VERSION, ev_loop_backend(srv->loop), srv->max_clients);
 	status_line(srv, line, sizeof(line));
-	sd_notify_ready(line);
+	systemd_notify_ready(line);
 	return 0;
 
 fail:
@@ -673,12 +776,9 @@ server_free(struct server *srv)
 	while (srv->conns != NULL)
 		conn_destroy(srv->conns);
 	for (i = 0; i < srv->nlisteners; i++) {
-		if (srv->listeners[i].fd < 0)
-			continue;
-		if (srv->loop != NULL)
+		if (srv->listeners[i].fd >= 0 && srv->loop != NULL)
 			ev_io_del(srv->loop, srv->listeners[i].fd);
 		listen_close(&srv->listeners[i]);
-		srv->listeners[i].fd = -1;
 	}
 	srv->nlisteners = 0;
 	if (srv->sigfd >= 0) {
@@ -708,6 +808,7 @@ server_free(struct server *srv)
 		ev_timer_stop(srv->loop, &srv->shutdown_timer);
 		ev_timer_stop(srv->loop, &srv->watchdog_timer);
 		ev_timer_stop(srv->loop, &srv->trim_timer);
+		ev_timer_stop(srv->loop, &srv->sock_timer);
 		ev_loop_free(srv->loop);
 		srv->loop = NULL;
 	}

@@ -18,10 +18,11 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "ev.h"
+#include "hub.h"
 #include "listen.h"
-#include "sd.h"
+#include "systemd.h"
 
-#define SERVER_LISTEN_MAX	(1 + CONF_TCP_MAX + SD_LISTEN_MAX)
+#define SERVER_LISTEN_MAX	(1 + CONF_TCP_MAX + SYSTEMD_LISTEN_MAX)
 #define SERVER_FD_RESERVE	32	/* fds kept for listeners, logs, STATUS */
 #define SERVER_CLIENTS_CAP	10000	/* default ceiling for max_clients */
 #define SERVER_RBUF_SIZE	(64u << 10)
@@ -31,6 +32,10 @@
 #define SERVER_TRIM_DELAY_MS	100
 /* Scratch kept between turns; a larger one is given back after a spike. */
 #define SERVER_SCRATCH_KEEP	(256u << 10)
+/* How often the socket file we made is checked, and a lost one retried. */
+#define SERVER_SOCK_CHECK_MS	2000
+/* A socket we cannot re-create is logged again this often while lost. */
+#define SERVER_SOCK_NAG_MS	60000
 
 
 struct server_stats {
@@ -48,6 +53,7 @@ struct server_stats {
 	uint64_t	bytes_out;
 	uint64_t	accept_paused;		/* times fd exhaustion paused accept */
 	uint64_t	clients_evicted;	/* client_memory_max reached */
+	uint64_t	sockets_recreated;	/* our socket file was lost */
 };
 
 struct conn;
@@ -66,6 +72,15 @@ struct server {
 	bool			 accept_paused;
 	struct ev_timer		 accept_timer;	/* resumes accepting */
 	int			 reserve_fd;	/* /dev/null, for EMFILE */
+	/*
+	 * Is the socket file we created still at its path? Checked by a
+	 * timer, never on the request path, and never under activation.
+	 * sock_failures counts the attempts to re-create it since it was
+	 * lost (0: not lost); sock_nag_ms is when that was last logged.
+	 */
+	struct ev_timer		 sock_timer;
+	uint32_t		 sock_failures;
+	uint64_t		 sock_nag_ms;
 
 	struct conn		*conns;		/* doubly linked, newest first */
 	/*
@@ -104,6 +119,7 @@ struct server {
 	struct server_stats	 stats;
 
 	/* The hub's data; each module owns its part (kv.c, queue.c, ...). */
+	struct hub_limits	 limits;	/* from conf, at start and reload */
 	struct kv		*kv;
 	struct queues		*queues;
 	struct pubsub		*pubsub;
@@ -134,6 +150,14 @@ server_mem_release(struct server *srv, uint64_t n)
 }
 
 void	server_client_mem_over(struct server *);
+
+/* Has client memory dropped enough since its peak to give pages back? */
+static inline bool
+server_trim_due(const struct server *srv)
+{
+	return srv->client_mem_mark - srv->client_mem.bytes >
+	    SERVER_TRIM_BYTES && !ev_timer_active(&srv->trim_timer);
+}
 /*
  * After client memory may have changed (a turn, a free): past
  * client_memory_max, drop the connections using the most until under it;
@@ -147,9 +171,7 @@ server_client_mem_check(struct server *srv)
 
 	if (used > srv->client_mem_mark)
 		srv->client_mem_mark = used;
-	if ((srv->client_mem_mark - used > SERVER_TRIM_BYTES &&
-	    !ev_timer_active(&srv->trim_timer)) ||
-	    (srv->conf.client_memory_max != 0 &&
+	if (server_trim_due(srv) || (srv->conf.client_memory_max != 0 &&
 	    used > srv->conf.client_memory_max))
 		server_client_mem_over(srv);
 }
@@ -159,11 +181,15 @@ server_client_mem_check(struct server *srv)
  * inherited listeners (sd) or create our own, block and route signals.
  * Returns 0, or -errno with a sentence in errbuf. On failure everything
  * created so far is released. Positive: LISTEN_E_RUNNING (another daemon
- * answers at the socket path).
+ * answers at the socket path) or LISTEN_E_LOCKED (another holds its lock
+ * file, but nothing answers there).
  */
 int	server_init(struct server *, const struct conf *, char *errbuf,
 	    size_t errlen);
-/* In a child after fork(2) (daemonizing): take over signal delivery. */
+/*
+ * In a child after fork(2) (daemonizing): take over signal delivery, and
+ * put the child's pid in the socket's lock file.
+ */
 int	server_after_fork(struct server *);
 /* Run until stopped by a signal; 0 on a clean stop, -errno otherwise. */
 int	server_run(struct server *);

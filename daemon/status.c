@@ -87,6 +87,7 @@ void
 status_reply(struct server *srv, struct reply *r)
 {
 	const struct ev_stats	*es = ev_loop_stats(srv->loop);
+	struct pubsub_stats	 ps;
 	char			 text[SERVER_LISTEN_MAX * 130];
 	uint64_t		 now = ev_now(srv->loop);
 
@@ -119,7 +120,10 @@ status_reply(struct server *srv, struct reply *r)
 
 	kv_status(srv, r);
 	queue_status(srv, r);
-	pubsub_status(srv, r);
+	pubsub_stats(srv->pubsub, &ps);
+	reply_pair_u64(r, "channels", ps.channels);
+	reply_pair_u64(r, "patterns", ps.patterns);
+	reply_pair_u64(r, "subscribers", ps.subscribers);
 	lock_status(srv, r);
 	reply_pair_u64(r, "blocked_clients", block_count());
 	reply_pair_u64(r, "subscribers_dropped",

@@ -54,6 +54,17 @@ extern "C" {
 #define IOMUX_FRAME_MIN_LIMIT	(4u << 10)	/* smallest configurable limit */
 #define IOMUX_ARGS_MAX		1024
 
+/*
+ * Per-request limits of the data opcodes, the same for the daemon and
+ * every client. KEYS: how many keys one reply may list (the request's
+ * limit argument, 1 to the maximum; absent means the default). PUSH: how
+ * many values one request may carry, the queue name taking the first of
+ * its IOMUX_ARGS_MAX arguments.
+ */
+#define IOMUX_KEYS_LIMIT_DEFAULT	100
+#define IOMUX_KEYS_LIMIT_MAX	1000
+#define IOMUX_PUSH_VALUES_MAX	(IOMUX_ARGS_MAX - 1)
+
 /* Frame kinds. */
 #define IOMUX_KIND_REQUEST	0x01	/* client -> server */
 #define IOMUX_KIND_REPLY	0x02	/* server -> client, one per request */

@@ -1051,6 +1051,21 @@ START_TEST(test_status_names)
 }
 END_TEST
 
+/*
+ * The protocol's per-request limits, defined once in iomux-proto.h for
+ * the daemon and every client; iomuxd-protocol(7) promises these values.
+ */
+START_TEST(test_limits)
+{
+	ck_assert_int_eq(IOMUX_KEYS_LIMIT_DEFAULT, 100);
+	ck_assert_int_eq(IOMUX_KEYS_LIMIT_MAX, 1000);
+	ck_assert_int_le(IOMUX_KEYS_LIMIT_DEFAULT, IOMUX_KEYS_LIMIT_MAX);
+	/* A PUSH frame is the queue name plus its values. */
+	ck_assert_int_eq(IOMUX_PUSH_VALUES_MAX, 1023);
+	ck_assert_int_eq(IOMUX_PUSH_VALUES_MAX + 1, IOMUX_ARGS_MAX);
+}
+END_TEST
+
 static Suite *
 codec_suite(void)
 {
@@ -1093,6 +1108,10 @@ codec_suite(void)
 	tc = tcase_create("names");
 	tcase_add_test(tc, test_op_names);
 	tcase_add_test(tc, test_status_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_test(tc, test_limits);
 	suite_add_tcase(s, tc);
 
 	return s;

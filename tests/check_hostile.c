@@ -336,6 +336,17 @@ END_TEST
 #define MIB	(1024LL * 1024)
 
 /*
+ * Under AddressSanitizer the allocator keeps freed memory in quarantine
+ * and never hands it back early, so whether RSS returns after a spike is
+ * only asked of a normal build; what the daemon counts is asked of both.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_RETURNS	0
+#else
+#define RSS_RETURNS	1
+#endif
+
+/*
  * One PUBLISH from a connection subscribed to 1023 patterns and to the
  * exact channel, all of which match: 1024 pushes of a 512 KiB message to
  * the publisher itself. They went into the shared scratch buffer, which
@@ -406,7 +417,8 @@ START_TEST(test_publish_to_self_bounded)
 	    "the publisher counts as a dropped subscriber");
 	/* And what the spike took is given back. */
 	rss = tu_proc_rss(d.pid);
-	ASSERT(rss - rss0 < 16 * MIB, "RSS %lld MiB after the spike, %lld "
+	ASSERT(!RSS_RETURNS || rss - rss0 < 16 * MIB,
+	    "RSS %lld MiB after the spike, %lld "
 	    "before", rss / MIB, rss0 / MIB);
 	free(pats);
 	free(a);
@@ -487,23 +499,56 @@ START_TEST(test_conf_value_over_output_limit)
 END_TEST
 
 /*
- * Ten 200 KiB items popped by one client that reads normally, the POPs
- * pipelined in one write, under a 256 KiB output limit: every item
- * arrives, whole and in order, and the queue is empty.
+ * Read one reply a little at a time, as a slow client does, and check its
+ * status and id: the daemon's output for us drains gradually through the
+ * whole range between its marks. Returns the body length.
+ */
+static size_t
+slow_reply(int fd, uint16_t code, uint32_t id)
+{
+	static uint8_t	body[1u << 20];
+	uint8_t		hdr[4];
+	size_t		len, off, n;
+
+	ASSERT(tu_read_n(fd, hdr, 4, IO_MS) == 4, "reply length");
+	len = tu_get32(hdr);
+	ASSERT(len >= 10 && len <= sizeof body, "reply of %zu bytes", len);
+	for (off = 0; off < len; off += n) {
+		n = len - off < 4096 ? len - off : 4096;
+		ASSERT(tu_read_n(fd, body + off, n, IO_MS) == (ssize_t)n,
+		    "reply body cut at %zu of %zu", off, len);
+		tu_sleep_ms(1);
+	}
+	ASSERT(body[1] == IOMUX_KIND_REPLY && tu_get16(body + 2) == code &&
+	    tu_get32(body + 4) == id, "reply kind %u status 0x%04x id %u, "
+	    "want status 0x%04x id %u", body[1], tu_get16(body + 2),
+	    tu_get32(body + 4), code, id);
+	return len;
+}
+
+/*
+ * Ten 200 KiB items popped by one client that reads normally, if slowly,
+ * the POPs pipelined in one write, under a 256 KiB output limit: every
+ * item arrives, whole and in order, and the queue is empty; ten GETs of a
+ * 200 KiB value likewise. A request runs only when its largest reply
+ * fits under the limit: one that did not was refused (POP) or dropped
+ * the client as a non-reader (GET).
  */
 START_TEST(test_pop_large_items_pipelined)
 {
 	struct tu_daemon	 d;
 	struct tu_frame		 f;
-	struct tu_arg		 a = { "q", 1 };
+	struct tu_arg		 a = { "q", 1 }, pa[2];
 	uint8_t			*buf, want[1];
 	size_t			 len = 200u << 10, n = 0, one;
-	int			 i, fd;
+	int			 i, fd, rcvbuf = 4096;
 
 	dstart_conf(&d, BACKEND, "output_limit = 256K\nvalue_max = 200K\n",
 	    NULL);
 	push_items(&d, "q", 10, len);
 	fd = rconnect(&d);
+	/* A small receive buffer: the daemon holds most of our output. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	one = tu_encode_req(NULL, 0, IOMUX_OP_POP, 1, 1, &a);
 	buf = malloc(10 * one);
 	ASSERT(buf != NULL, "malloc");
@@ -513,6 +558,7 @@ START_TEST(test_pop_large_items_pipelined)
 	rwrite(fd, buf, n);
 	free(buf);
 	for (i = 0; i < 10; i++) {
+		tu_sleep_ms(20);	/* a slow reader, not a non-reader */
 		rexpect(fd, &f, IOMUX_ST_OK, (uint32_t)(i + 1));
 		want[0] = (uint8_t)('a' + i % 26);
 		ASSERT(f.argc == 1 && f.args[0].len == len &&
@@ -523,9 +569,53 @@ START_TEST(test_pop_large_items_pipelined)
 	}
 	close(fd);
 	ASSERT(qlen(&d, "q") == 0, "items left in the queue");
+
+	/* GETs of a large value, the same way: none is cut off. */
+	push_items(&d, "q", 1, len);
+	fd = rconnect(&d);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	rsend_req(fd, IOMUX_OP_POP, 1, 1, &a);
+	rexpect(fd, &f, IOMUX_ST_OK, 1);
+	pa[0].p = "k";
+	pa[0].len = 1;
+	pa[1].p = f.args[0].p;
+	pa[1].len = f.args[0].len;
+	rsend_req(fd, IOMUX_OP_SET, 2, 2, pa);
+	tu_frame_free(&f);
+	rexpect(fd, &f, IOMUX_ST_OK, 2);
+	tu_frame_free(&f);
+	n = 0;
+	one = tu_encode_req(NULL, 0, IOMUX_OP_GET, 1, 1, pa);
+	buf = malloc(10 * one);
+	ASSERT(buf != NULL, "malloc");
+	for (i = 0; i < 10; i++)
+		n += tu_encode_req(buf + n, one, IOMUX_OP_GET,
+		    (uint32_t)(i + 1), 1, pa);
+	rwrite(fd, buf, n);
+	free(buf);
+	for (i = 0; i < 10; i++)
+		ASSERT(slow_reply(fd, IOMUX_ST_OK, (uint32_t)(i + 1)) ==
+		    10 + 4 + len, "GET %d: not the whole value", i);
+	close(fd);
 	dstop(&d);
 }
 END_TEST
+
+/* A new connection blocked in POP q (request id), the nth waiter. */
+static int
+pop_waiting(const struct tu_daemon *d, uint32_t id, int nth)
+{
+	uint8_t	buf[64];
+	size_t	n;
+	int	fd = rconnect(d);
+
+	n = encode_wait(buf, sizeof buf, W_POP, "q", id,
+	    IOMUX_TIMEOUT_FOREVER);
+	rwrite(fd, buf, n);
+	ASSERT(dwait_status(d, "blocked_clients", nth, 3000) == nth,
+	    "not waiting");
+	return fd;
+}
 
 /*
  * A consumer that shuts down its reading side can take no reply. An item
@@ -537,22 +627,12 @@ START_TEST(test_pop_shut_rd_keeps_item)
 	struct tu_daemon	 d;
 	struct tu_frame		 f;
 	struct tu_arg		 a = { "q", 1 };
-	uint8_t			 buf[64];
-	size_t			 n;
 	int			 fd, fd2;
 
 	dstart(&d, BACKEND, NULL);
 	/* Waiting, then SHUT_RD; a second consumer waits behind it. */
-	fd = rconnect(&d);
-	n = encode_wait(buf, sizeof buf, W_POP, "q", 1,
-	    IOMUX_TIMEOUT_FOREVER);
-	rwrite(fd, buf, n);
-	ASSERT(dwait_status(&d, "blocked_clients", 1, 3000) == 1, "waits");
-	fd2 = rconnect(&d);
-	n = encode_wait(buf, sizeof buf, W_POP, "q", 2,
-	    IOMUX_TIMEOUT_FOREVER);
-	rwrite(fd2, buf, n);
-	ASSERT(dwait_status(&d, "blocked_clients", 2, 3000) == 2, "waits");
+	fd = pop_waiting(&d, 1, 1);
+	fd2 = pop_waiting(&d, 2, 2);
 	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown");
 	push_items(&d, "q", 1, 100);
 	rexpect(fd2, &f, IOMUX_ST_OK, 2);
@@ -562,11 +642,7 @@ START_TEST(test_pop_shut_rd_keeps_item)
 	close(fd);
 
 	/* Alone, waiting: the item stays queued. */
-	fd = rconnect(&d);
-	n = encode_wait(buf, sizeof buf, W_POP, "q", 1,
-	    IOMUX_TIMEOUT_FOREVER);
-	rwrite(fd, buf, n);
-	ASSERT(dwait_status(&d, "blocked_clients", 1, 3000) == 1, "waits");
+	fd = pop_waiting(&d, 1, 1);
 	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown");
 	push_items(&d, "q", 1, 100);
 	ASSERT(dwait_status(&d, "blocked_clients", 0, 3000) == 0, "the "
@@ -684,10 +760,11 @@ START_TEST(test_rss_returns_after_spike)
 		close(fds[i]);
 	ASSERT(dwait_status(&d, "clients", 1, 3000) == 1, "clients left");
 	deadline = tu_now_ms() + 3000;
-	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB &&
+	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB && RSS_RETURNS &&
 	    tu_now_ms() < deadline)
 		tu_sleep_ms(50);
-	ASSERT(rss - rss0 <= 16 * MIB, "RSS %lld MiB after the spike, %lld "
+	ASSERT(!RSS_RETURNS || rss - rss0 <= 16 * MIB,
+	    "RSS %lld MiB after the spike, %lld "
 	    "before", rss / MIB, rss0 / MIB);
 	dstop(&d);
 }
@@ -739,13 +816,218 @@ START_TEST(test_subscriptions_counted_and_freed)
 	ASSERT(dstatus_num(&d, "client_memory") < 64 * 1024, "client_memory "
 	    "%lld with no client left", dstatus_num(&d, "client_memory"));
 	deadline = tu_now_ms() + 3000;
-	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB &&
+	while ((rss = tu_proc_rss(d.pid)) - rss0 > 16 * MIB && RSS_RETURNS &&
 	    tu_now_ms() < deadline)
 		tu_sleep_ms(50);
-	ASSERT(rss - rss0 <= 16 * MIB, "RSS %lld MiB after the subscribers "
+	ASSERT(!RSS_RETURNS || rss - rss0 <= 16 * MIB,
+	    "RSS %lld MiB after the subscribers "
 	    "left, %lld before", rss / MIB, rss0 / MIB);
 	free(names);
 	free(a);
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * Fan-out: one request whose output goes to many connections that do not
+ * read (small receive buffers). Each connection's share obeys its output
+ * limit, but the sum used to be checked against client_memory_max only
+ * when the request's turn ended, and a connection cut off kept its buffers
+ * until then: one PUBLISH of 512 KiB to 100 subscribers matched 17 ways
+ * each made the daemon hold ~N x output_limit, a gigabyte. The limit
+ * applies as the output is produced, and a dropped connection's buffers
+ * go at once.
+ */
+#define FANOUT_N	100
+#define FANOUT_MAX	"16M"
+#define FANOUT_MAX_B	(16 * MIB)
+
+/* A connection that takes almost nothing off its socket. */
+static int
+rconnect_deaf(const struct tu_daemon *d)
+{
+	int	fd = rconnect(d), sz = 4096;
+
+	ASSERT(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)) == 0,
+	    "SO_RCVBUF: %s", strerror(errno));
+	return fd;
+}
+
+/* Peak memory over one spike: only what a normal build can say. */
+static void
+assert_spike(const struct tu_daemon *d, long long hwm0, const char *what)
+{
+	long long	hwm = tu_proc_hwm(d->pid);
+
+	ASSERT(!RSS_RETURNS || hwm - hwm0 < 3 * FANOUT_MAX_B,
+	    "%s took the daemon's peak memory from %lld to %lld MiB with "
+	    "client_memory_max " FANOUT_MAX, what, hwm0 / MIB, hwm / MIB);
+}
+
+START_TEST(test_publish_fanout_bounded)
+{
+	struct tu_daemon	 d;
+	struct tu_arg		 pats[16], pa[2];
+	struct tu_frame		 f;
+	static const char	 chan[] = "cccccccccccccccc";
+	char			 pbuf[16][17];
+	uint8_t			*msg;
+	size_t			 mlen = 512u << 10;
+	long long		 hwm0;
+	int			 fds[FANOUT_N], fd, i, closed = 0;
+
+	dstart(&d, BACKEND, "--client-memory-max", FANOUT_MAX, NULL);
+	for (i = 0; i < 16; i++) {
+		memcpy(pbuf[i], chan, (size_t)i);
+		pbuf[i][i] = '*';
+		pats[i].p = pbuf[i];
+		pats[i].len = (uint32_t)i + 1;
+	}
+	pa[0].p = chan;
+	pa[0].len = 16;
+	for (i = 0; i < FANOUT_N; i++) {
+		fds[i] = rconnect_deaf(&d);
+		rsend_req(fds[i], IOMUX_OP_PSUBSCRIBE, 1, 16, pats);
+		rexpect(fds[i], &f, IOMUX_ST_OK, 1);
+		tu_frame_free(&f);
+		rsend_req(fds[i], IOMUX_OP_SUBSCRIBE, 2, 1, pa);
+		rexpect(fds[i], &f, IOMUX_ST_OK, 2);
+		tu_frame_free(&f);
+	}
+	ASSERT((msg = malloc(mlen)) != NULL, "malloc");
+	memset(msg, 'm', mlen);
+	hwm0 = tu_proc_hwm(d.pid);
+	ASSERT(hwm0 > 0, "read the daemon's memory");
+
+	fd = rconnect(&d);
+	pa[1].p = msg;
+	pa[1].len = (uint32_t)mlen;
+	rsend_req(fd, IOMUX_OP_PUBLISH, 3, 2, pa);
+	rexpect(fd, &f, IOMUX_ST_OK, 3);
+	tu_frame_free(&f);
+	assert_spike(&d, hwm0, "one PUBLISH to 100 deaf subscribers");
+	ASSERT(dstatus_num(&d, "client_memory") <= FANOUT_MAX_B,
+	    "client_memory %lld over client_memory_max after the PUBLISH",
+	    dstatus_num(&d, "client_memory"));
+	ASSERT(dstatus_num(&d, "clients_evicted") +
+	    dstatus_num(&d, "subscribers_dropped") > 0,
+	    "1700 pushes of 512 KiB and nobody was dropped");
+	still_serving(&d, "after the fan-out");
+	for (i = 0; i < FANOUT_N; i++) {
+		closed += closed_by_peer(fds[i]);
+		close(fds[i]);
+	}
+	ASSERT(closed > 0, "every deaf subscriber kept");
+	close(fd);
+	free(msg);
+	ASSERT(dwait_status(&d, "subscribers", 0, 3000) == 0,
+	    "subscribers left");
+	dstop(&d);
+}
+END_TEST
+
+/* The same through WAIT: one SET wakes every waiter with the value. */
+START_TEST(test_wait_fanout_bounded)
+{
+	struct tu_daemon	 d;
+	struct tu_arg		 a[2];
+	struct tu_frame		 f;
+	uint8_t			 buf[128], *val;
+	size_t			 vlen = 512u << 10, n;
+	long long		 hwm0;
+	int			 fds[FANOUT_N], fd, i, closed = 0;
+
+	dstart(&d, BACKEND, "--client-memory-max", FANOUT_MAX, NULL);
+	for (i = 0; i < FANOUT_N; i++) {
+		fds[i] = rconnect_deaf(&d);
+		n = encode_wait(buf, sizeof buf, W_WAIT, "k", 1, 60000);
+		rwrite(fds[i], buf, n);
+	}
+	ASSERT(dwait_status(&d, "blocked_clients", FANOUT_N, 5000) ==
+	    FANOUT_N, "not every WAIT is waiting");
+	ASSERT((val = malloc(vlen)) != NULL, "malloc");
+	memset(val, 'v', vlen);
+	hwm0 = tu_proc_hwm(d.pid);
+	ASSERT(hwm0 > 0, "read the daemon's memory");
+
+	fd = rconnect(&d);
+	a[0].p = "k";
+	a[0].len = 1;
+	a[1].p = val;
+	a[1].len = (uint32_t)vlen;
+	rsend_req(fd, IOMUX_OP_SET, 2, 2, a);
+	rexpect(fd, &f, IOMUX_ST_OK, 2);
+	tu_frame_free(&f);
+	assert_spike(&d, hwm0, "one SET waking 100 deaf waiters");
+	ASSERT(dstatus_num(&d, "client_memory") <= FANOUT_MAX_B,
+	    "client_memory %lld over client_memory_max after the SET",
+	    dstatus_num(&d, "client_memory"));
+	ASSERT(dstatus_num(&d, "clients_evicted") > 0,
+	    "50 MiB of replies under client_memory_max " FANOUT_MAX
+	    " and nobody was evicted");
+	still_serving(&d, "after the fan-out");
+	for (i = 0; i < FANOUT_N; i++) {
+		closed += closed_by_peer(fds[i]);
+		close(fds[i]);
+	}
+	ASSERT(closed > 0, "every deaf waiter kept");
+	close(fd);
+	free(val);
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * A waiting request with many small requests pipelined behind it, under a
+ * small frame_max: the input limit is one frame plus one read, and the
+ * daemon used to ask for a fixed 16 KiB of room per read, past it, and
+ * drop the client "out of memory for input". It must stop reading it
+ * instead (back-pressure), and answer everything once the wait ends.
+ */
+START_TEST(test_blocked_pipeliner_throttled)
+{
+	struct tu_daemon	 d;
+	struct iomux_client	*lc;
+	struct iomux_reply	 r;
+	struct tu_frame		 f;
+	struct tu_arg		 a = { "p", 1 };
+	uint8_t			*buf;
+	size_t			 one, n, cap;
+	int			 i, fd, count = 5000;
+	int			 rc;
+
+	dstart(&d, BACKEND, "--frame-max", "4K", "--value-max", "1K",
+	    "--key-max", "256", "--output-limit", "64K", NULL);
+	one = tu_encode_req(NULL, 0, IOMUX_OP_PING, 1, 1, &a);
+	cap = 64 + (size_t)count * one;
+	buf = malloc(cap);
+	ASSERT(buf != NULL, "malloc");
+	n = encode_wait(buf, cap, W_WAIT, "w", 1, IOMUX_TIMEOUT_FOREVER);
+	for (i = 0; i < count; i++)
+		n += tu_encode_req(buf + n, one, IOMUX_OP_PING,
+		    (uint32_t)(i + 2), 1, &a);
+	fd = rconnect(&d);
+	/* Not all of it goes in while the wait lasts: write what fits. */
+	rc = tu_write_some(fd, buf, n, 1000, &one);
+	ASSERT(rc == 0 || rc == -ETIMEDOUT, "write: %s", strerror(-rc));
+	tu_sleep_ms(300);
+	ASSERT(dstatus_num(&d, "clients") == 2, "the pipeliner was dropped");
+	lc = lconnect(&d);
+	rc = iomux_set(lc, "w", 1, "v", 1, NULL, &r);
+	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "SET");
+	iomux_close(lc);
+	rexpect(fd, &f, IOMUX_ST_OK, 1);
+	tu_frame_free(&f);
+	if (one < n) {
+		rc = tu_write_all(fd, buf + one, n - one, IO_MS);
+		ASSERT(rc == 0, "write the rest: %s", strerror(-rc));
+	}
+	for (i = 0; i < count; i++) {
+		rexpect(fd, &f, IOMUX_ST_OK, (uint32_t)(i + 2));
+		tu_frame_free(&f);
+	}
+	close(fd);
+	free(buf);
 	dstop(&d);
 }
 END_TEST
@@ -760,6 +1042,7 @@ hostile_suite(void)
 	LOOP(tc, test_split_bad_frame);
 	LOOP(tc, test_bad_frame_behind_wait);
 	LOOP(tc, test_frame_deadline_behind_wait);
+	LOOP(tc, test_blocked_pipeliner_throttled);
 	tc = tcase(s, "death", 60);
 	LOOP(tc, test_killed_client_releases_locks);
 	tc = tcase(s, "queues", 60);
@@ -771,6 +1054,8 @@ hostile_suite(void)
 	LOOP(tc, test_client_memory_limit);
 	LOOP(tc, test_rss_returns_after_spike);
 	LOOP(tc, test_subscriptions_counted_and_freed);
+	LOOP(tc, test_publish_fanout_bounded);
+	LOOP(tc, test_wait_fanout_bounded);
 	return s;
 }
 

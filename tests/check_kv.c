@@ -623,7 +623,7 @@ static void
 walk(const char *prefix, size_t limit, size_t max_bytes, struct walk *w,
     void (*between)(size_t call))
 {
-	static struct kv_key	out[KV_KEYS_LIMIT_MAX];
+	static struct kv_key	out[IOMUX_KEYS_LIMIT_MAX];
 	uint64_t		cur = 0;
 	size_t			n, i, bytes;
 

@@ -4,8 +4,10 @@
  *
  * check_listen.c: unit tests for listen.c (RELIABILITY.md #6-#8: path
  * length, stale and live sockets, non-sockets, permissions and the umask
- * race, listen_close() ownership, TCP address rules, adoption) and for
- * sd.c's sd_listen_collect() with real sockets passed as LISTEN_FDS.
+ * race, listen_close() ownership, the lock file's pid and a lock held
+ * with no socket, a socket file lost and re-made, TCP address rules,
+ * adoption) and for systemd.c's systemd_listen_collect() with real
+ * sockets passed as LISTEN_FDS.
  *
  * Every test works in its own mkdtemp(3) directory and on 127.0.0.1.
  * Tests that must own fds 3.. or change uid do so in a grandchild that
@@ -26,6 +28,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +37,7 @@
 
 #include "check-run.h"
 #include "listen.h"
-#include "sd.h"
+#include "systemd.h"
 
 static char	dir[64];
 
@@ -442,6 +445,213 @@ START_TEST(test_close_ownership)
 }
 END_TEST
 
+/* The pid written in a lock file, or -1. */
+static long
+lock_file_pid(const char *lock)
+{
+	char	 buf[32];
+	FILE	*fp;
+	long	 pid = -1;
+
+	if ((fp = fopen(lock, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), fp) != NULL && strchr(buf, '\n') != NULL)
+		pid = strtol(buf, NULL, 10);
+	fclose(fp);
+	return pid;
+}
+
+START_TEST(test_lock_pid)
+{
+	struct listener	 a, b;
+	const char	*msg;
+	char		 path[128], lock[140];
+
+	path_in(path, sizeof(path), "sock");
+	path_in(lock, sizeof(lock), "sock" LISTEN_LOCK_SUFFIX);
+	ck_assert_int_eq(listen_unix(&a, path, 0660, 0700, 16, &msg), 0);
+	ck_assert_int_eq(lock_file_pid(lock), (long)getpid());
+	/* A second daemon learns who holds it. */
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_RUNNING);
+	ck_assert_int_eq(b.lock_pid, getpid());
+	/* After fork(2) the holder rewrites it (here: a bogus pid first). */
+	ck_assert_int_eq(truncate(lock, 0), 0);
+	listen_owner_update(&a);
+	ck_assert_int_eq(lock_file_pid(lock), (long)getpid());
+	listen_close(&a);
+}
+END_TEST
+
+/*
+ * The lock is held, but nothing answers at the path: say so, and how the
+ * path looks, instead of "already running"; touch nothing.
+ */
+START_TEST(test_locked_gone)
+{
+	struct listener	 a, b;
+	const char	*msg;
+	char		 path[128], lock[140], buf[32];
+	FILE		*fp;
+	int		 fd;
+
+	path_in(path, sizeof(path), "sock");
+	path_in(lock, sizeof(lock), "sock.lock");
+	ck_assert_int_eq(listen_unix(&a, path, 0660, 0700, 16, &msg), 0);
+
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_LOCKED);
+	ck_assert_str_eq(msg, "is gone");
+	ck_assert_int_eq(b.lock_pid, getpid());
+	ck_assert_int_eq(b.fd, -1);
+	ck_assert_int_eq(access(path, F_OK), -1);
+
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("precious\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_LOCKED);
+	ck_assert_str_eq(msg,
+	    "is gone (replaced by a file that is not a socket)");
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	ck_assert_str_eq(buf, "precious\n");
+	ck_assert_int_eq(unlink(path), 0);
+
+	fd = raw_unix_listener(path, SOCK_STREAM, 1);
+	close(fd);
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_LOCKED);
+	ck_assert_str_eq(msg, "does not answer");
+	ck_assert_int_eq(access(path, F_OK), 0);
+
+	/* An unknown holder (an empty lock file): pid 0. */
+	ck_assert_int_eq(truncate(lock, 0), 0);
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_LOCKED);
+	ck_assert_int_eq(b.lock_pid, 0);
+	listen_close(&a);
+	ck_assert_int_eq(access(lock, F_OK), -1);
+}
+END_TEST
+
+static mode_t
+file_mode(const char *path)
+{
+	struct stat	 st;
+
+	ck_assert_int_eq(lstat(path, &st), 0);
+	return st.st_mode;
+}
+
+/* The socket file taken away under a listener: noticed and re-made. */
+START_TEST(test_check_renew)
+{
+	struct listener	 a;
+	struct stat	 st;
+	const char	*msg;
+	char		 path[128];
+	FILE		*fp;
+	ino_t		 ino;
+	int		 old, other;
+
+	path_in(path, sizeof(path), "sock");
+	ck_assert_int_eq(listen_unix(&a, path, 0640, 0700, 16, &msg), 0);
+	ck_assert_int_eq(listen_unix_check(&a), 0);
+
+	/* Deleted: a new socket at the same path, same mode, fd reused. */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	old = a.fd;
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), 0);
+	ck_assert_int_ge(a.fd, 0);
+	ck_assert_int_le(a.fd, old);
+	assert_nonblock_cloexec(a.fd);
+	ck_assert(S_ISSOCK(file_mode(path)));
+	ck_assert_uint_eq(file_mode(path) & 0777, 0640);
+	ck_assert(can_connect(path));
+	ck_assert_int_eq(listen_unix_check(&a), 0);
+
+	/* A regular file in its place is never removed. */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fclose(fp);
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), -EEXIST);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_int_eq(a.fd, -1);
+	ck_assert(S_ISREG(file_mode(path)));
+	/* Still not ours: checked again and again, until it is gone. */
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), 0);
+	ck_assert(can_connect(path));
+
+	/* Someone else listening there now is left alone... */
+	ck_assert_int_eq(unlink(path), 0);
+	other = raw_unix_listener(path, SOCK_STREAM, 1);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ino = st.st_ino;
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), LISTEN_E_RUNNING);
+	ck_assert_int_eq(a.fd, -1);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_uint_eq(st.st_ino, ino);
+	/* ...until it dies and leaves a stale socket, which is replaced. */
+	close(other);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), 0);
+	ck_assert(can_connect(path));
+	listen_close(&a);
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+/* The whole directory removed, lock file included: both come back. */
+START_TEST(test_renew_dir)
+{
+	struct listener	 a, b;
+	const char	*msg;
+	char		 sub[128], path[128], lock[140];
+
+	path_in(sub, sizeof(sub), "sub");
+	path_in(path, sizeof(path), "sub/sock");
+	path_in(lock, sizeof(lock), "sub/sock.lock");
+	ck_assert_int_eq(listen_unix(&a, path, 0660, 0700, 16, &msg), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(lock), 0);
+	ck_assert_int_eq(rmdir(sub), 0);
+	ck_assert_int_eq(listen_unix_check(&a), LISTEN_E_GONE);
+	ck_assert_int_eq(listen_unix_renew(&a, &msg), 0);
+	ck_assert(can_connect(path));
+	ck_assert_uint_eq(file_mode(sub) & 0777, 0700);
+	/* The new lock file is held and names us. */
+	ck_assert_int_eq(lock_file_pid(lock), (long)getpid());
+	ck_assert_int_eq(listen_unix(&b, path, 0660, 0700, 16, &msg),
+	    LISTEN_E_RUNNING);
+	listen_close(&a);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(access(lock, F_OK), -1);
+}
+END_TEST
+
+/* Inherited sockets belong to whoever passed them: never checked. */
+START_TEST(test_check_inherited)
+{
+	struct listener	 l;
+	char		 path[128];
+	int		 fd;
+
+	path_in(path, sizeof(path), "sock");
+	fd = raw_unix_listener(path, SOCK_STREAM, 1);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(listen_unix_check(&l), 0);
+	listen_close(&l);
+}
+END_TEST
+
 static int
 tcp_port(int fd)
 {
@@ -619,6 +829,43 @@ START_TEST(test_adopt_tcp)
 }
 END_TEST
 
+/* The one display name of sockets, for logs and STATUS. */
+START_TEST(test_sock_name)
+{
+	struct sockaddr_un	 sun;
+	char			 buf[128], path[128];
+	int			 fd, p[2];
+
+	path_in(path, sizeof(path), "named.sock");
+	fd = raw_unix_listener(path, SOCK_STREAM, 1);
+	listen_sock_name(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, path);
+	close(fd);
+
+	/* Abstract: "@name", though the name is not NUL-terminated. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path + 1, "iomuxd-ck", 9);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 10)), 0);
+	listen_sock_name(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "@iomuxd-ck");
+	close(fd);
+
+	/* Unbound, or not a socket: "". */
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	listen_sock_name(fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	close(fd);
+	ck_assert_int_eq(pipe(p), 0);
+	listen_sock_name(p[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 /* Steps for the grandchildren: exit(step) on the first failure. */
 #define STEP(n, cond)	do { if (!(cond)) _exit(n); } while (0)
 
@@ -758,9 +1005,12 @@ env_cleared(void)
 
 /* Named fds: unix, tcp, then a pipe, a datagram and an idle socket. */
 static void
-sd_named(void)
+collect_named(void)
 {
-	struct sd_listen	 out[SD_LISTEN_MAX];
+	struct listener		 out[SYSTEMD_LISTEN_MAX];
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	char			 path[128], name[64];
 	int			 p[2], fds[5];
 
 	STEP(1, pipe(p) == 0);
@@ -771,11 +1021,18 @@ sd_named(void)
 	fds[4] = unix_fd("i.sock", SOCK_STREAM, 0);
 	STEP(2, place_fds(fds, 5) == 0);
 	set_listen_env(getpid(), 5, "iomuxd:iomuxd-tcp:pipe:dgram:idle");
-	STEP(7, sd_listen_collect(out, SD_LISTEN_MAX) == 2);
-	STEP(8, out[0].fd == 3 && out[0].is_unix &&
-	    strcmp(out[0].name, "iomuxd") == 0);
-	STEP(9, out[1].fd == 4 && !out[1].is_unix &&
-	    strcmp(out[1].name, "iomuxd-tcp") == 0);
+	STEP(7, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 2);
+	/* Adopted: inherited, and named by address as STATUS shows them. */
+	snprintf(path, sizeof(path), "%s/u.sock", dir);
+	STEP(8, out[0].fd == 3 &&
+	    out[0].flags == (LISTEN_F_INHERITED | LISTEN_F_UNIX) &&
+	    strcmp(out[0].name, path) == 0);
+	/* No ck_assert here: Check's own fds may be the ones replaced. */
+	memset(&sin, 0, sizeof(sin));
+	STEP(15, getsockname(4, (struct sockaddr *)&sin, &slen) == 0);
+	snprintf(name, sizeof(name), "127.0.0.1:%d", ntohs(sin.sin_port));
+	STEP(9, out[1].fd == 4 && out[1].flags == LISTEN_F_INHERITED &&
+	    strcmp(out[1].name, name) == 0);
 	STEP(10, (fcntl(3, F_GETFL) & O_NONBLOCK) &&
 	    (fcntl(4, F_GETFL) & O_NONBLOCK));
 	STEP(11, (fcntl(3, F_GETFD) & FD_CLOEXEC) &&
@@ -783,39 +1040,39 @@ sd_named(void)
 	STEP(12, !is_open(5) && !is_open(6) && !is_open(7));
 	STEP(13, env_cleared());
 	/* Once only: the environment is gone. */
-	STEP(14, sd_listen_collect(out, SD_LISTEN_MAX) == 0);
+	STEP(14, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
 	_exit(0);
 }
 
 /* No LISTEN_FDNAMES (systemd-socket-activate without --fdname). */
 static void
-sd_unnamed(void)
+collect_unnamed(void)
 {
-	struct sd_listen	 out[SD_LISTEN_MAX];
-	int			 fds[2];
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
+	int		 fds[2];
 
 	fds[0] = tcp_listener_fd();
 	fds[1] = unix_fd("u.sock", SOCK_STREAM, 1);
 	STEP(2, place_fds(fds, 2) == 0);
 	set_listen_env(getpid(), 2, NULL);
-	STEP(3, sd_listen_collect(out, SD_LISTEN_MAX) == 2);
-	STEP(4, out[0].fd == 3 && !out[0].is_unix);
-	STEP(5, out[1].fd == 4 && out[1].is_unix);
+	STEP(3, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 2);
+	STEP(4, out[0].fd == 3 && !(out[0].flags & LISTEN_F_UNIX));
+	STEP(5, out[1].fd == 4 && (out[1].flags & LISTEN_F_UNIX));
 	STEP(6, env_cleared());
 	_exit(0);
 }
 
 /* LISTEN_PID of another process: not for us, nothing touched. */
 static void
-sd_other_pid(void)
+collect_other_pid(void)
 {
-	struct sd_listen	 out[SD_LISTEN_MAX];
-	int			 fd;
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
+	int		 fd;
 
 	fd = unix_fd("u.sock", SOCK_STREAM, 1);
 	STEP(1, place_fds(&fd, 1) == 0);
 	set_listen_env(getppid(), 1, "iomuxd");
-	STEP(2, sd_listen_collect(out, SD_LISTEN_MAX) == 0);
+	STEP(2, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
 	STEP(3, is_open(3));
 	STEP(4, (fcntl(3, F_GETFL) & O_NONBLOCK) == 0);
 	_exit(0);
@@ -823,36 +1080,36 @@ sd_other_pid(void)
 
 /* More sockets than room: the extra ones are closed, not leaked. */
 static void
-sd_too_many(void)
+collect_too_many(void)
 {
-	struct sd_listen	 out[1];
-	int			 fds[2];
+	struct listener	 out[1];
+	int		 fds[2];
 
 	fds[0] = unix_fd("u.sock", SOCK_STREAM, 1);
 	fds[1] = tcp_listener_fd();
 	STEP(2, place_fds(fds, 2) == 0);
 	set_listen_env(getpid(), 2, "iomuxd:iomuxd-tcp");
-	STEP(3, sd_listen_collect(out, 1) == 1);
-	STEP(4, out[0].fd == 3 && out[0].is_unix);
+	STEP(3, systemd_listen_collect(out, 1) == 1);
+	STEP(4, out[0].fd == 3 && (out[0].flags & LISTEN_F_UNIX));
 	STEP(5, is_open(3) && !is_open(4));
 	_exit(0);
 }
 
 /* Without libsystemd: 0 fds and LISTEN_* cleared all the same. */
 static void
-sd_none(void)
+collect_none(void)
 {
-	struct sd_listen	 out[SD_LISTEN_MAX];
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
 
 	set_listen_env(getpid(), 1, "iomuxd");
-	STEP(1, sd_listen_collect(out, SD_LISTEN_MAX) == 0);
+	STEP(1, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
 	STEP(2, env_cleared());
-	STEP(3, sd_watchdog_interval_ms() == 0);
+	STEP(3, systemd_watchdog_interval_ms() == 0);
 	_exit(0);
 }
 
 static void
-run_sd(void (*fn)(void))
+run_forked(void (*fn)(void))
 {
 	pid_t	 pid;
 	int	 r;
@@ -864,34 +1121,34 @@ run_sd(void (*fn)(void))
 	ck_assert_msg(r == 0, "step %d failed", r);
 }
 
-START_TEST(test_sd_collect)
+START_TEST(test_systemd_collect)
 {
-	if (strcmp(sd_support(), "systemd") != 0) {
-		run_sd(sd_none);
+	if (strcmp(systemd_support(), "systemd") != 0) {
+		run_forked(collect_none);
 		return;
 	}
-	run_sd(sd_named);
-	run_sd(sd_unnamed);
-	run_sd(sd_other_pid);
-	run_sd(sd_too_many);
+	run_forked(collect_named);
+	run_forked(collect_unnamed);
+	run_forked(collect_other_pid);
+	run_forked(collect_too_many);
 }
 END_TEST
 
-START_TEST(test_sd_notify_standalone)
+START_TEST(test_systemd_notify_standalone)
 {
 	/* Without NOTIFY_SOCKET / WATCHDOG_USEC all of these are no-ops. */
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
-	sd_notify_ready("ready");
-	sd_notify_status("status");
-	sd_notify_reloading();
-	sd_notify_stopping();
-	sd_notify_watchdog();
-	ck_assert_uint_eq(sd_watchdog_interval_ms(), 0);
-	if (strcmp(sd_support(), "systemd") == 0) {
+	systemd_notify_ready("ready");
+	systemd_notify_status("status");
+	systemd_notify_reloading();
+	systemd_notify_stopping();
+	systemd_notify_watchdog();
+	ck_assert_uint_eq(systemd_watchdog_interval_ms(), 0);
+	if (strcmp(systemd_support(), "systemd") == 0) {
 		setenv("WATCHDOG_USEC", "3000000", 1);
-		ck_assert_uint_eq(sd_watchdog_interval_ms(), 1500);
+		ck_assert_uint_eq(systemd_watchdog_interval_ms(), 1500);
 		/* Still there for the next caller. */
 		ck_assert_ptr_nonnull(getenv("WATCHDOG_USEC"));
 	}
@@ -916,6 +1173,11 @@ listen_suite(void)
 	tcase_add_test(tc, test_parent_created);
 	tcase_add_test(tc, test_close_ownership);
 	tcase_add_test(tc, test_default_path);
+	tcase_add_test(tc, test_lock_pid);
+	tcase_add_test(tc, test_locked_gone);
+	tcase_add_test(tc, test_check_renew);
+	tcase_add_test(tc, test_renew_dir);
+	tcase_add_test(tc, test_check_inherited);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp");
@@ -929,12 +1191,13 @@ listen_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_adopt);
 	tcase_add_test(tc, test_adopt_tcp);
+	tcase_add_test(tc, test_sock_name);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("sd");
+	tc = tcase_create("systemd");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_sd_collect);
-	tcase_add_test(tc, test_sd_notify_standalone);
+	tcase_add_test(tc, test_systemd_collect);
+	tcase_add_test(tc, test_systemd_notify_standalone);
 	suite_add_tcase(s, tc);
 	return s;
 }

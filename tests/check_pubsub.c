@@ -2,16 +2,18 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * check_pubsub.c: unit tests of the pub/sub structures (daemon/pubsub.c)
- * without sockets: fake connections (a struct conn with only srv, flags
- * and subs set) subscribe, and pubsub_match() reports which subscriptions
+ * check_pubsub.c: unit tests of the pub/sub structures (daemon/hub/
+ * pubsub.c), linked with the hub library alone: no connection layer, no
+ * sockets. Bare client handles (struct hub_client) subscribe, and
+ * pubsub_match() reports which subscriptions
  * a channel reaches. Covered: pattern syntax and matching (exact against
  * prefix, "*" alone, the empty prefix, binary names), matching work
  * linear in the channel with a pattern at every prefix length (counted
  * in match_steps, not timed), the bookkeeping (counts,
  * subscriptions_max, unsubscribing, a closed connection leaving no trace,
- * topics freed with their last subscriber), connections killed in the
- * middle of a walk, and a randomised run against a naive model.
+ * topics freed with their last subscriber), clients marked gone in the
+ * middle of a walk, the memory each subscription charges its client, and
+ * a randomised run against a naive model.
  * Delivery over real sockets is the integration tests' job.
  */
 
@@ -28,20 +30,19 @@
 #include <check.h>
 
 #include "check-run.h"
-#include "conn.h"
+#include "hub.h"
 #include "pubsub.h"
-#include "server.h"
 
 #define NCONNS		8
 #define CALLS_MAX	256
 
-static struct server	srv;
-static struct conn	conns[NCONNS];
-static struct pubsub	*ps;
+static struct hub_limits	limits;
+static struct hub_client	conns[NCONNS];
+static struct pubsub		*ps;
 
 /* What pubsub_match() called back with. */
 struct call {
-	struct conn	*c;
+	struct hub_client	*c;
 	bool		 pattern;
 	uint8_t		 pat[64];
 	size_t		 plen;
@@ -53,18 +54,11 @@ static size_t		ncalls;
 static void
 setup(void)
 {
-	int	i;
-
-	memset(&srv, 0, sizeof(srv));
-	srv.conf.key_max = 1024;
-	srv.conf.subscriptions_max = 1024;
-	ck_assert_int_eq(pubsub_new(&srv, &srv.pubsub), 0);
-	ps = srv.pubsub;
+	memset(&limits, 0, sizeof(limits));
+	limits.key_max = 1024;
+	limits.subscriptions_max = 1024;
+	ck_assert_int_eq(pubsub_new(&limits, &ps), 0);
 	memset(conns, 0, sizeof(conns));
-	for (i = 0; i < NCONNS; i++) {
-		conns[i].srv = &srv;
-		conns[i].id = (uint64_t)i + 1;
-	}
 	ncalls = 0;
 }
 
@@ -73,15 +67,18 @@ teardown(void)
 {
 	int	i;
 
-	/* Whatever is left goes, and no connection keeps a pointer. */
+	/* Whatever is left goes: no pointer, no charge is kept. */
 	pubsub_free(ps);
-	srv.pubsub = NULL;
-	for (i = 0; i < NCONNS; i++)
+	ps = NULL;
+	for (i = 0; i < NCONNS; i++) {
 		ck_assert_ptr_null(conns[i].subs);
+		ck_assert_uint_eq(conns[i].mem.bytes, 0);
+	}
 }
 
 static void
-record(struct conn *c, const uint8_t *pattern, size_t plen, void *arg)
+record(struct hub_client *c, const uint8_t *pattern, size_t plen,
+    void *arg)
 {
 	struct call	*k;
 
@@ -161,12 +158,12 @@ assert_stats(uint64_t channels, uint64_t patterns, uint64_t subscribers)
 	ck_assert_uint_eq(st.subscribers, subscribers);
 }
 
-/* What the server does when it drops a connection. */
+/* What the server does when it drops a connection: marks, releases. */
 static void
-kill_conn(struct conn *c)
+kill_conn(struct hub_client *c)
 {
-	c->flags |= CONN_F_DEAD;
-	pubsub_conn_closed(&srv, c);
+	c->flags |= HUB_CLIENT_F_GONE;
+	pubsub_client_gone(ps, c);
 }
 
 /* --- patterns ------------------------------------------------------------ */
@@ -283,7 +280,7 @@ START_TEST(test_match_binary)
 	ck_assert_int_eq(pubsub_subscribe(ps, &conns[3], "a", 1, false), 0);
 	ck_assert_int_eq(pubsub_subscribe(ps, &conns[3], "a\0", 2, false), 0);
 	assert_stats(3, 2, 4);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[3]), 2);
+	ck_assert_uint_eq(pubsub_client_count(&conns[3]), 2);
 }
 END_TEST
 
@@ -292,7 +289,7 @@ START_TEST(test_literal_star_channel)
 	/* The channel named "a*" and the pattern "a*" are different things. */
 	ck_assert_int_eq(sub(0, "a*"), 0);
 	ck_assert_int_eq(psub(0, "a*"), 0);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 2);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 2);
 	assert_stats(1, 1, 1);
 
 	ck_assert_uint_eq(match("a*"), 2);
@@ -362,7 +359,7 @@ static size_t		lin_calls;
 static const uint8_t	*lin_channel;
 
 static void
-record_long(struct conn *c, const uint8_t *pattern, size_t plen, void *arg)
+record_long(struct hub_client *c, const uint8_t *pattern, size_t plen, void *arg)
 {
 	ck_assert_ptr_nonnull(pattern);
 	ck_assert_uint_lt(lin_calls, sizeof(lin_plen) / sizeof(lin_plen[0]));
@@ -403,7 +400,7 @@ START_TEST(test_linear_match)
 	 * a decoy that parts from the channel at its last byte. The bytes
 	 * are binary (NUL included), never '*' and never '*' ^ 0x80.
 	 */
-	srv.conf.subscriptions_max = 2 * N;
+	limits.subscriptions_max = 2 * N;
 	for (i = 0; i < N; i++) {
 		ch[i] = (uint8_t)(i * 131 + 7);
 		if ((ch[i] & 0x7f) == '*')
@@ -462,16 +459,16 @@ END_TEST
 START_TEST(test_counts)
 {
 	ck_assert_ptr_null(conns[0].subs);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 0);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 0);
 
 	ck_assert_int_eq(sub(0, "x"), 0);
 	ck_assert_ptr_nonnull(conns[0].subs);
 	ck_assert_int_eq(sub(0, "y"), 0);
 	ck_assert_int_eq(sub(0, "x"), PUBSUB_E_EXISTS);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 2);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 2);
 	ck_assert_int_eq(psub(0, "p*"), 0);
 	ck_assert_int_eq(psub(0, "p*"), PUBSUB_E_EXISTS);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 3);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 3);
 	assert_stats(2, 1, 1);
 
 	ck_assert_int_eq(sub(1, "x"), 0);
@@ -484,7 +481,7 @@ START_TEST(test_counts)
 	ck_assert_int_eq(punsub(0, "x"), PUBSUB_E_ABSENT);
 	/* A channel and a pattern never stand for each other. */
 	ck_assert_int_eq(unsub(0, "p*"), PUBSUB_E_ABSENT);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 2);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 2);
 	assert_stats(2, 1, 2);		/* x still has conn 1 */
 
 	ck_assert_int_eq(unsub(1, "x"), 0);
@@ -503,7 +500,7 @@ END_TEST
 
 START_TEST(test_limit)
 {
-	srv.conf.subscriptions_max = 3;
+	limits.subscriptions_max = 3;
 	ck_assert_int_eq(sub(0, "a"), 0);
 	ck_assert_int_eq(sub(0, "b"), 0);
 	ck_assert_int_eq(psub(0, "c*"), 0);
@@ -519,12 +516,12 @@ START_TEST(test_limit)
 	ck_assert_int_eq(sub(1, "d"), 0);
 	ck_assert_int_eq(unsub(0, "a"), 0);
 	ck_assert_int_eq(sub(0, "d"), 0);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 3);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 3);
 
 	/* A lowered limit (reload) keeps what is there, refuses more. */
-	srv.conf.subscriptions_max = 1;
+	limits.subscriptions_max = 1;
 	ck_assert_int_eq(sub(0, "e"), PUBSUB_E_LIMIT);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 3);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 3);
 }
 END_TEST
 
@@ -537,7 +534,7 @@ START_TEST(test_unsubscribe_all)
 	ck_assert_int_eq(sub(1, "a"), 0);
 
 	pubsub_unsubscribe_all(ps, &conns[0], false);
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 2);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 2);
 	assert_stats(1, 2, 2);
 	ck_assert_uint_eq(match("a"), 3);
 	assert_call(0, 1, NULL);
@@ -545,7 +542,7 @@ START_TEST(test_unsubscribe_all)
 	assert_call(2, 0, "a*");
 
 	pubsub_unsubscribe_all(ps, &conns[0], false);	/* none left */
-	ck_assert_uint_eq(pubsub_conn_count(&conns[0]), 2);
+	ck_assert_uint_eq(pubsub_client_count(&conns[0]), 2);
 	pubsub_unsubscribe_all(ps, &conns[0], true);
 	ck_assert_ptr_null(conns[0].subs);
 	assert_stats(1, 0, 1);
@@ -580,7 +577,7 @@ START_TEST(test_conn_closed)
 	assert_call(0, 1, "p1*");
 
 	/* Twice is harmless; a dead connection subscribes to nothing. */
-	pubsub_conn_closed(&srv, &conns[0]);
+	pubsub_client_gone(ps, &conns[0]);
 	ck_assert_int_eq(sub(0, "ch0"), -ENOTCONN);
 	ck_assert_int_eq(psub(0, "*"), -ENOTCONN);
 	ck_assert_ptr_null(conns[0].subs);
@@ -640,12 +637,12 @@ END_TEST
  * A kill during a walk only marks the connection dead, as conn_kill()
  * does; its subscriptions go at its release, after the walk.
  */
-static struct conn	*kill_on[NCONNS];	/* on a call to c, kill these */
+static struct hub_client	*kill_on[NCONNS];	/* on a call to c, kill these */
 static int		 nkill;
-static struct conn	*kill_trigger;
+static struct hub_client	*kill_trigger;
 
 static void
-record_and_kill(struct conn *c, const uint8_t *pattern, size_t plen,
+record_and_kill(struct hub_client *c, const uint8_t *pattern, size_t plen,
     void *arg)
 {
 	int	i;
@@ -655,7 +652,7 @@ record_and_kill(struct conn *c, const uint8_t *pattern, size_t plen,
 		return;
 	kill_trigger = NULL;
 	for (i = 0; i < nkill; i++)
-		kill_on[i]->flags |= CONN_F_DEAD;
+		kill_on[i]->flags |= HUB_CLIENT_F_GONE;
 }
 
 static uint64_t
@@ -667,7 +664,7 @@ match_killing(const char *ch)
 	ncalls = 0;
 	n = pubsub_match(ps, ch, strlen(ch), record_and_kill, NULL);
 	for (i = 0; i < nkill; i++)
-		pubsub_conn_closed(&srv, kill_on[i]);
+		pubsub_client_gone(ps, kill_on[i]);
 	return n;
 }
 
@@ -810,7 +807,7 @@ model_check_stats(void)
 		}
 	}
 	for (c = 0; c < NCONNS; c++) {
-		ck_assert_uint_eq(pubsub_conn_count(&conns[c]),
+		ck_assert_uint_eq(pubsub_client_count(&conns[c]),
 		    model_count(c));
 		if (model_count(c) > 0)
 			subscribers++;
@@ -845,7 +842,7 @@ START_TEST(test_model)
 	int			op, c, ret, step;
 
 	srandom(1234);
-	srv.conf.subscriptions_max = 12;
+	limits.subscriptions_max = 12;
 	nmodel = 0;
 	for (step = 0; step < 20000; step++) {
 		op = (int)(random() % 100);
@@ -881,7 +878,7 @@ START_TEST(test_model)
 				model[k] = model[--nmodel];
 			}
 		} else if (op < 80) {
-			pubsub_conn_closed(&srv, &conns[c]);
+			pubsub_client_gone(ps, &conns[c]);
 			for (k = 0; k < nmodel; )
 				if (model[k].conn == c)
 					model[k] = model[--nmodel];

@@ -9,7 +9,8 @@
 # the path is never removed; a path over sun_path is refused before any
 # file is made; the socket mode is 0660 unless --socket-mode says
 # otherwise; SIGTERM removes the socket; SIGHUP applies a changed config
-# file and survives a bad one; an unknown backend is a usage error that
+# file and survives a bad one, and after detaching still reads the file a
+# relative -c named; an unknown backend is a usage error that
 # names the valid ones; and a daemon short of file descriptors neither
 # spins on accept nor stops serving (RELIABILITY.md (b) 1, 6, 7, 8).
 #
@@ -344,6 +345,9 @@ for b in $T_BACKENDS; do
 	T_PIDS="$T_PIDS $pid"
 	sid=$(ps -o sid= -p "$pid" | tr -d ' ')
 	[ "$sid" = "$pid" ] || t_fail "$b: the daemon leads no session of its own (sid $sid)"
+	# Another daemon refused by the lock names this pid, not the parent's.
+	[ "$(cat "$T_SOCK.lock")" = "$pid" ] ||
+	    t_fail "$b: the lock file names '$(cat "$T_SOCK.lock")', not the detached daemon $pid"
 	kill -HUP "$pid"
 	sleep 0.3
 	t_alive "$pid" || t_fail "$b: the background daemon died on SIGHUP"
@@ -352,6 +356,52 @@ for b in $T_BACKENDS; do
 	t_wait_exit "$pid" 10 || t_fail "$b: SIGTERM did not stop the background daemon"
 	[ ! -e "$T_SOCK" ] || t_fail "$b: the background daemon left $T_SOCK"
 	t_ok "$b: without -f the daemon detaches, reloads on SIGHUP, stops on SIGTERM"
+
+	# ---- a relative -c still names the same file after detaching --------
+	# Detaching changes directory to "/", so a path kept relative would
+	# make SIGHUP read /rel/... (or nothing) instead of the file given.
+	T_SOCK=$T_DIR/$b.rel.sock
+	mkdir -p "$T_DIR/rel"
+	printf 'max_memory = 1000000\n' >"$T_DIR/rel/$b.conf"
+	(cd "$T_DIR" && env -u NOTIFY_SOCKET -u INVOCATION_ID -u LISTEN_FDS \
+	    -u LISTEN_PID "$IOMUXD" -c "rel/$b.conf" -s "$T_SOCK" -b "$b") \
+	    >"$T_DIR/$b.rel.out" 2>&1 ||
+	    { cat "$T_DIR/$b.rel.out" >&2; t_fail "$b: start with -c rel/$b.conf"; }
+	t_wait_ready "$T_SOCK" 5 || t_fail "$b: daemon with a relative -c not ready"
+	"$IOMUXCTL" -s "$T_SOCK" status >"$T_OUT" || t_fail "$b: status"
+	pid=$(sed -n 's/^pid: //p' "$T_OUT")
+	[ -n "$pid" ] || t_fail "$b: no pid in STATUS"
+	T_PIDS="$T_PIDS $pid"
+	t_expect_grep '^max_memory: 1000000$' "$T_OUT" \
+	    "$b: the relative config file applied at start"
+	printf 'max_memory = 2000000\n' >"$T_DIR/rel/$b.conf"
+	kill -HUP "$pid"
+	max_memory_is()
+	{
+		"$IOMUXCTL" -s "$T_SOCK" status 2>/dev/null |
+		    grep -q "^max_memory: $1\$"
+	}
+	t_poll 5 max_memory_is 2000000 ||
+	    t_fail "$b: SIGHUP did not re-read rel/$b.conf after detaching (max_memory stayed $(sed -n 's/^max_memory: //p' "$T_OUT"))"
+	t_ok "$b: SIGHUP re-read the relative config file after detaching"
+	kill -TERM "$pid"
+	t_wait_exit "$pid" 10 || t_fail "$b: SIGTERM did not stop the daemon"
+
+	# A relative -s is made absolute without -f; a reload must compare
+	# it the same way, not report a listener change. NOTIFY_SOCKET keeps
+	# the daemon attached (as under systemd), so its log is ours to read.
+	(cd "$T_DIR" && NOTIFY_SOCKET=$T_DIR/no-notify exec "$IOMUXD" \
+	    -s "$b.relsock" -b "$b" 2>"$T_DIR/$b.relsock.log") &
+	pid=$!
+	T_PIDS="$T_PIDS $pid"
+	t_wait_ready "$T_DIR/$b.relsock" 5 ||
+	    { cat "$T_DIR/$b.relsock.log" >&2; t_fail "$b: start with -s $b.relsock"; }
+	kill -HUP "$pid"
+	t_poll 5 grep -q 'reloaded' "$T_DIR/$b.relsock.log" ||
+	    t_fail "$b: no reload logged"
+	t_expect_nogrep 'listener' "$T_DIR/$b.relsock.log" \
+	    "$b: a reload with a relative -s reports no listener change"
+	t_stop_daemon "$pid" || t_fail "$b: stop (status $T_RC)"
 
 	# ---- out of file descriptors: no accept spin ------------------------
 	# As started under a 40-fd limit (max_clients derived from it), and

@@ -4,13 +4,16 @@
  *
  * pubsub.c: channels, prefix patterns and their subscribers.
  *
- * A subscription (struct sub) joins a topic and a connection and sits in
- * two lists: the topic's subscribers, walked by PUBLISH, and the
- * connection's subscriptions, walked when it unsubscribes from everything
- * or goes away. A connection also has a small hash table of its
- * subscriptions keyed by the topic's address, so (UN)SUBSCRIBE costs O(1)
- * however many subscriptions the connection or the topic has. A
- * connection without subscriptions has no state here (c->subs is NULL).
+ * A subscription (struct sub) joins a topic and a client (struct
+ * hub_client, the handle the connection layer embeds per client) and sits
+ * in two lists: the topic's subscribers, walked by PUBLISH, and the
+ * client's subscriptions, walked when it unsubscribes from everything or
+ * goes away. A client also has a small hash table of its subscriptions
+ * keyed by the topic's address, so (UN)SUBSCRIBE costs O(1) however many
+ * subscriptions the client or the topic has. A client without
+ * subscriptions has no state here (c->subs is NULL). This module knows
+ * nothing of connections, replies or the server: delivering a message is
+ * the caller's callback.
  *
  * Topics: channels in a hash table keyed by name, patterns in a radix
  * tree (ptree.c) keyed by their prefix (the pattern without its '*'). A
@@ -26,17 +29,18 @@
  * copies of its prefix in them; the tree frees them with the topic.
  *
  * Walking needs no guard: delivering a message may kill a subscriber
- * (output limit), but a kill only marks the connection dead (conn.c);
- * its subscriptions are dropped later, from its release in the loop. The
- * walk skips dead connections. Nothing subscribes or unsubscribes during
- * a walk either (that takes a request of the subscriber's own, read in
- * its own turn), so the lists and the tree hold still while they are
- * walked; a debug build asserts it.
+ * (output limit), but a kill only marks its client gone; its
+ * subscriptions are dropped later (pubsub_client_gone(), from the
+ * connection's release in the loop). The walk skips gone clients.
+ * Nothing subscribes or unsubscribes during a walk either (that takes a
+ * request of the subscriber's own, read in its own turn), so the lists
+ * and the tree hold still while they are walked; a debug build asserts
+ * it.
  *
- * Subscriptions are connection state, bounded per connection by
+ * Subscriptions are client state, bounded per client by
  * subscriptions_max and freed with it, like output buffers: they are not
  * stored data and do not count towards max_memory, but they do count as
- * the connection's memory (client_memory_max), each with its record and
+ * the client's memory (client_memory_max), each with its record and
  * the name it keeps a topic for (as if its own copy: a topic shared by
  * many subscribers is counted for each, an upper bound).
  */
@@ -49,15 +53,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "dispatch.h"
 #include "htab.h"
+#include "hub.h"
+#include "iomux-proto.h"
 #include "ptree.h"
 #include "pubsub.h"
-#include "server.h"
 
 #define PUBSUB_TAB_INITIAL	64	/* the channels */
-#define PUBSUB_CONN_INITIAL	8	/* a connection's table */
+#define PUBSUB_CLIENT_INITIAL	8	/* a client's table */
 
 struct sub;
 
@@ -71,39 +74,39 @@ struct topic {
 };
 
 struct sub {
-	struct htab_entry	 ce;	/* the connection's, keyed by &t */
+	struct htab_entry	 ce;	/* the client's, keyed by &t */
 	struct topic		*t;
-	struct conn		*c;
+	struct hub_client	*c;
 	struct sub		*tnext, *tprev;	/* the topic's list */
-	struct sub		*cnext, *cprev;	/* the connection's */
+	struct sub		*cnext, *cprev;	/* the client's */
 };
 
-/* c->subs: what one connection is subscribed to. */
-struct pubsub_conn {
-	struct conn		*c;
-	struct pubsub_conn	*next, *prev;	/* all subscribers */
+/* c->subs: what one client is subscribed to. */
+struct pubsub_client {
+	struct hub_client	*c;
+	struct pubsub_client	*next, *prev;	/* all subscribers */
 	struct htab		 tab;
 	struct sub		*head;
 	uint32_t		 nchannels, npatterns;
 };
 
 struct pubsub {
-	struct server		*srv;
+	const struct hub_limits	*limits;
 	struct htab		 channels;
 	struct ptree		 patterns;	/* by prefix */
-	struct pubsub_conn	*conns;
-	uint64_t		 nconns;
+	struct pubsub_client	*clients;
+	uint64_t		 nclients;
 	bool			 walking;	/* for the assertions */
 };
 
 int
-pubsub_new(struct server *srv, struct pubsub **out)
+pubsub_new(const struct hub_limits *limits, struct pubsub **out)
 {
 	struct pubsub	*ps;
 
 	if ((ps = calloc(1, sizeof(*ps))) == NULL)
 		return -ENOMEM;
-	ps->srv = srv;
+	ps->limits = limits;
 	if (htab_init(&ps->channels, PUBSUB_TAB_INITIAL) < 0) {
 		free(ps);
 		return -ENOMEM;
@@ -197,15 +200,15 @@ sub_free(struct pubsub *ps, struct sub *s)
 }
 
 static void
-pc_free(struct pubsub *ps, struct pubsub_conn *pc)
+pc_free(struct pubsub *ps, struct pubsub_client *pc)
 {
 	if (pc->prev != NULL)
 		pc->prev->next = pc->next;
 	else
-		ps->conns = pc->next;
+		ps->clients = pc->next;
 	if (pc->next != NULL)
 		pc->next->prev = pc->prev;
-	ps->nconns--;
+	ps->nclients--;
 	pc->c->subs = NULL;
 	buf_acct_release(&pc->c->mem, sizeof(*pc));
 	htab_free(&pc->tab);
@@ -229,7 +232,7 @@ sub_cost(size_t len)
 static void
 sub_drop(struct pubsub *ps, struct sub *s)
 {
-	struct pubsub_conn	*pc = s->c->subs;
+	struct pubsub_client	*pc = s->c->subs;
 
 	assert(!ps->walking);
 	buf_acct_release(&s->c->mem, sub_cost(s->t->len));
@@ -254,7 +257,7 @@ sub_drop(struct pubsub *ps, struct sub *s)
 
 /* c's subscription to t, or NULL. */
 static struct sub *
-sub_find(const struct pubsub_conn *pc, const struct topic *t)
+sub_find(const struct pubsub_client *pc, const struct topic *t)
 {
 	struct htab_entry	*e;
 
@@ -266,25 +269,25 @@ sub_find(const struct pubsub_conn *pc, const struct topic *t)
 }
 
 uint64_t
-pubsub_conn_count(const struct conn *c)
+pubsub_client_count(const struct hub_client *c)
 {
-	const struct pubsub_conn	*pc = c->subs;
+	const struct pubsub_client	*pc = c->subs;
 
 	return pc != NULL ? (uint64_t)pc->nchannels + pc->npatterns : 0;
 }
 
 int
-pubsub_subscribe(struct pubsub *ps, struct conn *c, const void *name,
+pubsub_subscribe(struct pubsub *ps, struct hub_client *c, const void *name,
     size_t len, bool pattern)
 {
-	struct pubsub_conn	*pc = c->subs;
+	struct pubsub_client	*pc = c->subs;
 	struct topic		*t;
 	struct sub		*s;
 	size_t			 klen = len;
-	int			 max = ps->srv->conf.subscriptions_max;
+	uint64_t		 max = ps->limits->subscriptions_max;
 
-	if (c->flags & CONN_F_DEAD)
-		return -ENOTCONN;	/* its pubsub_conn_closed() has run */
+	if (hub_client_gone(c))
+		return -ENOTCONN;	/* nothing may hold on to it now */
 	if (pattern) {
 		if (pubsub_pattern_check(name, len) < 0)
 			return -EINVAL;
@@ -293,7 +296,7 @@ pubsub_subscribe(struct pubsub *ps, struct conn *c, const void *name,
 	t = topic_find(ps, name, klen, pattern);
 	if (sub_find(pc, t) != NULL)
 		return PUBSUB_E_EXISTS;
-	if (max <= 0 || pubsub_conn_count(c) >= (uint64_t)max)
+	if (pubsub_client_count(c) >= max)
 		return PUBSUB_E_LIMIT;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -301,17 +304,17 @@ pubsub_subscribe(struct pubsub *ps, struct conn *c, const void *name,
 	if (pc == NULL) {
 		if ((pc = calloc(1, sizeof(*pc))) == NULL)
 			goto fail;
-		if (htab_init(&pc->tab, PUBSUB_CONN_INITIAL) < 0) {
+		if (htab_init(&pc->tab, PUBSUB_CLIENT_INITIAL) < 0) {
 			free(pc);
 			goto fail;
 		}
 		buf_acct_charge(&c->mem, sizeof(*pc));
 		pc->c = c;
-		pc->next = ps->conns;
-		if (ps->conns != NULL)
-			ps->conns->prev = pc;
-		ps->conns = pc;
-		ps->nconns++;
+		pc->next = ps->clients;
+		if (ps->clients != NULL)
+			ps->clients->prev = pc;
+		ps->clients = pc;
+		ps->nclients++;
 		c->subs = pc;
 	}
 	/* Last, so that a failure leaves no empty topic behind. */
@@ -350,7 +353,7 @@ fail:
 }
 
 int
-pubsub_unsubscribe(struct pubsub *ps, struct conn *c, const void *name,
+pubsub_unsubscribe(struct pubsub *ps, struct hub_client *c, const void *name,
     size_t len, bool pattern)
 {
 	struct sub	*s;
@@ -369,9 +372,10 @@ pubsub_unsubscribe(struct pubsub *ps, struct conn *c, const void *name,
 }
 
 void
-pubsub_unsubscribe_all(struct pubsub *ps, struct conn *c, bool pattern)
+pubsub_unsubscribe_all(struct pubsub *ps, struct hub_client *c,
+    bool pattern)
 {
-	struct pubsub_conn	*pc = c->subs;
+	struct pubsub_client	*pc = c->subs;
 	struct sub		*s, *next;
 
 	if (pc == NULL)
@@ -385,12 +389,12 @@ pubsub_unsubscribe_all(struct pubsub *ps, struct conn *c, bool pattern)
 }
 
 void
-pubsub_conn_closed(struct server *srv, struct conn *c)
+pubsub_client_gone(struct pubsub *ps, struct hub_client *c)
 {
-	struct pubsub_conn	*pc;
+	struct pubsub_client	*pc;
 
 	while ((pc = c->subs) != NULL)
-		sub_drop(srv->pubsub, pc->head);
+		sub_drop(ps, pc->head);
 }
 
 /* Call fn for each live subscription in t's list. */
@@ -403,7 +407,7 @@ walk(struct topic *t, const uint8_t *pattern, size_t plen,
 
 	for (s = t->head; s != NULL; s = next) {
 		next = s->tnext;
-		if (s->c->flags & CONN_F_DEAD)
+		if (hub_client_gone(s->c))
 			continue;
 		fn(s->c, pattern, plen, arg);
 		n++;
@@ -443,83 +447,21 @@ pubsub_match(struct pubsub *ps, const void *channel, size_t len,
 	return m.n;
 }
 
-struct delivery {
-	struct server	*srv;
-	const void	*channel, *msg;
-	size_t		 clen, mlen;
-	uint64_t	 count;
-};
-
-/* Queue one message to a subscriber; drop it if it cannot take more. */
-static void
-deliver(struct conn *c, const uint8_t *pattern, size_t plen, void *arg)
-{
-	struct delivery	*d = arg;
-	struct reply	 r;
-	int		 ret;
-
-	/* A connection being closed takes no new frames (and no delays). */
-	if (c->flags & CONN_F_CLOSING)
-		return;
-	push_begin(&r, c, IOMUX_PUSH_MESSAGE);
-	reply_arg(&r, d->channel, d->clen);
-	reply_arg(&r, d->msg, d->mlen);
-	if (pattern != NULL)
-		reply_arg(&r, pattern, plen);
-	if ((ret = reply_end(&r)) == 0) {
-		d->count++;
-		return;
-	}
-	if (ret == -ENOBUFS) {
-		d->srv->stats.subscribers_dropped++;
-		d->srv->stats.clients_dropped++;
-		conn_kill(c, "subscriber output limit reached");
-	} else
-		conn_kill(c, "cannot queue a message for a subscriber");
-}
-
-uint64_t
-pubsub_publish(struct pubsub *ps, const void *channel, size_t clen,
-    const void *msg, size_t mlen)
-{
-	struct delivery	d;
-
-	d.srv = ps->srv;
-	d.channel = channel;
-	d.clen = clen;
-	d.msg = msg;
-	d.mlen = mlen;
-	d.count = 0;
-	(void)pubsub_match(ps, channel, clen, deliver, &d);
-	return d.count;
-}
-
 void
 pubsub_stats(const struct pubsub *ps, struct pubsub_stats *st)
 {
 	st->channels = ps->channels.count;
 	st->patterns = ps->patterns.count;
-	st->subscribers = ps->nconns;
+	st->subscribers = ps->nclients;
 	st->match_steps = ps->patterns.steps;
-}
-
-void
-pubsub_status(struct server *srv, struct reply *r)
-{
-	struct pubsub_stats	st;
-
-	pubsub_stats(srv->pubsub, &st);
-	reply_pair_u64(r, "channels", st.channels);
-	reply_pair_u64(r, "patterns", st.patterns);
-	reply_pair_u64(r, "subscribers", st.subscribers);
 }
 
 void
 pubsub_free(struct pubsub *ps)
 {
 	/* Normally no connection is left; detach any that is, all the same. */
-	while (ps->conns != NULL)
-		sub_drop(ps, ps->conns->head);
+	while (ps->clients != NULL)
+		sub_drop(ps, ps->clients->head);
 	htab_free(&ps->channels);
 	/* Every topic went with its last subscriber: the tree is empty. */
 	ptree_free(&ps->patterns, NULL, NULL);

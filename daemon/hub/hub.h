@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * hub.h: what the hub's data structures (daemon/hub/: pub/sub here, and
+ * the containers they are built of) know of the rest of the daemon: a
+ * small client handle and the limits that apply to it. Nothing else.
+ *
+ * The hub is built as its own library (libiomuxd-hub.la) that its unit
+ * tests link without the connection layer, so the linker keeps the seam
+ * honest: no hub file may include conn.h, dispatch.h or server.h, or name
+ * struct conn, struct reply or struct server.
+ *
+ * A client handle is embedded in whatever the connection layer keeps per
+ * client (struct conn) and outlives nothing it points to: the connection
+ * layer marks it gone when the client dies (its state here is released
+ * later, from the loop, never from inside a hub call), and releases it
+ * before freeing it.
+ */
+
+#ifndef IOMUXD_HUB_H
+#define IOMUXD_HUB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct pubsub_client;
+
+#define HUB_CLIENT_F_GONE	0x1	/* dead: skip it, change nothing */
+
+struct hub_client {
+	/*
+	 * Everything the client makes the daemon hold is charged here:
+	 * connection buffers by the connection layer, subscriptions by the
+	 * hub. It rolls up into the server's account of all clients.
+	 */
+	struct buf_acct		 mem;
+	unsigned int		 flags;
+	struct pubsub_client	*subs;	/* NULL: no subscription */
+};
+
+static inline bool
+hub_client_gone(const struct hub_client *hc)
+{
+	return (hc->flags & HUB_CLIENT_F_GONE) != 0;
+}
+
+/*
+ * Limits of the hub's data, set from the configuration at start and at
+ * each reload; the modules read them through the pointer they are given,
+ * so a reload applies to the next request.
+ */
+struct hub_limits {
+	uint32_t	 key_max;
+	uint32_t	 value_max;
+	uint64_t	 max_memory;		/* 0: no limit */
+	uint32_t	 subscriptions_max;	/* per client */
+};
+
+#endif /* IOMUXD_HUB_H */

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * systemd.c: systemd integration with libsystemd; the only file that
+ * includes <systemd/sd-daemon.h>. systemd-none.c is the same API without
+ * it.
+ *
+ * Socket activation: sd_listen_fds_with_names(unset_environment = 1)
+ * takes the fds once and clears LISTEN_* so that no child and no later
+ * call sees them again (a LISTEN_PID that is not ours yields 0 fds).
+ * Order is only guaranteed within one .socket unit, so fds are told
+ * apart by address family; FileDescriptorName= only serves to warn when
+ * a name and a family disagree. Every fd goes through listen_adopt(),
+ * the one check of inherited sockets (a listening AF_UNIX, AF_INET or
+ * AF_INET6 stream socket, made non-blocking, as they come blocking);
+ * anything else is logged and closed, as dbus-broker does, so it cannot
+ * leak.
+ *
+ * Notifications go through sd_notify(3), a no-op without NOTIFY_SOCKET,
+ * so the same binary runs standalone.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "listen.h"
+#include "log.h"
+#include "systemd.h"
+
+/* Why listen_adopt() refused an fd, for the log. */
+static const char *
+adopt_error(int err)
+{
+	switch (err) {
+	case -ENOTSOCK:
+		return "not a socket";
+	case -EINVAL:
+		return "not a listening stream socket";
+	case -EAFNOSUPPORT:
+		return "neither AF_UNIX nor AF_INET/AF_INET6";
+	default:
+		return strerror(-err);
+	}
+}
+
+static void
+free_names(char **names)
+{
+	int	i;
+
+	if (names == NULL)
+		return;
+	for (i = 0; names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
+}
+
+int
+systemd_listen_collect(struct listener *out, int max)
+{
+	char		**names = NULL;
+	const char	*name;
+	int		 n, i, fd, r, count = 0, is_unix;
+
+	if (max < 0)
+		return -EINVAL;
+	if ((n = sd_listen_fds_with_names(1, &names)) <= 0) {
+		free_names(names);
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		fd = SD_LISTEN_FDS_START + i;
+		name = names != NULL && names[i] != NULL ? names[i] : "";
+
+		if (count >= max) {
+			log_warnx("closing inherited fd %d (%s): more than %d "
+			    "listening sockets", fd, name, max);
+			close(fd);
+			continue;
+		}
+		/*
+		 * listen_adopt() is the one check of what was handed in
+		 * (type, listening, family) and sets O_NONBLOCK, which
+		 * inherited sockets lack.
+		 */
+		if ((r = listen_adopt(&out[count], fd, NULL)) < 0) {
+			log_warnx("closing inherited fd %d (%s): %s", fd, name,
+			    adopt_error(r));
+			close(fd);
+			continue;
+		}
+		is_unix = (out[count].flags & LISTEN_F_UNIX) != 0;
+		if (strcmp(name, "iomuxd") == 0 && !is_unix)
+			log_warnx("inherited fd %d is named iomuxd but is a "
+			    "TCP socket; using it as TCP", fd);
+		else if (strcmp(name, "iomuxd-tcp") == 0 && is_unix)
+			log_warnx("inherited fd %d is named iomuxd-tcp but is "
+			    "an AF_UNIX socket; using it as UNIX", fd);
+		count++;
+	}
+	free_names(names);
+	return count;
+}
+
+void
+systemd_notify_ready(const char *status)
+{
+	if (status != NULL)
+		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+	else
+		sd_notify(0, "READY=1");
+}
+
+void
+systemd_notify_status(const char *status)
+{
+	sd_notifyf(0, "STATUS=%s", status != NULL ? status : "");
+}
+
+void
+systemd_notify_reloading(void)
+{
+	/*
+	 * No MONOTONIC_USEC=: only Type=notify-reload (systemd 253+) needs
+	 * it, and the units use Type=notify for systemd 252.
+	 */
+	sd_notify(0, "RELOADING=1");
+}
+
+void
+systemd_notify_stopping(void)
+{
+	sd_notify(0, "STOPPING=1");
+}
+
+uint64_t
+systemd_watchdog_interval_ms(void)
+{
+	uint64_t	 usec = 0, ms;
+
+	/* unset_environment = 0: keep WATCHDOG_USEC for later calls. */
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return 0;
+	ms = usec / 2 / 1000;
+	return ms > 0 ? ms : 1;
+}
+
+void
+systemd_notify_watchdog(void)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+const char *
+systemd_support(void)
+{
+	return "systemd";
+}

@@ -6,14 +6,20 @@
  * bytes through conn.c's read, decode, dispatch to the hub modules,
  * blocking and hand-off, replies and close, on a real server core.
  *
- * Each input builds a fresh server as server_init() does, without
- * listeners and signals: configuration, the loop (its backend chosen by
- * the input), kv, queues, pub/sub, locks and the shared buffers. Up to
- * NSLOTS connections come from conn_new() over socketpairs, so that every
+ * Each input starts a fresh server with server_init(), as main.c does,
+ * from a configuration the input picks (its backend included), listening
+ * on a private socket path made once per process, and ends it with
+ * server_free(). Up to NSLOTS connections are handed to conn_new() over
+ * socketpairs, as accept_cb() hands it an accepted socket, so that every
  * byte goes through the daemon's own conn.c. Both ends get a small send
  * buffer, so that a peer that does not read fills its socket within a few
  * KiB and the output marks and limits are reached; the limits in
  * conf_variant() are small for the same reason.
+ *
+ * The harness uses only what server.h, conn.h, conf.h and ev.h export and
+ * the wire protocol: it never builds a server by hand or reads a hub
+ * module's state, so that the hub's insides can move without breaking it.
+ * What must be left of the hub at the end is read from a STATUS reply.
  *
  * The input is a script (the format is below, and mkcorpus.c writes it).
  * Its first byte picks the backend and a configuration; then each op byte
@@ -45,10 +51,11 @@
  * closing error may come after the replies owed). At the end every peer
  * is closed and the loop must free every connection within a bounded
  * number of iterations (the clock moved along so that the hang-up probe
- * and the linger run); then no client, client memory, lock, waiter,
- * blocked request or subscriber may be left, and after the modules are
- * freed no data_bytes either. LeakSanitizer does the rest. A failed check
- * prints why and aborts.
+ * and the linger run); then a new connection's STATUS must show no other
+ * client, blocked request, lock holder or waiter, subscriber, channel or
+ * pattern; once it is gone too, no client memory may be left, and after
+ * server_free() no data_bytes either. LeakSanitizer does the rest. A
+ * failed check prints why and aborts.
  *
  * Built with --enable-fuzzing (clang; add --enable-sanitizers for ASan
  * and UBSan): tests/fuzz/fuzz_request, e.g.
@@ -56,10 +63,9 @@
  *	    new-corpus-dir $(top_srcdir)/tests/fuzz/corpus/request
  * (the daemon logs its warnings to stderr; -close_fd_mask=2 hides them;
  * the first directory receives what the fuzzer finds: keep it out of the
- * tree). Files named crash-* in the corpus reproduce known bugs that are
- * not fixed yet, and a fuzzer started on the directory stops at the first
- * one its build trips on: until they are fixed, give it a copy without
- * them. FUZZ_REQUEST_TRACE=1 logs every operation, request and reply of a
+ * tree). Files named crash-* in the corpus reproduce bugs it found, since
+ * fixed: each is a regression test that must pass like any other seed.
+ * FUZZ_REQUEST_TRACE=1 logs every operation, request and reply of a
  * run, to read a reproducer. Without --enable-fuzzing,
  * tests/fuzz/replay_request runs the same function over the committed
  * corpus in make check (replay.c).
@@ -69,6 +75,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -78,17 +85,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "block.h"
 #include "buf.h"
 #include "codec.h"
 #include "conf.h"
 #include "conn.h"
 #include "ev.h"
-#include "kv.h"
-#include "lock.h"
 #include "log.h"
-#include "pubsub.h"
-#include "queue.h"
 #include "server.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -355,60 +357,61 @@ conf_variant(uint8_t v, struct conf *c)
 	c->max_clients = NSLOTS;
 }
 
-/* The accept and watchdog timers exist only with listeners and sd. */
+/*
+ * The private directory of this process's socket path, made by
+ * LLVMFuzzerInitialize() and removed at its exit (not at a forked child's:
+ * replay.c runs each input in one).
+ */
+static char	sockdir[64];
+static char	sockpath[CONF_PATH_MAX];
+static pid_t	sockdir_pid;
+static bool	stopped;	/* OP_STOP ran: no new connection */
+
 static void
-timer_unused(struct ev_loop *loop, struct ev_timer *t, void *arg)
+sockdir_remove(void)
 {
-	fuzz_fail("a listener or watchdog timer fired without either");
+	if (getpid() == sockdir_pid)
+		(void)rmdir(sockdir);
 }
 
-/* As server.c's: a stop that does not finish in time kills the rest. */
+/*
+ * A configuration from a variant, on our socket path. A reload keeps the
+ * backend and the path: those need a restart, which is not under test.
+ */
 static void
-shutdown_expired(struct ev_loop *loop, struct ev_timer *t, void *arg)
+conf_for(uint8_t variant, const char *backend, struct conf *c)
 {
-	struct conn	*c, *next;
+	char	err[256];
 
-	for (c = srv.conns; c != NULL; c = next) {
-		next = c->next;
-		conn_kill(c, NULL);
-	}
+	conf_variant(variant, c);
+	if (backend != NULL)
+		snprintf(c->backend, sizeof(c->backend), "%s", backend);
+	snprintf(c->socket_path, sizeof(c->socket_path), "%s", sockpath);
+	if (conf_check(c, err, sizeof(err)) < 0)
+		fuzz_fail("variant 0x%02x: %s", variant, err);
 }
 
-/* As server.c's, minus malloc_trim(): only the mark matters here. */
-static void
-trim_expired(struct ev_loop *loop, struct ev_timer *t, void *arg)
-{
-	srv.client_mem_mark = srv.client_mem.bytes;
-}
-
-/* server_init() without listeners, signals, sd or the fd reserve. */
+/*
+ * The daemon's own start-up. server_init() blocks the stop and reload
+ * signals for its signalfd; give them back, so that an interrupted
+ * fuzzer still stops as libFuzzer means it to (the script stops and
+ * reloads by calling server_stop() and server_reconfigure()).
+ */
 static void
 server_setup(uint8_t variant)
 {
-	char	err[256];
-	int	i;
+	struct conf	c;
+	sigset_t	mask;
+	char		err[256];
+	int		ret;
 
-	memset(&srv, 0, sizeof(srv));
-	conf_variant(variant, &srv.conf);
-	if (conf_check(&srv.conf, err, sizeof(err)) < 0)
-		fuzz_fail("variant 0x%02x: %s", variant, err);
-	srv.sigfd = -1;
-	srv.reserve_fd = -1;
-	for (i = 0; i < SERVER_LISTEN_MAX; i++)
-		srv.listeners[i].fd = -1;
-	buf_init(&srv.scratch, srv.conf.output_limit);
-	ev_timer_init(&srv.accept_timer, timer_unused, &srv);
-	ev_timer_init(&srv.shutdown_timer, shutdown_expired, &srv);
-	ev_timer_init(&srv.watchdog_timer, timer_unused, &srv);
-	ev_timer_init(&srv.trim_timer, trim_expired, &srv);
-	srv.max_clients = NSLOTS;
-	CHECK(ev_loop_new(srv.conf.backend, SETSIZE, &srv.loop) == 0);
-	srv.start_ms = ev_now(srv.loop);
-	CHECK(kv_new(&srv, &srv.kv) == 0);
-	CHECK(queue_new(&srv, &srv.queues) == 0);
-	CHECK(pubsub_new(&srv, &srv.pubsub) == 0);
-	CHECK(lock_new(&srv, &srv.locks) == 0);
-	CHECK((srv.rbuf = malloc(SERVER_RBUF_SIZE)) != NULL);
+	conf_for(variant, NULL, &c);
+	CHECK(sigprocmask(SIG_SETMASK, NULL, &mask) == 0);
+	if ((ret = server_init(&srv, &c, err, sizeof(err))) != 0)
+		fuzz_fail("variant 0x%02x: server_init: %s (%d)", variant, err,
+		    ret);
+	CHECK(sigprocmask(SIG_SETMASK, &mask, NULL) == 0);
+	stopped = false;
 }
 
 static void
@@ -435,8 +438,9 @@ peer_close(struct peer *p)
 	p->ohead = p->olen = 0;
 }
 
+/* A new connection for p, as accept_cb() makes one; p->fd -1 if none. */
 static void
-peer_connect(struct peer *p)
+peer_open(struct peer *p)
 {
 	struct conn	*c;
 	int		 sv[2], size = SOCKBUF, ret;
@@ -444,9 +448,6 @@ peer_connect(struct peer *p)
 	peer_close(p);
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
-	if (connects >= CONNECTS_MAX || srv.stopping)
-		return;
-	connects++;
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0, sv) == 0);
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
@@ -462,6 +463,17 @@ peer_connect(struct peer *p)
 	p->fd = sv[1];
 	buf_init(&p->rx, 0);
 	buf_init(&p->tx, 0);
+}
+
+/* OP_CONNECT: none once stopped (no listener is left to accept it). */
+static void
+peer_connect(struct peer *p)
+{
+	peer_close(p);
+	if (connects >= CONNECTS_MAX || stopped)
+		return;
+	connects++;
+	peer_open(p);
 }
 
 /* Remember a request we sent, to check the order of the replies. */
@@ -755,13 +767,8 @@ static void
 op_reload(uint8_t variant)
 {
 	struct conf	nc;
-	char		err[256];
 
-	conf_variant(variant, &nc);
-	/* The backend cannot change on reload; keep it equal. */
-	memcpy(nc.backend, srv.conf.backend, sizeof(nc.backend));
-	if (conf_check(&nc, err, sizeof(err)) < 0)
-		fuzz_fail("variant 0x%02x: %s", variant, err);
+	conf_for(variant, srv.conf.backend, &nc);
 	nomem_armed = true;
 	server_reconfigure(&srv, &nc);
 	nomem_armed = false;
@@ -842,6 +849,7 @@ op_run(struct script *s, bool nested)
 		turn();
 		break;
 	case OP_STOP:
+		stopped = true;
 		nomem_armed = true;
 		server_stop(&srv);
 		nomem_armed = false;
@@ -859,7 +867,7 @@ op_run(struct script *s, bool nested)
 }
 
 /*
- * Every peer closed: each connection must see it and be freed. A
+ * Every peer is closed: each connection must see it and be freed. A
  * connection that is not read (its request waits, its backlog is full)
  * learns of it from the hang-up probe, and one closing with output from
  * its linger: the clock moves on so that those run too.
@@ -869,11 +877,6 @@ drain(void)
 {
 	int	i;
 
-	nomem_countdown = -1;	/* the end is not under test */
-	for (i = 0; i < NSLOTS; i++) {
-		peer_read(i, SIZE_MAX);
-		peer_close(&peers[i]);
-	}
 	for (i = 0; i < DRAIN_TURNS && srv.conns != NULL; i++) {
 		if (i >= 8)
 			vclock_ms += 500;
@@ -885,31 +888,99 @@ drain(void)
 		    srv.conns->flags, DRAIN_TURNS);
 }
 
-/* Nothing of any connection may be left once all are gone. */
+/* A STATUS field of the reply f (its arguments in dec_args). */
+static uint64_t
+status_u64(const struct proto_frame *f, const char *name)
+{
+	const struct proto_arg	*a = dec_args;
+	char			 num[32];
+	size_t			 len = strlen(name);
+	unsigned int		 i;
+
+	for (i = 0; i + 1 < f->argc; i += 2) {
+		if (a[i].len != len || memcmp(a[i].p, name, len) != 0)
+			continue;
+		if (a[i + 1].len == 0 || a[i + 1].len >= sizeof(num))
+			break;
+		memcpy(num, a[i + 1].p, a[i + 1].len);
+		num[a[i + 1].len] = '\0';
+		return strtoull(num, NULL, 10);
+	}
+	fuzz_fail("STATUS has no number named %s", name);
+}
+
+/*
+ * Nothing of any connection may be left once all are gone. The hub's
+ * state is asked for as a client would: a new connection's STATUS.
+ */
 static void
 check_empty(void)
 {
-	struct pubsub_stats	ps;
-	uint64_t		held, waiters;
+	static const char *const	 none[] = {
+		"blocked_clients", "locks_held", "lock_waiters",
+		"subscribers", "channels", "patterns",
+	};
+	struct peer			*p = &peers[0];
+	struct proto_enc		 e;
+	struct proto_frame		 f;
+	struct buf			 b;
+	uint8_t				 chunk[4096];
+	uint64_t			 v;
+	ssize_t				 n;
+	size_t				 i;
+	int				 r = PROTO_E_AGAIN, k;
 
+	peer_open(p);
+	CHECK(p->fd >= 0);
+	buf_init(&b, 0);
+	proto_enc_begin(&e, &b, IOMUX_FRAME_MAX_DEFAULT, IOMUX_KIND_REQUEST,
+	    IOMUX_OP_STATUS, 1);
+	CHECK(proto_enc_end(&e) > 0);
+	CHECK(send(p->fd, buf_data(&b), buf_len(&b), MSG_NOSIGNAL) ==
+	    (ssize_t)buf_len(&b));
+	buf_free(&b);
+	for (k = 0; k < 64 && r == PROTO_E_AGAIN; k++) {
+		turn();
+		while ((n = recv(p->fd, chunk, sizeof(chunk), 0)) > 0)
+			CHECK(buf_add(&p->rx, chunk, (size_t)n) == 0);
+		if (buf_len(&p->rx) > 0)
+			r = proto_decode(buf_data(&p->rx), buf_len(&p->rx),
+			    IOMUX_FRAME_MAX_CAP, &f, dec_args,
+			    IOMUX_ARGS_MAX);
+	}
+	if (r <= 0)
+		fuzz_fail("no STATUS reply at the end (%d)", r);
+	if (f.kind != IOMUX_KIND_REPLY || f.code != IOMUX_ST_OK || f.id != 1)
+		fuzz_fail("STATUS at the end: kind %u code 0x%04x id %u",
+		    f.kind, f.code, f.id);
+	if ((v = status_u64(&f, "clients")) != 1)
+		fuzz_fail("STATUS at the end: %llu clients, not 1",
+		    (unsigned long long)v);
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		if ((v = status_u64(&f, none[i])) != 0)
+			fuzz_fail("STATUS at the end: %s %llu with every "
+			    "other client gone", none[i],
+			    (unsigned long long)v);
+	peer_close(p);
+	drain();
 	CHECK(srv.nclients == 0);
 	CHECK(srv.client_mem.bytes == 0);
-	CHECK(srv.current == NULL);
-	CHECK(block_count() == 0);
-	lock_counts(srv.locks, &held, &waiters);
-	CHECK(held == 0);
-	CHECK(waiters == 0);
-	pubsub_stats(srv.pubsub, &ps);
-	CHECK(ps.channels == 0);
-	CHECK(ps.patterns == 0);
-	CHECK(ps.subscribers == 0);
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char	*tmp = getenv("TMPDIR");
+
 	log_init("fuzz_request", 0);
 	tracing = getenv("FUZZ_REQUEST_TRACE") != NULL;
+	snprintf(sockdir, sizeof(sockdir), "%s/fuzz_request.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' && strlen(tmp) < 32 ? tmp : "/tmp");
+	if (mkdtemp(sockdir) == NULL)
+		fuzz_fail("mkdtemp %s: %s", sockdir, strerror(errno));
+	sockdir_pid = getpid();
+	atexit(sockdir_remove);
+	snprintf(sockpath, sizeof(sockpath), "%s/sock", sockdir);
 	return 0;
 }
 
@@ -932,8 +1003,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		peers[i].fd = -1;
 		peer_connect(&peers[i]);
 	}
-	while (s.off < s.len)
+	/* After a stop, server_run() returns once the last client is gone. */
+	while (s.off < s.len && !(stopped && srv.nclients == 0))
 		op_run(&s, false);
+	nomem_countdown = -1;	/* the end is not under test */
+	for (i = 0; i < NSLOTS; i++) {
+		peer_read(i, SIZE_MAX);
+		peer_close(&peers[i]);
+	}
 	drain();
 	check_empty();
 	server_free(&srv);

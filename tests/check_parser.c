@@ -49,7 +49,8 @@ static const struct {
 	{ "expire", ACT_EXPIRE, 2, 2 },
 	{ "persist", ACT_PERSIST, 1, 1 },
 	{ "wait", ACT_WAIT, 1, 1 },
-	{ "push", ACT_PUSH, 2, 1024 },
+	/* Any number: iomuxctl counts push's values itself, in those terms. */
+	{ "push", ACT_PUSH, 2, ANY },
 	{ "pop", ACT_POP, 1, 1 },
 	{ "qlen", ACT_QLEN, 1, 1 },
 	{ "peek", ACT_PEEK, 1, 1 },

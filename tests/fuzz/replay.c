@@ -15,10 +15,9 @@
  * child exits normally after one input so that LeakSanitizer checks it.
  *
  * Output is TAP, one test per file. A file named crash-* reproduces a
- * known bug that is not fixed yet: its failure is a TODO, which does not
- * fail make check. Its passing is not an error either (some bugs only
- * show under one compiler's sanitizers), but is said in a comment line:
- * once the bug is fixed, rename the file into an ordinary seed.
+ * bug the fuzzer found, and is kept once the bug is fixed as its
+ * regression test: it must pass like every other seed. A bug is fixed
+ * with its crash-* file, never committed ahead of the fix.
  */
 
 #include <sys/types.h>
@@ -84,9 +83,8 @@ replay_one(const char *path, const char *name)
 	uint8_t	*data = NULL;
 	size_t	 len = 0;
 	pid_t	 pid;
-	int	 status, err, known;
+	int	 status, err;
 
-	known = strncmp(name, "crash-", 6) == 0;
 	ntests++;
 	fflush(stdout);
 	if ((pid = fork()) == -1) {
@@ -110,20 +108,15 @@ replay_one(const char *path, const char *name)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		printf("ok %d - %s\n", ntests, name);
-		if (known)
-			printf("# %s passes here: if its bug is fixed, "
-			    "rename it\n", name);
 		return;
 	}
 	if (WIFSIGNALED(status))
-		printf("not ok %d - %s: signal %d", ntests, name,
+		printf("not ok %d - %s: signal %d\n", ntests, name,
 		    WTERMSIG(status));
 	else
-		printf("not ok %d - %s: exit %d", ntests, name,
+		printf("not ok %d - %s: exit %d\n", ntests, name,
 		    WEXITSTATUS(status));
-	printf("%s\n", known ? " # TODO known bug, not fixed yet" : "");
-	if (!known)
-		nfailed++;
+	nfailed++;
 }
 
 static int

@@ -65,6 +65,7 @@ block_start(struct reply *r, uint64_t timeout_ms, waiter_cancel_fn *cancel,
 		return NULL;
 	}
 	w->c = c;
+	w->hw.c = &c->hc;
 	w->id = r->id;
 	w->op = r->op;
 	w->obj = obj;

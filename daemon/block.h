@@ -8,9 +8,9 @@
  * connection's later requests (replies stay in order), never the loop.
  *
  * The module that owns what is waited on (a key, a queue, a lock) keeps
- * its waiters in FIFO order through w->next/w->prev and w->obj, and must
- * unlink a waiter in its cancel callback. A waiter ends in exactly one of
- * three ways, each freeing it:
+ * its waiters in FIFO order on a hub wait queue (hub/wait.h) through
+ * w->hw, with w->obj its own, and must take a waiter off in its cancel
+ * callback. A waiter ends in exactly one of three ways, each freeing it:
  *   - woken: the module unlinks it, then block_reply() + reply_* +
  *     block_done() answer the request;
  *   - deadline: block.c calls cancel(), then answers TIMEDOUT;
@@ -27,6 +27,7 @@
 
 #include "dispatch.h"
 #include "ev.h"
+#include "wait.h"
 
 struct conn;
 struct waiter;
@@ -35,14 +36,13 @@ struct waiter;
 typedef void	waiter_cancel_fn(struct waiter *);
 
 struct waiter {
+	struct hub_waiter	 hw;	/* on the module's queue; hw.c = &c->hc */
 	struct conn		*c;
 	uint32_t		 id;	/* request id the reply echoes */
 	uint16_t		 op;
 	struct ev_timer		 timer;	/* the deadline, unless forever */
-	struct waiter		*next, *prev;	/* the module's FIFO */
 	void			*obj;	/* what it waits on (module's) */
 	waiter_cancel_fn	*cancel;
-	uint64_t		 arg;	/* module's (e.g. a lock lease) */
 };
 
 /*

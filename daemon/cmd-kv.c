@@ -40,20 +40,6 @@ const struct handler cmd_kv_ops[DISPATCH_RANGE_OPS] = {
 /* KEYS results, filled and sent within one request. */
 static struct kv_key	keys_out[IOMUX_KEYS_LIMIT_MAX];
 
-/* Reply to a failed write: max_memory or malloc. */
-static void
-reply_nomem(struct reply *r, int err)
-{
-	struct server	*srv = r->c->srv;
-
-	if (err == -ENOSPC)
-		reply_error(r, IOMUX_ST_ENOMEM, "out of memory: max_memory "
-		    "(%llu bytes) reached",
-		    (unsigned long long)srv->conf.max_memory);
-	else
-		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
-}
-
 /* Check every argument from 'from' on as a key. */
 static int
 args_keys(struct reply *r, const struct proto_frame *f,

@@ -3,7 +3,8 @@
  * Copyright (c) 2026 The iomuxd developers
  *
  * cmd-lock.c: the 0x04xx range: LOCK, TRYLOCK and UNLOCK. The handlers
- * check arguments and shape replies; lock.c owns the locks.
+ * check arguments and shape replies; the hub's lock.c owns the locks, and
+ * serve.c answers the waiters a lock is handed to.
  */
 
 #include <sys/types.h>
@@ -14,6 +15,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "lock.h"
+#include "serve.h"
 #include "server.h"
 
 static handler_fn	op_lock, op_trylock, op_unlock;
@@ -28,16 +30,17 @@ const struct handler cmd_lock_ops[DISPATCH_RANGE_OPS] = {
 static void
 acquire_error(struct reply *r, int ret)
 {
-	struct server	*srv = r->c->srv;
-
 	if (ret == LOCK_E_OWNED)
 		reply_begin(r, IOMUX_ST_CONFLICT);
-	else if (ret == -EDQUOT)
-		reply_error(r, IOMUX_ST_ENOMEM,
-		    "out of memory: max_memory (%zu bytes) reached",
-		    srv->conf.max_memory);
 	else
-		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+		reply_nomem(r, ret);
+}
+
+/* block.c's cancel callback: deadline, disconnect or shutdown. */
+static void
+cancel(struct waiter *w)
+{
+	lock_cancel(w->c->srv->locks, &w->hw);
 }
 
 /*
@@ -59,8 +62,10 @@ op_lock(struct conn *c, const struct proto_frame *f,
 	    &timeout) < 0 ||
 	    arg_u64(r, f, args, 2, 0, "lease", &lease) < 0)
 		return;
-	ret = lock_acquire(ls, args[0].p, args[0].len, c, lease);
+	ret = lock_acquire(ls, args[0].p, args[0].len, &c->hc,
+	    ev_now(c->srv->loop), lease);
 	if (ret == 0) {
+		serve_hub(c->srv);	/* a lease to time */
 		reply_begin(r, IOMUX_ST_OK);
 		return;
 	}
@@ -74,10 +79,10 @@ op_lock(struct conn *c, const struct proto_frame *f,
 	}
 	/* Held by another: it exists and stays while we link. */
 	l = lock_find(ls, args[0].p, args[0].len);
-	if ((w = block_start(r, timeout, lock_cancel, l)) == NULL)
+	if ((w = block_start(r, timeout, cancel, l)) == NULL)
 		return;	/* replied ENOMEM */
-	w->arg = lease;
-	lock_wait(l, w);
+	w->hw.arg = lease;
+	lock_wait(l, &w->hw);
 }
 
 /* TRYLOCK name [lease]: OK, or CONFLICT if anyone holds it. */
@@ -91,10 +96,12 @@ op_trylock(struct conn *c, const struct proto_frame *f,
 	if (arg_name(r, &args[0], "lock name") < 0 ||
 	    arg_u64(r, f, args, 1, 0, "lease", &lease) < 0)
 		return;
-	ret = lock_acquire(c->srv->locks, args[0].p, args[0].len, c, lease);
-	if (ret == 0)
+	ret = lock_acquire(c->srv->locks, args[0].p, args[0].len, &c->hc,
+	    ev_now(c->srv->loop), lease);
+	if (ret == 0) {
 		reply_begin(r, IOMUX_ST_OK);
-	else if (ret == LOCK_E_HELD)
+		serve_hub(c->srv);
+	} else if (ret == LOCK_E_HELD)
 		reply_begin(r, IOMUX_ST_CONFLICT);
 	else
 		acquire_error(r, ret);
@@ -109,12 +116,15 @@ op_unlock(struct conn *c, const struct proto_frame *f,
 
 	if (arg_name(r, &args[0], "lock name") < 0)
 		return;
-	ret = lock_release(c->srv->locks, args[0].p, args[0].len, c);
+	ret = lock_release(c->srv->locks, args[0].p, args[0].len, &c->hc,
+	    ev_now(c->srv->loop));
 	if (ret == -ENOENT)
 		reply_begin(r, IOMUX_ST_NOTFOUND);
 	else if (ret == -EPERM)
 		reply_error(r, IOMUX_ST_ENOTOWNER,
 		    "unlock: the lock is held by another connection");
-	else
+	else {
 		reply_begin(r, IOMUX_ST_OK);
+		serve_hub(c->srv);	/* the next in line gets it */
+	}
 }

@@ -42,14 +42,8 @@ op_push(struct conn *c, const struct proto_frame *f,
 			return;
 	ret = queue_push(srv->queues, args[0].p, args[0].len, &args[1],
 	    f->argc - 1, &len);
-	if (ret == -EDQUOT) {
-		reply_error(r, IOMUX_ST_ENOMEM,
-		    "out of memory: max_memory (%zu bytes) reached",
-		    srv->conf.max_memory);
-		return;
-	}
 	if (ret < 0) {
-		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+		reply_nomem(r, ret);
 		return;
 	}
 	reply_begin(r, IOMUX_ST_OK);

@@ -79,7 +79,6 @@ struct conn {
 
 	/* Hub state, NULL while unused (idle connections stay small). */
 	struct waiter	*blocked;	/* the request waiting, block.c */
-	void		*locks;		/* locks held, lock.c's */
 };
 
 /*

@@ -187,6 +187,17 @@ reply_error(struct reply *r, uint16_t status, const char *fmt, ...)
 	reply_str(r, msg);
 }
 
+void
+reply_nomem(struct reply *r, int err)
+{
+	if (err == -EDQUOT)
+		reply_error(r, IOMUX_ST_ENOMEM, "out of memory: max_memory "
+		    "(%llu bytes) reached",
+		    (unsigned long long)r->c->srv->limits.max_memory);
+	else
+		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
+}
+
 bool
 arg_given(const struct proto_frame *f, const struct proto_arg *args, int idx)
 {

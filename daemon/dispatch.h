@@ -76,6 +76,12 @@ void	reply_pair_u64(struct reply *, const char *name, uint64_t);
 /* Replace whatever was begun with an error reply carrying a message. */
 void	reply_error(struct reply *, uint16_t status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * The one error for a write the memory limits refuse: -EDQUOT from the
+ * hub (max_memory reached, said with its value), anything else as malloc
+ * failing. Both are IOMUX_ST_ENOMEM.
+ */
+void	reply_nomem(struct reply *, int err);
 /* Finish a reply begun outside dispatch_request() (blocked requests,
  * pushes): 0, or -errno (-ENOBUFS: the output limit was reached). */
 int	reply_end(struct reply *);

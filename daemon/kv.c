@@ -66,7 +66,7 @@ struct kv_entry {
 struct kv_wait {
 	struct htab_entry	 he;
 	struct kv		*kv;
-	struct waiter		*head, *tail;
+	struct hub_waitq	 waiters;
 	uint8_t			 key[];
 };
 
@@ -207,7 +207,7 @@ vcap_for(size_t vlen)
 /*
  * Store val under key: e is the live entry (NULL for a new key) and
  * *out the entry afterwards (moved if it had to grow). The deadline is
- * left as it was (none for a new key). 0, -ENOSPC or -ENOMEM, unchanged.
+ * left as it was (none for a new key). 0, -EDQUOT or -ENOMEM, unchanged.
  */
 static int
 store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
@@ -219,9 +219,9 @@ store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
 	uint32_t	 vcap;
 
 	if (vlen > UINT32_MAX - 8 || klen > UINT32_MAX)
-		return -ENOSPC;
+		return -EDQUOT;
 	if (cost > old && server_mem_reserve(kv->srv, cost - old) < 0)
-		return -ENOSPC;
+		return -EDQUOT;
 
 	if (e != NULL && vlen <= e->vcap && e->vcap - vlen <= e->vcap / 2 + 8) {
 		if (vlen > 0)
@@ -264,24 +264,9 @@ store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
 /* --- WAIT ----------------------------------------------------------------- */
 
 static void
-wait_unlink(struct kv_wait *wk, struct waiter *w)
-{
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		wk->head = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	else
-		wk->tail = w->prev;
-	w->next = w->prev = NULL;
-	w->obj = NULL;
-}
-
-static void
 wait_free_if_empty(struct kv_wait *wk)
 {
-	if (wk->head != NULL)
+	if (!hub_waitq_empty(&wk->waiters))
 		return;
 	htab_remove(&wk->kv->waits, &wk->he);
 	free(wk);
@@ -293,9 +278,9 @@ wait_cancel(struct waiter *w)
 {
 	struct kv_wait	*wk = w->obj;
 
-	if (wk == NULL)
+	if (w->hw.q == NULL)
 		return;
-	wait_unlink(wk, w);
+	hub_waitq_remove(&w->hw);
 	wait_free_if_empty(wk);
 }
 
@@ -305,7 +290,8 @@ wake(struct kv *kv, const struct kv_entry *e)
 {
 	struct htab_entry	*he;
 	struct kv_wait		*wk;
-	struct waiter		*w, *next;
+	struct hub_waiter	*hw, *next;
+	struct waiter		*w;
 	struct reply		 r;
 
 	if (kv->waits.count == 0)
@@ -313,11 +299,12 @@ wake(struct kv *kv, const struct kv_entry *e)
 	if ((he = htab_find(&kv->waits, e->data, e->he.klen)) == NULL)
 		return;
 	wk = container_of(he, struct kv_wait, he);
-	for (w = wk->head; w != NULL; w = next) {
-		next = w->next;
+	for (hw = hub_waitq_first(&wk->waiters); hw != NULL; hw = next) {
+		next = hub_waitq_next(hw);
+		w = container_of(hw, struct waiter, hw);
 		if (!block_alive(w))
 			continue;	/* block.c cancels it shortly */
-		wait_unlink(wk, w);
+		hub_waitq_remove(hw);
 		block_reply(w, &r, IOMUX_ST_OK);
 		reply_arg(&r, entry_val(e), e->vlen);
 		(void)block_done(w, &r);	/* on failure conn is dropped */
@@ -345,20 +332,14 @@ kv_block(struct kv *kv, struct reply *r, const void *key, size_t klen,
 		wk->he.key = wk->key;
 		wk->he.klen = (uint32_t)klen;
 		wk->kv = kv;
-		wk->head = wk->tail = NULL;
+		hub_waitq_init(&wk->waiters);
 		htab_insert(&kv->waits, &wk->he);
 	}
 	if ((w = block_start(r, timeout_ms, wait_cancel, wk)) == NULL) {
 		wait_free_if_empty(wk);
 		return;
 	}
-	w->next = NULL;
-	w->prev = wk->tail;
-	if (wk->tail != NULL)
-		wk->tail->next = w;
-	else
-		wk->head = w;
-	wk->tail = w;
+	hub_waitq_push(&wk->waiters, &w->hw);
 }
 
 /* --- expiry --------------------------------------------------------------- */
@@ -430,8 +411,13 @@ drain_entry(struct htab_entry *he, void *arg)
 static void
 drain_wait(struct htab_entry *he, void *arg)
 {
+	struct kv_wait	*wk = container_of(he, struct kv_wait, he);
+
 	(void)arg;
-	free(container_of(he, struct kv_wait, he));
+	/* A waiter still linked would point at freed memory. */
+	while (hub_waitq_pop(&wk->waiters) != NULL)
+		continue;
+	free(wk);
 }
 
 void

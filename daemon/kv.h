@@ -58,7 +58,7 @@ int	kv_get(struct kv *, const void *key, size_t klen,
  * unless IOMUX_SET_KEEPTTL (a ttl given wins over KEEPTTL). expected,
  * when not NULL and not absent, must equal the current value. Wakes the
  * key's waiters. Returns 0, KV_E_CONFLICT, -EINVAL (NX and XX together,
- * unknown flags), -ENOSPC when max_memory would be passed, or -ENOMEM;
+ * unknown flags), -EDQUOT when max_memory would be passed, or -ENOMEM;
  * on every non-zero return the store is unchanged.
  */
 int	kv_set(struct kv *, const void *key, size_t klen, const void *val,
@@ -76,7 +76,7 @@ bool	kv_exists(struct kv *, const void *key, size_t klen);
  * digits and nothing else (leading zeros and "-0" are accepted, as the
  * grammar reads; the stored result is canonical, "007" + 1 = "8").
  * Returns 0 and *out, -EINVAL (not an integer: ETYPE), -ERANGE (the sum
- * overflows), -ENOSPC (max_memory) or -ENOMEM; the value is unchanged on
+ * overflows), -EDQUOT (max_memory) or -ENOMEM; the value is unchanged on
  * error.
  */
 int	kv_incr(struct kv *, const void *key, size_t klen, int64_t delta,

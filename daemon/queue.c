@@ -60,7 +60,7 @@ struct queue {
 	struct queues		*qs;
 	struct queue_item	*head, *tail;
 	uint64_t		 len;
-	struct waiter		*wfirst, *wlast;
+	struct hub_waitq	 waiters;	/* blocked POPs, FIFO */
 	unsigned int		 inflight;	/* popped, reply not yet sent */
 	uint8_t			 name[];
 };
@@ -96,7 +96,6 @@ drain_queue(struct htab_entry *e, void *arg)
 	struct queues		*qs = arg;
 	struct queue		*q = container_of(e, struct queue, e);
 	struct queue_item	*it, *inext;
-	struct waiter		*w;
 
 	for (it = q->head; it != NULL; it = inext) {
 		inext = it->next;
@@ -106,11 +105,8 @@ drain_queue(struct htab_entry *e, void *arg)
 	if (q->len > 0)
 		server_mem_release(qs->srv, queue_cost_name(q->e.klen));
 	/* None should be left; make their cancel a no-op. */
-	while ((w = q->wfirst) != NULL) {
-		q->wfirst = w->next;
-		w->next = w->prev = NULL;
-		w->obj = NULL;
-	}
+	while (hub_waitq_pop(&q->waiters) != NULL)
+		continue;
 	free(q);
 }
 
@@ -185,6 +181,7 @@ queue_create(struct queues *qs, const void *name, size_t len)
 
 	if ((q = calloc(1, sizeof(*q) + len)) == NULL)
 		return NULL;
+	hub_waitq_init(&q->waiters);
 	q->qs = qs;
 	if (len > 0)
 		memcpy(q->name, name, len);
@@ -207,38 +204,26 @@ queue_get(struct queues *qs, const void *name, size_t len,
 void
 queue_unused(struct queue *q)
 {
-	if (q->len > 0 || q->wfirst != NULL || q->inflight > 0)
+	if (q->len > 0 || !hub_waitq_empty(&q->waiters) || q->inflight > 0)
 		return;
 	htab_remove(&q->qs->tab, &q->e);
 	free(q);
 }
 
-static void
-waiter_unlink(struct queue *q, struct waiter *w)
+/* The longest-waiting POP of q, or NULL. */
+static struct waiter *
+first_waiter(const struct queue *q)
 {
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		q->wfirst = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	else
-		q->wlast = w->prev;
-	w->next = w->prev = NULL;
-	w->obj = NULL;	/* so a second cancel does nothing */
+	struct hub_waiter	*hw = hub_waitq_first(&q->waiters);
+
+	return hw != NULL ? container_of(hw, struct waiter, hw) : NULL;
 }
 
 void
 queue_wait(struct queue *q, struct waiter *w)
 {
 	w->obj = q;
-	w->next = NULL;
-	w->prev = q->wlast;
-	if (q->wlast != NULL)
-		q->wlast->next = w;
-	else
-		q->wfirst = w;
-	q->wlast = w;
+	hub_waitq_push(&q->waiters, &w->hw);
 }
 
 void
@@ -246,9 +231,9 @@ queue_cancel(struct waiter *w)
 {
 	struct queue	*q = w->obj;
 
-	if (q == NULL)
+	if (w->hw.q == NULL)
 		return;	/* already handed over or dropped by a PUSH */
-	waiter_unlink(q, w);
+	hub_waitq_remove(&w->hw);
 	queue_unused(q);
 }
 
@@ -371,13 +356,16 @@ queue_reply_fits(struct conn *c, size_t len)
 static int
 count_takers(struct queue *q, const struct proto_arg *vals, int n)
 {
-	struct waiter	*w, *next;
-	int		 k = 0;
+	struct hub_waiter	*hw, *next;
+	struct waiter		*w;
+	int			 k = 0;
 
-	for (w = q->wfirst; w != NULL && k < n; w = next) {
-		next = w->next;
+	for (hw = hub_waitq_first(&q->waiters); hw != NULL && k < n;
+	    hw = next) {
+		next = hub_waitq_next(hw);
+		w = container_of(hw, struct waiter, hw);
 		if (!block_alive(w))
-			waiter_unlink(q, w);
+			hub_waitq_remove(hw);
 		else if (queue_reply_fits(w->c, vals[k].len))
 			k++;
 	}
@@ -394,7 +382,7 @@ static void
 mem_force(struct server *srv, uint64_t n)
 {
 	if (server_mem_reserve(srv, n) < 0)
-		srv->data_bytes += n;
+		srv->data.bytes += n;
 }
 
 /* A live waiter whose output cannot take its value: as a subscriber. */
@@ -418,8 +406,8 @@ hand_off(struct queue *q, struct queue_item *it)
 	struct waiter	*w;
 	struct reply	 r;
 
-	while ((w = q->wfirst) != NULL) {
-		waiter_unlink(q, w);
+	while ((w = first_waiter(q)) != NULL) {
+		hub_waitq_remove(&w->hw);
 		if (!block_alive(w))
 			continue;
 		if (!queue_reply_fits(w->c, it->len)) {
@@ -471,7 +459,7 @@ handoff_resume(void *arg)
 	struct queue		*q = arg;
 	struct queue_item	*it;
 
-	while (q->wfirst != NULL && q->head != NULL) {
+	while (!hub_waitq_empty(&q->waiters) && q->head != NULL) {
 		it = item_detach(q);
 		if (!hand_off(q, it)) {
 			item_prepend(q, it);	/* no live waiter after all */
@@ -572,8 +560,8 @@ queue_push(struct queues *qs, const void *name, size_t len,
 	 * found unable to take their value (count_takers) or are dead.
 	 */
 	if (q->len > 0) {
-		while ((w = q->wfirst) != NULL) {
-			waiter_unlink(q, w);
+		while ((w = first_waiter(q)) != NULL) {
+			hub_waitq_remove(&w->hw);
 			if (block_alive(w))
 				waiter_drop(w);
 		}

@@ -45,6 +45,7 @@
 #include "conn.h"
 #include "kv.h"
 #include "lock.h"
+#include "serve.h"
 #include "log.h"
 #include "pubsub.h"
 #include "queue.h"
@@ -266,7 +267,8 @@ server_conn_closed(struct server *srv, struct conn *c)
 {
 	/* What dies with a connection: its subscriptions and its locks. */
 	pubsub_client_gone(srv->pubsub, &c->hc);
-	lock_conn_closed(srv, c);
+	lock_client_gone(srv->locks, &c->hc, ev_now(srv->loop));
+	serve_hub(srv);
 	srv->nclients--;
 	if (srv->accept_paused) {
 		/* An fd came free: no need to wait out the pause. */
@@ -695,6 +697,7 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	ev_timer_init(&srv->watchdog_timer, watchdog_cb, srv);
 	ev_timer_init(&srv->trim_timer, trim_cb, srv);
 	ev_timer_init(&srv->sock_timer, sock_timer_cb, srv);
+	serve_init(srv);
 
 	if ((ret = size_clients(srv, &setsize)) < 0) {
 		snprintf(errbuf, errlen, "open file limit: %s", strerror(-ret));
@@ -713,10 +716,11 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	}
 	srv->start_ms = ev_now(srv->loop);
 	limits_set(srv);
+	srv->data.limits = &srv->limits;
 	if ((ret = kv_new(srv, &srv->kv)) < 0 ||
 	    (ret = queue_new(srv, &srv->queues)) < 0 ||
 	    (ret = pubsub_new(&srv->limits, &srv->pubsub)) < 0 ||
-	    (ret = lock_new(srv, &srv->locks)) < 0) {
+	    (ret = lock_new(&srv->data, &srv->locks)) < 0) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto fail;
 	}
@@ -791,6 +795,7 @@ server_free(struct server *srv)
 		close(srv->reserve_fd);
 	srv->reserve_fd = -1;
 	/* No connection is left, so no waiter, holder or subscriber. */
+	serve_stop(srv);
 	if (srv->locks != NULL)
 		lock_free(srv->locks);
 	if (srv->pubsub != NULL)

@@ -124,7 +124,10 @@ struct server {
 	struct queues		*queues;
 	struct pubsub		*pubsub;
 	struct locks		*locks;
-	uint64_t		 data_bytes;	/* keys, values, items, names */
+	struct hub_data		 data;	/* keys, values, items, names */
+	/* Leases of locks: armed for lock_next_deadline() (serve.c). */
+	struct ev_timer		 lease_timer;
+	uint64_t		 lease_at;	/* when it is armed for */
 };
 
 /*
@@ -135,18 +138,13 @@ struct server {
 static inline int
 server_mem_reserve(struct server *srv, uint64_t n)
 {
-	if (srv->conf.max_memory != 0 &&
-	    (n > srv->conf.max_memory ||
-	    srv->data_bytes > srv->conf.max_memory - n))
-		return -ENOMEM;
-	srv->data_bytes += n;
-	return 0;
+	return hub_data_reserve(&srv->data, n);
 }
 
 static inline void
 server_mem_release(struct server *srv, uint64_t n)
 {
-	srv->data_bytes -= n;
+	hub_data_release(&srv->data, n);
 }
 
 void	server_client_mem_over(struct server *);

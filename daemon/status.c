@@ -88,6 +88,7 @@ status_reply(struct server *srv, struct reply *r)
 {
 	const struct ev_stats	*es = ev_loop_stats(srv->loop);
 	struct pubsub_stats	 ps;
+	struct lock_stats	 ls;
 	char			 text[SERVER_LISTEN_MAX * 130];
 	uint64_t		 now = ev_now(srv->loop);
 
@@ -124,11 +125,13 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "channels", ps.channels);
 	reply_pair_u64(r, "patterns", ps.patterns);
 	reply_pair_u64(r, "subscribers", ps.subscribers);
-	lock_status(srv, r);
+	lock_stats_get(srv->locks, &ls);
+	reply_pair_u64(r, "locks_held", ls.held);
+	reply_pair_u64(r, "lock_waiters", ls.waiters);
 	reply_pair_u64(r, "blocked_clients", block_count());
 	reply_pair_u64(r, "subscribers_dropped",
 	    srv->stats.subscribers_dropped);
-	reply_pair_u64(r, "data_bytes", srv->data_bytes);
+	reply_pair_u64(r, "data_bytes", srv->data.bytes);
 	reply_pair_u64(r, "max_memory", srv->conf.max_memory);
 	reply_pair_u64(r, "client_memory", srv->client_mem.bytes);
 	reply_pair_u64(r, "client_memory_max", srv->conf.client_memory_max);

@@ -36,6 +36,7 @@ setup(void)
 {
 	memset(&srv, 0, sizeof(srv));
 	conf_defaults(&srv.conf);
+	srv.data.limits = &srv.limits;
 	ck_assert_int_eq(ev_loop_new(NULL, 64, &srv.loop), 0);
 	ck_assert_int_eq(kv_new(&srv, &kv), 0);
 	srv.kv = kv;
@@ -45,7 +46,7 @@ static void
 teardown(void)
 {
 	kv_free(kv);
-	ck_assert_uint_eq(srv.data_bytes, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
 	ev_loop_free(srv.loop);
 }
 
@@ -120,7 +121,7 @@ START_TEST(test_set_get)
 	ck_assert_str_eq(get("k"), big);
 	ck_assert_int_eq(set("k", "v2", 0, 0), 0);
 	ck_assert_str_eq(get("k"), "v2");
-	ck_assert_uint_eq(srv.data_bytes, kv_entry_cost(1, 2));
+	ck_assert_uint_eq(srv.data.bytes, kv_entry_cost(1, 2));
 
 	/* Binary keys and values: NUL bytes are data. */
 	ck_assert_int_eq(kv_set(kv, bk, 3, bv, 3, 0, 0, NULL), 0);
@@ -400,7 +401,7 @@ START_TEST(test_expiry_batch)
 	} while (st.stored > 0);
 	ck_assert_uint_eq(st.expired, N);
 	ck_assert_uint_eq(runs, 4);
-	ck_assert_uint_eq(srv.data_bytes, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
 }
 END_TEST
 
@@ -421,7 +422,7 @@ START_TEST(test_memory)
 		    i % 3 ? 0 : 100000, 0, NULL), 0);
 		want += kv_entry_cost(strlen(k), vl);
 	}
-	ck_assert_uint_eq(srv.data_bytes, want);
+	ck_assert_uint_eq(srv.data.bytes, want);
 	ck_assert_uint_eq(stats().bytes, want);
 	/* Rewrites account the difference, in place or moved. */
 	for (i = 0; i < N; i += 2) {
@@ -434,21 +435,21 @@ START_TEST(test_memory)
 		    IOMUX_SET_KEEPTTL, NULL), 0);
 		want += kv_entry_cost(strlen(k), vl);
 	}
-	ck_assert_uint_eq(srv.data_bytes, want);
+	ck_assert_uint_eq(srv.data.bytes, want);
 	/* Counters. */
 	for (i = 0; i < 100; i++) {
 		ck_assert_int_eq(kv_incr(kv, "ctr", 3, 123456789, &x), 0);
-		ck_assert_uint_eq(srv.data_bytes, want + kv_entry_cost(3,
+		ck_assert_uint_eq(srv.data.bytes, want + kv_entry_cost(3,
 		    (size_t)snprintf(k, sizeof(k), "%" PRId64, x)));
 	}
 	ck_assert_int_eq(kv_del(kv, "ctr", 3), 1);
-	ck_assert_uint_eq(srv.data_bytes, want);
+	ck_assert_uint_eq(srv.data.bytes, want);
 	/* Delete everything: back to 0. */
 	for (i = 0; i < N; i++) {
 		snprintf(k, sizeof(k), "key%zu", i);
 		ck_assert_int_eq(kv_del(kv, k, strlen(k)), 1);
 	}
-	ck_assert_uint_eq(srv.data_bytes, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
 	ck_assert_uint_eq(stats().bytes, 0);
 	ck_assert_uint_eq(stats().stored, 0);
 	ck_assert_uint_eq(stats().expiring, 0);
@@ -471,7 +472,7 @@ START_TEST(test_memory_expiry)
 	sleep_ms(10);
 	while (stats().stored > 250)
 		ck_assert_int_ge(ev_run_once(srv.loop, 50), 0);
-	ck_assert_uint_eq(srv.data_bytes, want);
+	ck_assert_uint_eq(srv.data.bytes, want);
 }
 END_TEST
 
@@ -485,34 +486,34 @@ START_TEST(test_max_memory)
 	int		 i, ret;
 
 	memset(v, 'v', sizeof(v));
-	srv.conf.max_memory = 10 * kv_entry_cost(5, 100) + 50;
+	srv.limits.max_memory = 10 * kv_entry_cost(5, 100) + 50;
 	for (i = 0; i < 10; i++) {
 		snprintf(k, sizeof(k), "key%02d", i);
 		ck_assert_int_eq(kv_set(kv, k, 5, v, 100, 0, 0, NULL), 0);
 	}
-	before = srv.data_bytes;
+	before = srv.data.bytes;
 	/* A new key would pass: refused, nothing stored. */
 	ret = kv_set(kv, "key10", 5, v, 100, 0, 0, NULL);
-	ck_assert_int_eq(ret, -ENOSPC);
+	ck_assert_int_eq(ret, -EDQUOT);
 	ck_assert_ptr_null(get("key10"));
-	ck_assert_uint_eq(srv.data_bytes, before);
+	ck_assert_uint_eq(srv.data.bytes, before);
 	ck_assert_uint_eq(stats().keys, 10);
 	/* Growing a value past the limit: refused, the old value intact. */
 	ck_assert_int_eq(kv_set(kv, "key03", 5, "short", 5, 0, 0, NULL), 0);
 	ck_assert_int_eq(kv_set(kv, "key03", 5, v, 100, 0, 0, NULL), 0);
 	ck_assert_int_eq(kv_set(kv, "key03", 5, v, 100 + 51, 0, 0, NULL),
-	    -ENOSPC);
+	    -EDQUOT);
 	ck_assert_int_eq(kv_get(kv, "key03", 5, &p, &vlen), 0);
 	ck_assert_uint_eq(vlen, 100);
-	ck_assert_uint_eq(srv.data_bytes, before);
+	ck_assert_uint_eq(srv.data.bytes, before);
 	/* Growing within the room left is fine; shrinking always is. */
 	ck_assert_int_eq(kv_set(kv, "key03", 5, v, 100 + 50, 0, 0, NULL), 0);
-	ck_assert_uint_eq(srv.data_bytes, srv.conf.max_memory);
+	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
 	ck_assert_int_eq(kv_set(kv, "key03", 5, v, 1, 0, 0, NULL), 0);
-	ck_assert_uint_eq(srv.data_bytes, before - 99);
+	ck_assert_uint_eq(srv.data.bytes, before - 99);
 	/* INCR creating a key past the limit: refused. */
 	ck_assert_int_eq(kv_set(kv, "key03", 5, v, 100 + 50, 0, 0, NULL), 0);
-	ck_assert_int_eq(kv_incr(kv, "ctr", 3, 1, &x), -ENOSPC);
+	ck_assert_int_eq(kv_incr(kv, "ctr", 3, 1, &x), -EDQUOT);
 	ck_assert_ptr_null(get("ctr"));
 	/* Data is never evicted to make room. */
 	for (i = 0; i < 10; i++) {
@@ -523,7 +524,7 @@ START_TEST(test_max_memory)
 	ck_assert_int_eq(kv_del(kv, "key00", 5), 1);
 	ck_assert_int_eq(kv_set(kv, "key10", 5, v, 100, 0, 0, NULL), 0);
 	/* 0 = no limit. */
-	srv.conf.max_memory = 0;
+	srv.limits.max_memory = 0;
 	ck_assert_int_eq(kv_set(kv, "key11", 5, v, 100, 0, 0, NULL), 0);
 }
 END_TEST

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -928,6 +929,60 @@ START_TEST(test_push_size)
 }
 END_TEST
 
+#if defined(HAVE_MALLINFO2) && !defined(__SANITIZE_ADDRESS__)
+/* Bytes the heap has handed out now (chunk overheads included). */
+static size_t
+heap_used(void)
+{
+	struct mallinfo2	mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+#endif
+
+/*
+ * What a client is charged for its subscriptions covers what they make
+ * the heap hold, patterns included: their tree nodes copy whole paths,
+ * and a pair of long patterns that part at the last byte adds a split
+ * node of almost their length. These were charged at about 40% of it.
+ * Not wildly more either, or client_memory_max would evict the innocent.
+ */
+START_TEST(test_charge_covers_heap)
+{
+#if defined(HAVE_MALLINFO2) && !defined(__SANITIZE_ADDRESS__)
+	static char	name[1002];
+	size_t		before, held;
+	uint64_t	charged;
+	int		i, j, pattern;
+
+	for (pattern = 0; pattern < 2; pattern++) {
+		before = heap_used();
+		for (i = 0; i < 512; i++)
+			for (j = 0; j < 2; j++) {
+				memset(name, 'a' + (i % 26), 998);
+				snprintf(name, 12, "%05d.", i);
+				name[5] = '.';
+				name[998] = j ? 'b' : 'a';
+				name[999] = '*';
+				ck_assert_int_eq(pubsub_subscribe(ps, &conns[0],
+				    name, pattern ? 1000 : 999,
+				    pattern != 0), 0);
+			}
+		held = heap_used() - before;
+		charged = conns[0].mem.bytes;
+		ck_assert_msg(charged >= held, "%s: %zu bytes on the heap, "
+		    "%llu charged", pattern ? "patterns" : "channels", held,
+		    (unsigned long long)charged);
+		ck_assert_msg(charged <= 3 * held, "%s: %zu bytes on the "
+		    "heap, %llu charged", pattern ? "patterns" : "channels",
+		    held, (unsigned long long)charged);
+		pubsub_unsubscribe_all(ps, &conns[0], pattern != 0);
+		ck_assert_uint_eq(conns[0].mem.bytes, 0);
+	}
+#endif
+}
+END_TEST
+
 static Suite *
 pubsub_suite(void)
 {
@@ -958,6 +1013,7 @@ pubsub_suite(void)
 	tcase_add_test(tc, test_conn_closed);
 	tcase_add_test(tc, test_topics_freed);
 	tcase_add_test(tc, test_free_with_subscribers);
+	tcase_add_test(tc, test_charge_covers_heap);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("walk");

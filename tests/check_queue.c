@@ -3,7 +3,8 @@
  * Copyright (c) 2026 The iomuxd developers
  *
  * check_queue.c: unit tests of the queues (daemon/queue.c, cmd-queue.c)
- * and the locks (daemon/lock.c, cmd-lock.c).
+ * and of the lock commands (cmd-lock.c, serve.c; the lock structure in
+ * daemon/hub/lock.c is check_lock's).
  *
  * The structure cases call queue.c directly: FIFO order over 100k items,
  * deletion of an emptied queue, memory accounting back to zero, and the
@@ -36,6 +37,7 @@
 #include "dispatch.h"
 #include "lock.h"
 #include "queue.h"
+#include "serve.h"
 #include "server.h"
 
 #define NCONNS		8
@@ -67,9 +69,11 @@ setup(void)
 	memset(&srv, 0, sizeof(srv));
 	conf_defaults(&srv.conf);
 	buf_init(&srv.scratch, 0);
+	srv.data.limits = &srv.limits;
+	serve_init(&srv);
 	ck_assert_int_eq(ev_loop_new(NULL, 256, &srv.loop), 0);
 	ck_assert_int_eq(queue_new(&srv, &srv.queues), 0);
-	ck_assert_int_eq(lock_new(&srv, &srv.locks), 0);
+	ck_assert_int_eq(lock_new(&srv.data, &srv.locks), 0);
 	memset(tc, 0, sizeof(tc));
 }
 
@@ -87,9 +91,10 @@ teardown(void)
 	}
 	while (srv.conns != NULL)
 		conn_destroy(srv.conns);
+	serve_stop(&srv);
 	lock_free(srv.locks);
 	queue_free(srv.queues);
-	ck_assert_uint_eq(srv.data_bytes, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
 	ev_loop_free(srv.loop);
 	buf_free(&srv.scratch);
 }
@@ -308,7 +313,7 @@ START_TEST(test_fifo_100k)
 	queue_counts(srv.queues, &nq, &ni);
 	ck_assert_uint_eq(nq, 0);
 	ck_assert_uint_eq(ni, 0);
-	ck_assert_uint_eq(srv.data_bytes, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
 }
 END_TEST
 
@@ -349,27 +354,27 @@ START_TEST(test_memory_accounting)
 	ck_assert_uint_gt(IC(0), 0);	/* empty items are not free */
 	ck_assert_int_eq(push_str("abc", 2, "1234", "56"), 0);
 	m = NC(3) + IC(4) + IC(2);
-	ck_assert_uint_eq(srv.data_bytes, m);
+	ck_assert_uint_eq(srv.data.bytes, m);
 	ck_assert_int_eq(push_str("abc", 2, "7", ""), 0);
 	m += IC(1) + IC(0);	/* the name counts once */
-	ck_assert_uint_eq(srv.data_bytes, m);
+	ck_assert_uint_eq(srv.data.bytes, m);
 	ck_assert_int_eq(push_str("de", 1, "xyz"), 0);
 	m += NC(2) + IC(3);
-	ck_assert_uint_eq(srv.data_bytes, m);
+	ck_assert_uint_eq(srv.data.bytes, m);
 	ck_assert_int_eq(queue_pop(queue_find(srv.queues, "abc", 3), &it), 0);
 	queue_item_free(it);
 	m -= IC(4);
-	ck_assert_uint_eq(srv.data_bytes, m);
+	ck_assert_uint_eq(srv.data.bytes, m);
 	ck_assert_int_eq(queue_pop(queue_find(srv.queues, "de", 2), &it), 0);
 	queue_item_free(it);
 	m -= NC(2) + IC(3);	/* and its queue */
-	ck_assert_uint_eq(srv.data_bytes, m);
+	ck_assert_uint_eq(srv.data.bytes, m);
 
 	/* Locks count while they exist. */
-	ck_assert_int_eq(lock_acquire(srv.locks, "lk", 2, tconn(0)->c, 0), 0);
-	ck_assert_uint_eq(srv.data_bytes, m + lock_cost(2));
-	ck_assert_int_eq(lock_release(srv.locks, "lk", 2, tc[0].c), 0);
-	ck_assert_uint_eq(srv.data_bytes, m);
+	ck_assert_int_eq(lock_acquire(srv.locks, "lk", 2, &tconn(0)->c->hc, 0, 0), 0);
+	ck_assert_uint_eq(srv.data.bytes, m + lock_cost(2));
+	ck_assert_int_eq(lock_release(srv.locks, "lk", 2, &tc[0].c->hc, 0), 0);
+	ck_assert_uint_eq(srv.data.bytes, m);
 	/* The rest is released by queue_free(); teardown checks for 0. */
 }
 END_TEST
@@ -381,27 +386,27 @@ START_TEST(test_push_all_or_nothing)
 
 	memset(v, 'x', 20);
 	v[20] = '\0';
-	srv.conf.max_memory = NC(1) + 3 * IC(20);
+	srv.limits.max_memory = NC(1) + 3 * IC(20);
 	ck_assert_int_eq(push_str("q", 2, v, v), 0);
-	before = srv.data_bytes;
-	left = srv.conf.max_memory - before;
+	before = srv.data.bytes;
+	left = srv.limits.max_memory - before;
 	ck_assert_uint_eq(left, IC(20));
 	/* One more would fit, not two: neither is stored. */
 	ck_assert_int_eq(push_str("q", 2, v, v), -EDQUOT);
-	ck_assert_uint_eq(srv.data_bytes, before);
+	ck_assert_uint_eq(srv.data.bytes, before);
 	ck_assert_uint_eq(qlen("q"), 2);
 	/* A new queue counts too: its name and an item do not fit. */
 	ck_assert_int_eq(push_str("r", 1, v), -EDQUOT);
 	ck_assert_ptr_null(queue_find(srv.queues, "r", 1));
-	ck_assert_uint_eq(srv.data_bytes, before);
+	ck_assert_uint_eq(srv.data.bytes, before);
 	ck_assert_int_eq(push_str("q", 1, v), 0);
-	ck_assert_uint_eq(srv.data_bytes, srv.conf.max_memory);
+	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
 	ck_assert_uint_eq(qlen("q"), 3);
 	ck_assert_int_eq(push_str("q", 1, ""), -EDQUOT);
-	ck_assert_int_eq(lock_acquire(srv.locks, "l", 1, tconn(0)->c, 0),
+	ck_assert_int_eq(lock_acquire(srv.locks, "l", 1, &tconn(0)->c->hc, 0, 0),
 	    -EDQUOT);
 	ck_assert_ptr_null(lock_find(srv.locks, "l", 1));
-	ck_assert_uint_eq(srv.data_bytes, srv.conf.max_memory);
+	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
 }
 END_TEST
 
@@ -412,13 +417,13 @@ START_TEST(test_push_limit_message)
 
 	memset(big, 'x', 30);
 	big[30] = '\0';
-	srv.conf.max_memory = NC(1) + IC(30) + IC(5);
+	srv.limits.max_memory = NC(1) + IC(30) + IC(5);
 	req(a, IOMUX_OP_PUSH, 2, S("q"), S(big));
 	reply_u64_is(a, 1);
 	req(a, IOMUX_OP_PUSH, 3, S("q"), S("small"), S(big));
 	reply_st(a, IOMUX_ST_ENOMEM);
 	snprintf(msg, sizeof(msg), "out of memory: max_memory (%zu bytes) "
-	    "reached", srv.conf.max_memory);
+	    "reached", srv.limits.max_memory);
 	ck_assert_uint_eq(rep.arg0_len, strlen(msg));
 	ck_assert(memcmp(rep.arg0, msg, rep.arg0_len) == 0);
 	req(a, IOMUX_OP_QLEN, 1, S("q"));
@@ -484,7 +489,7 @@ START_TEST(test_cmd_pop_blocks)
 	no_reply(a);
 	ck_assert_ptr_nonnull(a->c->blocked);
 	ck_assert_uint_eq(qlen("q"), 0);	/* kept only by its waiter */
-	ck_assert_uint_eq(srv.data_bytes, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
 	req(b, IOMUX_OP_PUSH, 3, S("q"), S("v1"), S("v2"));
 	reply_u64_is(b, 1);	/* v1 went to a: never stored */
 	reply_value(a, "v1");
@@ -493,7 +498,7 @@ START_TEST(test_cmd_pop_blocks)
 	req(a, IOMUX_OP_POP, 1, S("q"));
 	reply_value(a, "v2");
 	ck_assert_ptr_null(queue_find(srv.queues, "q", 1));
-	ck_assert_uint_eq(srv.data_bytes, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
 }
 END_TEST
 
@@ -527,7 +532,7 @@ START_TEST(test_cmd_push_to_waiter_at_limit)
 	struct tconn	*a = tconn(0), *b = tconn(1);
 	uint8_t		 t[8];
 
-	srv.conf.max_memory = NC(1) + IC(9);
+	srv.limits.max_memory = NC(1) + IC(9);
 	req(b, IOMUX_OP_PUSH, 2, S("f"), S("123456789"));
 	reply_u64_is(b, 1);
 	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
@@ -541,7 +546,7 @@ START_TEST(test_cmd_push_to_waiter_at_limit)
 	reply_st(b, IOMUX_ST_ENOMEM);
 	no_reply(a);	/* all or nothing: the waiter got nothing either */
 	ck_assert_ptr_nonnull(a->c->blocked);
-	ck_assert_uint_eq(srv.data_bytes, srv.conf.max_memory);
+	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
 }
 END_TEST
 
@@ -638,7 +643,7 @@ START_TEST(test_lock_fifo)
 {
 	struct tconn	*a = tconn(0), *b = tconn(1), *c = tconn(2);
 	struct tconn	*d = tconn(3);
-	uint64_t	 held, waiters;
+	struct lock_stats st;
 
 	req(a, IOMUX_OP_LOCK, 1, S("x"));
 	reply_st(a, IOMUX_ST_OK);
@@ -648,9 +653,9 @@ START_TEST(test_lock_fifo)
 	req(c, IOMUX_OP_LOCK, 1, S("x"));
 	no_reply(b);
 	no_reply(c);
-	lock_counts(srv.locks, &held, &waiters);
-	ck_assert_uint_eq(held, 1);
-	ck_assert_uint_eq(waiters, 2);
+	lock_stats_get(srv.locks, &st);
+	ck_assert_uint_eq(st.held, 1);
+	ck_assert_uint_eq(st.waiters, 2);
 	req(d, IOMUX_OP_TRYLOCK, 1, S("x"));
 	reply_st(d, IOMUX_ST_CONFLICT);
 	req(d, IOMUX_OP_UNLOCK, 1, S("x"));
@@ -663,7 +668,7 @@ START_TEST(test_lock_fifo)
 	reply_st(a, IOMUX_ST_OK);
 	reply_st(b, IOMUX_ST_OK);	/* the first waiter, at once */
 	no_reply(c);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), b->c);
+	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &b->c->hc);
 	req(b, IOMUX_OP_UNLOCK, 1, S("x"));
 	reply_st(b, IOMUX_ST_OK);
 	reply_st(c, IOMUX_ST_OK);
@@ -672,11 +677,11 @@ START_TEST(test_lock_fifo)
 	req(c, IOMUX_OP_UNLOCK, 1, S("x"));
 	reply_st(c, IOMUX_ST_NOTFOUND);
 	ck_assert_ptr_null(lock_find(srv.locks, "x", 1));
-	lock_counts(srv.locks, &held, &waiters);
-	ck_assert_uint_eq(held, 0);
-	ck_assert_uint_eq(waiters, 0);
-	ck_assert_uint_eq(srv.data_bytes, 0);
-	ck_assert_ptr_null(c->c->locks);
+	lock_stats_get(srv.locks, &st);
+	ck_assert_uint_eq(st.held, 0);
+	ck_assert_uint_eq(st.waiters, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
+	ck_assert_ptr_null(c->c->hc.locks);
 }
 END_TEST
 
@@ -700,17 +705,19 @@ START_TEST(test_lock_release_on_close)
 	reply_st(b, IOMUX_ST_OK);
 	reply_st(c, IOMUX_ST_OK);
 	no_reply(d);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), b->c);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "y", 1)), c->c);
+	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &b->c->hc);
+	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "y", 1)), &c->c->hc);
 	ck_assert_ptr_null(lock_find(srv.locks, "z", 1));
-	ck_assert_uint_eq(srv.data_bytes, 2 * lock_cost(1));
+	ck_assert_uint_eq(srv.data.bytes, 2 * lock_cost(1));
 
-	/* lock_conn_closed() is what the close ran, and it is idempotent. */
-	lock_conn_closed(&srv, b->c);
+	/* lock_client_gone() is what the close ran, and it is idempotent. */
+	lock_client_gone(srv.locks, &b->c->hc, 0);
+	serve_hub(&srv);
 	reply_st(d, IOMUX_ST_OK);
-	lock_conn_closed(&srv, b->c);
-	ck_assert_ptr_null(b->c->locks);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), d->c);
+	lock_client_gone(srv.locks, &b->c->hc, 0);
+	serve_hub(&srv);
+	ck_assert_ptr_null(b->c->hc.locks);
+	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &d->c->hc);
 }
 END_TEST
 
@@ -726,14 +733,15 @@ START_TEST(test_lock_dead_waiter_skipped)
 	req(a, IOMUX_OP_UNLOCK, 1, S("x"));
 	reply_st(a, IOMUX_ST_OK);
 	reply_st(c, IOMUX_ST_OK);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), c->c);
+	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &c->c->hc);
 }
 END_TEST
 
 START_TEST(test_lock_timeout_and_lease)
 {
 	struct tconn	*a = tconn(0), *b = tconn(1);
-	uint64_t	 t0, held, waiters;
+	struct lock_stats st;
+	uint64_t	 t0;
 	uint8_t		 t[8], l[8];
 
 	t0 = ev_now(srv.loop);	/* what the lease counts from */
@@ -743,13 +751,13 @@ START_TEST(test_lock_timeout_and_lease)
 	reply_st(b, IOMUX_ST_TIMEDOUT);
 	req(b, IOMUX_OP_LOCK, 2, S("x"), u64be(t, 20), 8);
 	reply_st(b, IOMUX_ST_TIMEDOUT);
-	lock_counts(srv.locks, &held, &waiters);
-	ck_assert_uint_eq(waiters, 0);
+	lock_stats_get(srv.locks, &st);
+	ck_assert_uint_eq(st.waiters, 0);
 	/* The lease runs out: the lock passes to the waiter. */
 	req(b, IOMUX_OP_LOCK, 1, S("x"));
 	reply_st(b, IOMUX_ST_OK);
 	ck_assert_uint_ge(ev_now_update(srv.loop) - t0, 60);
-	ck_assert_ptr_null(a->c->locks);
+	ck_assert_ptr_null(a->c->hc.locks);
 	req(a, IOMUX_OP_UNLOCK, 1, S("x"));
 	reply_st(a, IOMUX_ST_ENOTOWNER);
 	req(b, IOMUX_OP_UNLOCK, 1, S("x"));
@@ -763,7 +771,7 @@ START_TEST(test_lock_timeout_and_lease)
 	pump(a, 30);
 	pump(a, 30);
 	ck_assert_ptr_null(lock_find(srv.locks, "y", 1));
-	ck_assert_uint_eq(srv.data_bytes, 0);
+	ck_assert_uint_eq(srv.data.bytes, 0);
 }
 END_TEST
 
@@ -785,38 +793,6 @@ START_TEST(test_lock_trylock)
 	reply_st(a, IOMUX_ST_OK);
 	req(b, IOMUX_OP_TRYLOCK, 1, S(""));
 	reply_st(b, IOMUX_ST_OK);
-}
-END_TEST
-
-/* Data-structure level: lock_conn_closed() with bare connections. */
-START_TEST(test_lock_table)
-{
-	struct conn	c1, c2;
-	struct lock	*l;
-
-	memset(&c1, 0, sizeof(c1));
-	memset(&c2, 0, sizeof(c2));
-	c1.srv = c2.srv = &srv;
-	ck_assert_int_eq(lock_acquire(srv.locks, "a", 1, &c1, 0), 0);
-	ck_assert_int_eq(lock_acquire(srv.locks, "b", 1, &c1, 1000), 0);
-	ck_assert_int_eq(lock_acquire(srv.locks, "a", 1, &c1, 0),
-	    LOCK_E_OWNED);
-	ck_assert_int_eq(lock_acquire(srv.locks, "a", 1, &c2, 0),
-	    LOCK_E_HELD);
-	ck_assert_int_eq(lock_release(srv.locks, "a", 1, &c2), -EPERM);
-	ck_assert_int_eq(lock_release(srv.locks, "c", 1, &c2), -ENOENT);
-	ck_assert_int_eq(lock_acquire(srv.locks, "c", 1, &c2, 0), 0);
-	l = lock_find(srv.locks, "b", 1);
-	ck_assert_ptr_eq(lock_holder(l), &c1);
-	lock_conn_closed(&srv, &c1);
-	ck_assert_ptr_null(c1.locks);
-	ck_assert_ptr_null(lock_find(srv.locks, "a", 1));
-	ck_assert_ptr_null(lock_find(srv.locks, "b", 1));
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "c", 1)), &c2);
-	ck_assert_uint_eq(srv.data_bytes, lock_cost(1));
-	lock_conn_closed(&srv, &c2);
-	ck_assert_ptr_null(c2.locks);
-	ck_assert_uint_eq(srv.data_bytes, 0);
 }
 END_TEST
 
@@ -854,7 +830,6 @@ suite(void)
 	tcase_add_test(tc_lock, test_lock_dead_waiter_skipped);
 	tcase_add_test(tc_lock, test_lock_timeout_and_lease);
 	tcase_add_test(tc_lock, test_lock_trylock);
-	tcase_add_test(tc_lock, test_lock_table);
 	suite_add_tcase(s, tc_lock);
 	return s;
 }

@@ -21,11 +21,14 @@
 #ifndef IOMUXD_HUB_H
 #define IOMUXD_HUB_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
 
+struct lock;
 struct pubsub_client;
 
 #define HUB_CLIENT_F_GONE	0x1	/* dead: skip it, change nothing */
@@ -39,12 +42,26 @@ struct hub_client {
 	struct buf_acct		 mem;
 	unsigned int		 flags;
 	struct pubsub_client	*subs;	/* NULL: no subscription */
+	struct lock		*locks;	/* held, lock.c's list; or NULL */
 };
 
 static inline bool
 hub_client_gone(const struct hub_client *hc)
 {
 	return (hc->flags & HUB_CLIENT_F_GONE) != 0;
+}
+
+/*
+ * What an allocation of n bytes takes from the heap, for accounting that
+ * must not under-count many small blocks: glibc's chunk is the request
+ * plus an 8-byte header, rounded up to 16, and at least 32.
+ */
+static inline size_t
+hub_alloc_cost(size_t n)
+{
+	size_t	chunk = (n + 8 + 15) & ~(size_t)15;
+
+	return chunk < 32 ? 32 : chunk;
 }
 
 /*
@@ -58,5 +75,37 @@ struct hub_limits {
 	uint64_t	 max_memory;		/* 0: no limit */
 	uint32_t	 subscriptions_max;	/* per client */
 };
+
+/*
+ * The hub's data (keys, values, queue items, lock names), counted
+ * against limits->max_memory (STATUS data_bytes). Shared by the modules
+ * that store data.
+ */
+struct hub_data {
+	uint64_t		 bytes;
+	const struct hub_limits	*limits;
+};
+
+/*
+ * Account n more bytes: 0, or -ENOMEM if that would pass max_memory (0:
+ * no limit), in which case nothing is accounted and the caller must not
+ * store.
+ */
+static inline int
+hub_data_reserve(struct hub_data *d, uint64_t n)
+{
+	uint64_t	max = d->limits->max_memory;
+
+	if (max != 0 && (n > max || d->bytes > max - n))
+		return -ENOMEM;
+	d->bytes += n;
+	return 0;
+}
+
+static inline void
+hub_data_release(struct hub_data *d, uint64_t n)
+{
+	d->bytes -= n;
+}
 
 #endif /* IOMUXD_HUB_H */

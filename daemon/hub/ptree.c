@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub.h"
 #include "ptree.h"
 
 struct ptree_node {
@@ -50,6 +51,14 @@ void
 ptree_init(struct ptree *t)
 {
 	memset(t, 0, sizeof(*t));
+}
+
+size_t
+ptree_key_cost(size_t len)
+{
+	/* Each node: itself, and its child array grown by one slot. */
+	return 2 * (hub_alloc_cost(sizeof(struct ptree_node) + len) +
+	    hub_alloc_cost(2 * sizeof(struct ptree_node *)));
 }
 
 /* A childless node for path[0..depth), or NULL. */

@@ -37,6 +37,13 @@ struct ptree {
 void	ptree_init(struct ptree *);
 
 /*
+ * The most memory one key of len bytes makes a tree hold: the nodes it
+ * can add (its own and a split one), each a copy of its path, with their
+ * slots in their parents' child arrays. For memory accounting.
+ */
+size_t	ptree_key_cost(size_t len);
+
+/*
  * Map key[0..len) to value, which must not be NULL; len may be 0 (the
  * empty key, a prefix of everything). The key bytes are copied, the value
  * is not. Returns 0, -EEXIST (the key is there: its value is kept),

@@ -215,13 +215,21 @@ pc_free(struct pubsub *ps, struct pubsub_client *pc)
 	free(pc);
 }
 
-/* What a subscription to a topic named with len bytes holds. */
+/*
+ * What a subscription to t makes the daemon hold, at most: its slot in
+ * the client's table, and t with its name (charged to each subscriber:
+ * shared topics count more than once, never less). A pattern's topic is
+ * also in the tree of patterns, whose nodes copy their whole path.
+ */
 static size_t
-sub_cost(size_t len)
+sub_cost(const struct topic *t)
 {
-	/* With its slot in the connection's table. */
-	return sizeof(struct sub) + sizeof(struct topic) + len +
-	    2 * sizeof(void *);
+	/* A hash slot is a pointer in a table kept at most half full. */
+	size_t	n = hub_alloc_cost(sizeof(struct sub)) +
+		    hub_alloc_cost(sizeof(struct topic) + t->len) +
+		    4 * sizeof(void *);
+
+	return t->pattern ? n + ptree_key_cost(t->len) : n;
 }
 
 /*
@@ -235,7 +243,7 @@ sub_drop(struct pubsub *ps, struct sub *s)
 	struct pubsub_client	*pc = s->c->subs;
 
 	assert(!ps->walking);
-	buf_acct_release(&s->c->mem, sub_cost(s->t->len));
+	buf_acct_release(&s->c->mem, sub_cost(s->t));
 
 	if (s->cprev != NULL)
 		s->cprev->cnext = s->cnext;
@@ -345,7 +353,7 @@ pubsub_subscribe(struct pubsub *ps, struct hub_client *c, const void *name,
 		pc->npatterns++;
 	else
 		pc->nchannels++;
-	buf_acct_charge(&c->mem, sub_cost(t->len));
+	buf_acct_charge(&c->mem, sub_cost(t));
 	return 0;
 fail:
 	free(s);

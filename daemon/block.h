@@ -7,12 +7,13 @@
  * instead of replying; the waiting request holds up only its own
  * connection's later requests (replies stay in order), never the loop.
  *
- * The module that owns what is waited on (a key, a queue, a lock) keeps
- * its waiters in FIFO order on a hub wait queue (hub/wait.h) through
- * w->hw, with w->obj its own, and must take a waiter off in its cancel
- * callback. A waiter ends in exactly one of three ways, each freeing it:
- *   - woken: the module unlinks it, then block_reply() + reply_* +
- *     block_done() answer the request;
+ * The hub module that owns what is waited on (a key, a queue, a lock)
+ * keeps its waiters in FIFO order on a hub wait queue (hub/wait.h)
+ * through w->hw, with w->obj the handler's, and the handler's cancel
+ * callback takes it off. A waiter ends in exactly one of three ways, each
+ * freeing it:
+ *   - woken: the hub takes it off its queue and hands it over; serve.c
+ *     answers with block_reply() + reply_* + block_done();
  *   - deadline: block.c calls cancel(), then answers TIMEDOUT;
  *   - its connection goes away (or the server stops): block.c calls
  *     cancel() and frees it; nothing was taken from the module, so

@@ -13,9 +13,11 @@
 
 #include <errno.h>
 
+#include "block.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "kv.h"
+#include "serve.h"
 #include "server.h"
 
 static handler_fn	op_get, op_set, op_del, op_exists, op_incr, op_keys,
@@ -106,6 +108,7 @@ op_set(struct conn *c, const struct proto_frame *f,
 	else
 		reply_begin(r, ret == KV_E_CONFLICT ? IOMUX_ST_CONFLICT :
 		    IOMUX_ST_OK);
+	serve_hub(c->srv);	/* WAITs for the key */
 }
 
 /* DEL key... -> OK [u64 removed]. */
@@ -153,6 +156,7 @@ op_incr(struct conn *c, const struct proto_frame *f,
 	    arg_u64(r, f, args, 1, 1, "the delta", &delta) < 0)
 		return;
 	ret = kv_incr(c->srv->kv, args[0].p, args[0].len, (int64_t)delta, &v);
+	serve_hub(c->srv);	/* WAITs for a key INCR created */
 	switch (ret) {
 	case 0:
 		reply_begin(r, IOMUX_ST_OK);
@@ -259,11 +263,20 @@ op_persist(struct conn *c, const struct proto_frame *f,
 }
 
 /* WAIT key [timeout_ms] -> OK [value] | TIMEDOUT; at once if it exists. */
+/* block.c's cancel callback: deadline, disconnect or shutdown. */
+static void
+cancel(struct waiter *w)
+{
+	kv_wait_cancel(&w->hw);
+}
+
 static void
 op_wait(struct conn *c, const struct proto_frame *f,
     const struct proto_arg *args, struct reply *r)
 {
 	const uint8_t	*val;
+	struct kv_wait	*wk;
+	struct waiter	*w;
 	size_t		 vlen;
 	uint64_t	 timeout;
 
@@ -280,5 +293,13 @@ op_wait(struct conn *c, const struct proto_frame *f,
 		reply_begin(r, IOMUX_ST_TIMEDOUT);
 		return;
 	}
-	kv_block(c->srv->kv, r, args[0].p, args[0].len, timeout);
+	if ((wk = kv_wait_get(c->srv->kv, args[0].p, args[0].len)) == NULL) {
+		reply_nomem(r, -ENOMEM);
+		return;
+	}
+	if ((w = block_start(r, timeout, cancel, wk)) == NULL) {
+		kv_wait_put(wk);	/* replied; nobody waits after all */
+		return;
+	}
+	kv_wait_add(wk, &w->hw);
 }

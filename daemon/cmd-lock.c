@@ -62,10 +62,8 @@ op_lock(struct conn *c, const struct proto_frame *f,
 	    &timeout) < 0 ||
 	    arg_u64(r, f, args, 2, 0, "lease", &lease) < 0)
 		return;
-	ret = lock_acquire(ls, args[0].p, args[0].len, &c->hc,
-	    ev_now(c->srv->loop), lease);
+	ret = lock_acquire(ls, args[0].p, args[0].len, &c->hc, lease);
 	if (ret == 0) {
-		serve_hub(c->srv);	/* a lease to time */
 		reply_begin(r, IOMUX_ST_OK);
 		return;
 	}
@@ -97,11 +95,10 @@ op_trylock(struct conn *c, const struct proto_frame *f,
 	    arg_u64(r, f, args, 1, 0, "lease", &lease) < 0)
 		return;
 	ret = lock_acquire(c->srv->locks, args[0].p, args[0].len, &c->hc,
-	    ev_now(c->srv->loop), lease);
-	if (ret == 0) {
+	    lease);
+	if (ret == 0)
 		reply_begin(r, IOMUX_ST_OK);
-		serve_hub(c->srv);
-	} else if (ret == LOCK_E_HELD)
+	else if (ret == LOCK_E_HELD)
 		reply_begin(r, IOMUX_ST_CONFLICT);
 	else
 		acquire_error(r, ret);
@@ -116,8 +113,7 @@ op_unlock(struct conn *c, const struct proto_frame *f,
 
 	if (arg_name(r, &args[0], "lock name") < 0)
 		return;
-	ret = lock_release(c->srv->locks, args[0].p, args[0].len, &c->hc,
-	    ev_now(c->srv->loop));
+	ret = lock_release(c->srv->locks, args[0].p, args[0].len, &c->hc);
 	if (ret == -ENOENT)
 		reply_begin(r, IOMUX_ST_NOTFOUND);
 	else if (ret == -EPERM)

@@ -3,7 +3,9 @@
  * Copyright (c) 2026 The iomuxd developers
  *
  * cmd-queue.c: the 0x02xx range: PUSH, POP, QLEN and PEEK. The handlers
- * check arguments and shape replies; queue.c owns the queues.
+ * check arguments and shape replies; the hub's queue.c owns the queues,
+ * and serve.c hands items over (to a POP here, or to waiters after a
+ * PUSH).
  */
 
 #include <sys/types.h>
@@ -14,6 +16,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "queue.h"
+#include "serve.h"
 #include "server.h"
 
 static handler_fn	op_push, op_pop, op_qlen, op_peek;
@@ -26,13 +29,16 @@ const struct handler cmd_queue_ops[DISPATCH_RANGE_OPS] = {
 	[IOMUX_OP_PEEK & 0xff] = { IOMUX_OP_PEEK, 1, 1, op_peek },
 };
 
-/* PUSH queue value...: OK [u64 new length]. */
+/*
+ * PUSH queue value...: OK [u64 new length], the length once the waiters
+ * have taken theirs (they are served first, so it is exact).
+ */
 static void
 op_push(struct conn *c, const struct proto_frame *f,
     const struct proto_arg *args, struct reply *r)
 {
 	struct server	*srv = c->srv;
-	uint64_t	 len;
+	struct queue	*q;
 	int		 i, ret;
 
 	if (arg_name(r, &args[0], "queue name") < 0)
@@ -41,13 +47,22 @@ op_push(struct conn *c, const struct proto_frame *f,
 		if (arg_value(r, &args[i], "value") < 0)
 			return;
 	ret = queue_push(srv->queues, args[0].p, args[0].len, &args[1],
-	    f->argc - 1, &len);
+	    f->argc - 1);
 	if (ret < 0) {
 		reply_nomem(r, ret);
 		return;
 	}
+	serve_hub(srv);		/* waiters take theirs */
+	q = queue_find(srv->queues, args[0].p, args[0].len);
 	reply_begin(r, IOMUX_ST_OK);
-	reply_u64(r, len);
+	reply_u64(r, q != NULL ? queue_length(q) : 0);
+}
+
+/* block.c's cancel callback: deadline, disconnect or shutdown. */
+static void
+cancel(struct waiter *w)
+{
+	queue_cancel(&w->hw);
 }
 
 /*
@@ -70,7 +85,7 @@ op_pop(struct conn *c, const struct proto_frame *f,
 	q = queue_find(qs, args[0].p, args[0].len);
 	if (q != NULL && (head = queue_head(q)) != NULL) {
 		/* An item taken is never lost to a reply that cannot go. */
-		if (!queue_reply_fits(c, head->len)) {
+		if (!conn_reply_fits(c, head->len)) {
 			reply_error(r, IOMUX_ST_ELIMIT, "pop: the item of %lu "
 			    "bytes does not fit the output limit or frame_max "
 			    "now; it stays queued", (unsigned long)head->len);
@@ -80,7 +95,8 @@ op_pop(struct conn *c, const struct proto_frame *f,
 			reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
 			return;
 		}
-		(void)queue_take(q, r);
+		reply_begin(r, IOMUX_ST_OK);
+		serve_item(r, q);
 		return;
 	}
 	if (!arg_given(f, args, 1)) {
@@ -95,11 +111,11 @@ op_pop(struct conn *c, const struct proto_frame *f,
 		reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
 		return;
 	}
-	if ((w = block_start(r, timeout, queue_cancel, q)) == NULL) {
-		queue_unused(q);	/* block_start() replied ENOMEM */
+	if ((w = block_start(r, timeout, cancel, q)) == NULL) {
+		queue_unused(q);	/* block_start() replied */
 		return;
 	}
-	queue_wait(q, w);
+	queue_wait(q, &w->hw);
 }
 
 /* QLEN queue: OK [u64], 0 for a missing queue. */

@@ -6,10 +6,11 @@
  * (iomuxd.conf(5)) and the command line, flags winning.
  *
  * One table describes every key: its name, the struct conf field it
- * sets, how its value is parsed and the accepted range. The file
- * reader, the command line (conf_set_key()), the "locked" copy done by
- * conf_load() and the restart-key comparison of conf_reload() all walk
- * that table, so a new key is one table line plus one field.
+ * sets, how its value is parsed, the accepted range and what a reload
+ * does with it. The file reader, the command line (conf_set_key()), the
+ * "locked" copy done by conf_load() and a reload (conf_apply()) all walk
+ * that table, so a new key is one table line plus one field (plus, if
+ * changing it must reach live state, a line in server_reconfigure()).
  *
  * Invariants: a struct conf is only ever replaced whole. conf_load()
  * builds the new settings in a local copy and assigns it at the very
@@ -32,7 +33,6 @@
 
 #include "conf.h"
 #include "iomux-proto.h"
-#include "log.h"
 
 #define KIB		UINT64_C(1024)
 #define MIB		(KIB * 1024)
@@ -51,54 +51,77 @@ enum vtype {
 	V_MS		/* uint32_t, time in ms */
 };
 
+/*
+ * What a reload (SIGHUP) does with a key; see conf_apply(). A new key is
+ * R_LIVE unless something built from it at start cannot be rebuilt
+ * under running clients.
+ */
+enum reload {
+	R_LIVE,		/* the new value applies at once */
+	R_START,	/* read at start only: sockets, the loop backend */
+	R_LOWER		/* lowered at once, raised at the next start; 0 is
+			   no limit. For numbers only */
+};
+
 struct key {
 	const char	*name;
 	int		 key;
 	enum vtype	 type;
+	enum reload	 reload;
 	size_t		 off;
 	size_t		 size;
 	uint64_t	 min, max;
 };
 
+/* struct conf_set has one bit per key. */
+_Static_assert(CONF_K_COUNT <= 64, "too many keys for struct conf_set");
+
 #define F(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 
+/*
+ * The order is that of iomuxd.conf(5), which conf_set_names() keeps.
+ * max_clients is R_LOWER because the loop and the fd limit were sized
+ * for it at start (server.c's size_clients()).
+ */
 static const struct key keys[] = {
-	{ "socket", CONF_K_SOCKET, V_PATH, F(socket_path), 0, 0 },
-	{ "socket_mode", CONF_K_SOCKET_MODE, V_MODE, F(socket_mode), 0, 0777 },
-	{ "tcp", CONF_K_TCP, V_TCP, F(tcp), 0, 0 },
-	{ "tcp_allow_remote", CONF_K_TCP_ALLOW_REMOTE, V_BOOL,
+	{ "socket", CONF_K_SOCKET, V_PATH, R_START, F(socket_path), 0, 0 },
+	{ "socket_mode", CONF_K_SOCKET_MODE, V_MODE, R_START, F(socket_mode),
+	    0, 0777 },
+	{ "tcp", CONF_K_TCP, V_TCP, R_START, F(tcp), 0, 0 },
+	{ "tcp_allow_remote", CONF_K_TCP_ALLOW_REMOTE, V_BOOL, R_START,
 	    F(tcp_allow_remote), 0, 1 },
-	{ "backend", CONF_K_BACKEND, V_NAME, F(backend), 0, 0 },
-	{ "backlog", CONF_K_BACKLOG, V_INT, F(backlog), 1, 65535 },
-	{ "frame_max", CONF_K_FRAME_MAX, V_SIZE32, F(frame_max),
+	{ "backend", CONF_K_BACKEND, V_NAME, R_START, F(backend), 0, 0 },
+	{ "backlog", CONF_K_BACKLOG, V_INT, R_START, F(backlog), 1, 65535 },
+	{ "frame_max", CONF_K_FRAME_MAX, V_SIZE32, R_LIVE, F(frame_max),
 	    4 * KIB, 64 * MIB },
-	{ "output_limit", CONF_K_OUTPUT_LIMIT, V_SIZE, F(output_limit),
+	{ "output_limit", CONF_K_OUTPUT_LIMIT, V_SIZE, R_LIVE,
+	    F(output_limit), 4 * KIB, 4 * GIB },
+	{ "output_high", CONF_K_OUTPUT_HIGH, V_SIZE, R_LIVE, F(output_high),
 	    4 * KIB, 4 * GIB },
-	{ "output_high", CONF_K_OUTPUT_HIGH, V_SIZE, F(output_high),
-	    4 * KIB, 4 * GIB },
-	{ "output_timeout", CONF_K_OUTPUT_TIMEOUT, V_MS,
+	{ "output_timeout", CONF_K_OUTPUT_TIMEOUT, V_MS, R_LIVE,
 	    F(output_timeout_ms), 0, MS_MAX },
-	{ "max_clients", CONF_K_MAX_CLIENTS, V_INT, F(max_clients),
+	{ "max_clients", CONF_K_MAX_CLIENTS, V_INT, R_LOWER, F(max_clients),
 	    0, 1000000 },
-	{ "frame_timeout", CONF_K_FRAME_TIMEOUT, V_MS, F(frame_timeout_ms),
-	    1, MS_MAX },
-	{ "idle_timeout", CONF_K_IDLE_TIMEOUT, V_MS, F(idle_timeout_ms),
-	    0, MS_MAX },
-	{ "shutdown_timeout", CONF_K_SHUTDOWN_TIMEOUT, V_MS,
+	{ "frame_timeout", CONF_K_FRAME_TIMEOUT, V_MS, R_LIVE,
+	    F(frame_timeout_ms), 1, MS_MAX },
+	{ "idle_timeout", CONF_K_IDLE_TIMEOUT, V_MS, R_LIVE,
+	    F(idle_timeout_ms), 0, MS_MAX },
+	{ "shutdown_timeout", CONF_K_SHUTDOWN_TIMEOUT, V_MS, R_LIVE,
 	    F(shutdown_timeout_ms), 0, MS_MAX },
-	{ "reqs_per_wakeup", CONF_K_REQS_PER_WAKEUP, V_INT,
+	{ "reqs_per_wakeup", CONF_K_REQS_PER_WAKEUP, V_INT, R_LIVE,
 	    F(reqs_per_wakeup), 1, 1024 },
-	{ "accepts_per_wakeup", CONF_K_ACCEPTS_PER_WAKEUP, V_INT,
+	{ "accepts_per_wakeup", CONF_K_ACCEPTS_PER_WAKEUP, V_INT, R_LIVE,
 	    F(accepts_per_wakeup), 1, 1024 },
-	{ "verbose", CONF_K_VERBOSE, V_INT, F(verbose), 0, 9 },
-	{ "key_max", CONF_K_KEY_MAX, V_SIZE32, F(key_max), 1, 64 * KIB },
-	{ "value_max", CONF_K_VALUE_MAX, V_SIZE32, F(value_max),
+	{ "verbose", CONF_K_VERBOSE, V_INT, R_LIVE, F(verbose), 0, 9 },
+	{ "key_max", CONF_K_KEY_MAX, V_SIZE32, R_LIVE, F(key_max),
+	    1, 64 * KIB },
+	{ "value_max", CONF_K_VALUE_MAX, V_SIZE32, R_LIVE, F(value_max),
 	    1, 64 * MIB },
-	{ "max_memory", CONF_K_MAX_MEMORY, V_SIZE, F(max_memory),
+	{ "max_memory", CONF_K_MAX_MEMORY, V_SIZE, R_LIVE, F(max_memory),
 	    0, (uint64_t)SIZE_MAX },
-	{ "subscriptions_max", CONF_K_SUBSCRIPTIONS_MAX, V_INT,
+	{ "subscriptions_max", CONF_K_SUBSCRIPTIONS_MAX, V_INT, R_LIVE,
 	    F(subscriptions_max), 1, 1000000 },
-	{ "client_memory_max", CONF_K_CLIENT_MEMORY_MAX, V_SIZE,
+	{ "client_memory_max", CONF_K_CLIENT_MEMORY_MAX, V_SIZE, R_LIVE,
 	    F(client_memory_max), 0, (uint64_t)SIZE_MAX },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -168,18 +191,6 @@ key_lookup(const char *name)
 				break;
 		}
 		if (*a == '\0' && *b == '\0')
-			return &keys[i];
-	}
-	return NULL;
-}
-
-static const struct key *
-key_by_id(int key)
-{
-	size_t	 i;
-
-	for (i = 0; i < NKEYS; i++) {
-		if (keys[i].key == key)
 			return &keys[i];
 	}
 	return NULL;
@@ -616,6 +627,9 @@ conf_check(struct conf *c, char *errbuf, size_t errlen)
 		return -EINVAL;
 	}
 	/*
+	 * The rules below join only R_LIVE keys, so a reload's mix of new
+	 * and kept values (conf_apply()) still obeys them.
+	 *
 	 * The largest frame that carries a value, a message pushed for a
 	 * pattern (the value, the channel and the pattern), must fit the
 	 * output limit: else a queue item that large could be popped and
@@ -827,29 +841,52 @@ out:
 	return r;
 }
 
-int
-conf_reload(struct conf *c, const char *path, const struct conf_set *locked,
-    struct conf_set *restart, char *errbuf, size_t errlen)
+/* A lower-only key's value for comparison: 0 is no limit, above all. */
+static uint64_t
+key_limit(const struct conf *c, const struct key *k)
 {
-	struct conf		 tmp = *c;
-	const struct key	*k;
-	uint64_t		 mask = 0;
-	int			 key, r;
+	uint64_t	 v = key_number(c, k);
 
-	if ((r = conf_load(&tmp, path, locked, errbuf, errlen)) != 0)
-		return r;
-	for (key = 0; key < CONF_K_COUNT; key++) {
-		if (!(CONF_RESTART_KEYS & CONF_KEY_BIT(key)))
+	return v == 0 ? UINT64_MAX : v;
+}
+
+void
+conf_apply(struct conf *c, const struct conf *nc, struct conf_set *later)
+{
+	const struct key	*k;
+	size_t			 i;
+
+	later->mask = 0;
+	for (i = 0; i < NKEYS; i++) {
+		k = &keys[i];
+		if (key_equal(c, nc, k))
 			continue;
-		if ((k = key_by_id(key)) == NULL || key_equal(&tmp, c, k))
-			continue;
-		log_warnx("reload: %s changed in %s; it takes effect after "
-		    "a restart", k->name, path);
-		key_copy(&tmp, c, k);
-		mask |= CONF_KEY_BIT(key);
+		if (k->reload == R_START || (k->reload == R_LOWER &&
+		    key_limit(nc, k) > key_limit(c, k)))
+			later->mask |= CONF_KEY_BIT(k->key);
+		else
+			key_copy(c, nc, k);
 	}
-	*c = tmp;
-	if (restart != NULL)
-		restart->mask = mask;
-	return 0;
+}
+
+int
+conf_set_names(const struct conf_set *s, char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+	int	 n = 0, w;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (i = 0; i < NKEYS; i++) {
+		if (!(s->mask & CONF_KEY_BIT(keys[i].key)))
+			continue;
+		/* Past the end once cut: only count from then on. */
+		if (off < len) {
+			w = snprintf(buf + off, len - off, "%s%s",
+			    n > 0 ? ", " : "", keys[i].name);
+			off += w > 0 ? (size_t)w : 0;
+		}
+		n++;
+	}
+	return n;
 }

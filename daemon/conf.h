@@ -45,11 +45,6 @@ enum conf_key {
 	CONF_K_COUNT
 };
 #define CONF_KEY_BIT(k)	(UINT64_C(1) << (k))
-/* Keys a reload cannot change (listeners, backend): need a restart. */
-#define CONF_RESTART_KEYS \
-	(CONF_KEY_BIT(CONF_K_SOCKET) | CONF_KEY_BIT(CONF_K_SOCKET_MODE) | \
-	CONF_KEY_BIT(CONF_K_TCP) | CONF_KEY_BIT(CONF_K_TCP_ALLOW_REMOTE) | \
-	CONF_KEY_BIT(CONF_K_BACKEND) | CONF_KEY_BIT(CONF_K_BACKLOG))
 
 struct conf {
 	char	 socket_path[CONF_PATH_MAX];	/* "" = default for this uid */
@@ -109,17 +104,25 @@ int	conf_load(struct conf *c, const char *path, const struct conf_set *locked,
 	    char *errbuf, size_t errlen);
 
 /*
- * SIGHUP: conf_load() into a copy, then move into *c only the settings
- * that can change at run time (every key outside CONF_RESTART_KEYS:
- * limits, timeouts, per-wakeup budgets, verbose). Restart keys whose
- * value differs keep their running value, are logged with log_warnx()
- * and reported in *restart if not NULL. Same returns as conf_load();
- * on error *c is untouched. max_clients comes back as configured (0 =
- * derive again).
+ * A reload: apply the newly read settings 'nc' (conf_load() built and
+ * checked them) to the running ones 'c', key by key, as each key's row
+ * in conf.c's table says. Live keys are copied; keys read only at start
+ * keep their running value; lower-only keys (max_clients) are copied
+ * when lower and kept when higher, 0 counting as no limit. *later is
+ * set to the keys whose new value waits for the next start (the last
+ * two kinds), so the caller can name them. Fields that are no key
+ * (foreground) are left alone. The result needs no conf_check(): its
+ * rules only join keys that reload alike.
  */
-int	conf_reload(struct conf *c, const char *path,
-	    const struct conf_set *locked, struct conf_set *restart,
-	    char *errbuf, size_t errlen);
+void	conf_apply(struct conf *c, const struct conf *nc,
+	    struct conf_set *later);
+
+/*
+ * Write the names of the keys in 's' into buf, "socket, backend", in
+ * the order of iomuxd.conf(5). Always NUL-terminated when len > 0, cut
+ * short if it does not fit. Returns the number of keys named.
+ */
+int	conf_set_names(const struct conf_set *s, char *buf, size_t len);
 
 /*
  * Cross-key checks and adjustments after the command line (conf_load()

@@ -366,12 +366,38 @@ handoffs_undo(struct conn *c)
 		buf_acct_release(&c->hc.mem, h->size);
 		h->ops->undo(h->obj, h->arg);
 	}
-	/* Only now, with every item back in order, may waiters take them. */
-	for (i = 0; i < n; i++)
-		if (c->handoffs[i].ops->resume != NULL)
-			c->handoffs[i].ops->resume(c->handoffs[i].arg);
+	/*
+	 * Waiters get them only when the release serves the hub, with every
+	 * item back in order (server_conn_closed).
+	 */
 	c->nhandoffs = 0;
 	handoffs_free(c);
+}
+
+/* Where c's next reply goes (conn_reply_buf(), without its side effect). */
+static struct buf *
+reply_target(struct conn *c)
+{
+	struct server	*srv = c->srv;
+
+	if (srv->current == c && buf_len(&c->out) == 0)
+		return &srv->scratch;
+	return &c->out;
+}
+
+bool
+conn_reply_fits(struct conn *c, size_t len)
+{
+	const struct buf	*b = reply_target(c);
+	size_t			 body = IOMUX_BODY_HDR_SIZE +
+				    IOMUX_ARG_HDR_SIZE + len;
+
+	if (body > c->srv->conf.frame_max)
+		return false;
+	if (b->limit == 0)
+		return true;
+	return buf_len(b) <= b->limit &&
+	    IOMUX_LEN_SIZE + body <= b->limit - buf_len(b);
 }
 
 struct buf *
@@ -379,8 +405,6 @@ conn_reply_buf(struct conn *c)
 {
 	struct server	*srv = c->srv;
 
-	if (srv->current == c && buf_len(&c->out) == 0)
-		return &srv->scratch;
 	/*
 	 * Output for a connection outside its own turn (or behind output
 	 * it already has queued) goes to its own buffer, flushed by a
@@ -388,7 +412,7 @@ conn_reply_buf(struct conn *c)
 	 */
 	if (srv->current != c && !(c->flags & CONN_F_DEAD))
 		ev_defer(srv->loop, &c->defer);
-	return &c->out;
+	return reply_target(c);
 }
 
 void

@@ -23,13 +23,13 @@ struct server;
  * Something handed over in a reply that must go back where it came from
  * if the reply never reaches the socket (a popped queue item): sent() once
  * the kernel has taken every byte of the reply, undo() if the connection
- * dies first. Both are called from the loop, never from inside a request.
+ * dies first (newest first, from its release, which then serves the hub:
+ * whoever waits gets what came back, in order). Both are called from the
+ * loop, never from inside a request.
  */
 struct conn_handoff_ops {
 	void	(*sent)(void *obj, void *arg);
 	void	(*undo)(void *obj, void *arg);
-	/* After every undo of a dying connection, once per hand-off. */
-	void	(*resume)(void *arg);
 };
 
 struct conn_handoff {
@@ -129,6 +129,12 @@ int	conn_handoff_reserve(struct conn *);
  */
 void	conn_handoff(struct conn *, const struct conn_handoff_ops *, void *obj,
 	    void *arg, size_t size);
+/*
+ * Would a reply carrying one argument of len bytes fit c's output now
+ * (its output limit and frame_max)? Checked before an item leaves its
+ * queue, so an item is never lost to a reply that cannot be queued.
+ */
+bool	conn_reply_fits(struct conn *, size_t len);
 /* Apply changed limits and timeouts after a reload. */
 void	conn_reconfigure(struct conn *);
 /* Free at once; only at teardown, when the loop no longer runs. */

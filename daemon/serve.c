@@ -16,17 +16,64 @@
 
 #include "block.h"
 #include "conn.h"
+#include "kv.h"
 #include "lock.h"
+#include "queue.h"
 #include "serve.h"
 #include "server.h"
+
+static uint64_t
+clock_now(void *arg)
+{
+	struct server	*srv = arg;
+
+	return ev_now(srv->loop);
+}
+
+/*
+ * A hub module asks to be reaped at 'when'. Not into the hub: only the
+ * timer. Only a first start can fail (the loop's heap growing): reads
+ * stay exact, a lease ends late, and the next change of the top retries.
+ */
+static void
+arm(struct server *srv, struct ev_timer *t, uint64_t when)
+{
+	if (when == HUB_NO_DEADLINE)
+		ev_timer_stop(srv->loop, t);
+	else
+		(void)ev_timer_start_at(srv->loop, t, when);
+}
+
+static void
+kv_arm(void *arg, uint64_t when)
+{
+	struct server	*srv = arg;
+
+	arm(srv, &srv->kv_timer, when);
+}
+
+static void
+lock_arm(void *arg, uint64_t when)
+{
+	struct server	*srv = arg;
+
+	arm(srv, &srv->lease_timer, when);
+}
+
+static void
+kv_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct server	*srv = arg;
+
+	kv_reap(srv->kv);
+}
 
 static void
 lease_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct server	*srv = arg;
 
-	srv->lease_at = LOCK_NO_DEADLINE;
-	lock_expire(srv->locks, ev_now(loop));
+	lock_reap(srv->locks);
 	serve_hub(srv);
 }
 
@@ -34,15 +81,22 @@ void
 serve_init(struct server *srv)
 {
 	ev_timer_init(&srv->lease_timer, lease_cb, srv);
-	srv->lease_at = LOCK_NO_DEADLINE;
+	ev_timer_init(&srv->kv_timer, kv_cb, srv);
+	srv->kv_clock.now = clock_now;
+	srv->kv_clock.arm = kv_arm;
+	srv->kv_clock.arg = srv;
+	srv->lock_clock.now = clock_now;
+	srv->lock_clock.arm = lock_arm;
+	srv->lock_clock.arg = srv;
 }
 
 void
 serve_stop(struct server *srv)
 {
-	if (srv->loop != NULL)
+	if (srv->loop != NULL) {
 		ev_timer_stop(srv->loop, &srv->lease_timer);
-	srv->lease_at = LOCK_NO_DEADLINE;
+		ev_timer_stop(srv->loop, &srv->kv_timer);
+	}
 }
 
 /* Answer the waiters given a lock (or a failure to take it). */
@@ -65,20 +119,87 @@ serve_locks(struct server *srv)
 	}
 }
 
+/* Answer the WAITs a write woke, with the value as it is now. */
+static void
+serve_waits(struct server *srv)
+{
+	struct hub_waiter	*hw;
+	struct waiter		*w;
+	struct reply		 r;
+	const uint8_t		*val;
+	size_t			 vlen;
+
+	while ((hw = kv_next_woken(srv->kv, &val, &vlen)) != NULL) {
+		w = container_of(hw, struct waiter, hw);
+		if (!block_alive(w))
+			continue;	/* hung up: its close cancels it */
+		block_reply(w, &r, IOMUX_ST_OK);
+		reply_arg(&r, val, vlen);
+		(void)block_done(w, &r);	/* on failure conn is dropped */
+	}
+}
+
+static void
+item_sent(void *obj, void *arg)
+{
+	queue_item_sent(arg, obj);
+}
+
+static void
+item_undo(void *obj, void *arg)
+{
+	queue_item_undo(arg, obj);
+}
+
+static const struct conn_handoff_ops	item_ops = { item_sent, item_undo };
+
+void
+serve_item(struct reply *r, struct queue *q)
+{
+	struct queue_item	*it = queue_take(q);
+
+	reply_arg(r, it->data, it->len);
+	conn_handoff(r->c, &item_ops, it, q, queue_cost_item(it->len));
+}
+
+/*
+ * Hand items to the POPs waiting on the queues that have both. A waiter
+ * whose output cannot take its item is disconnected, as a subscriber
+ * would be, and the item goes to the next.
+ */
+static void
+serve_queues(struct server *srv)
+{
+	struct hub_waiter	*hw;
+	struct waiter		*w;
+	struct queue		*q;
+	struct reply		 r;
+
+	while ((hw = queue_next_ready(srv->queues, &q)) != NULL) {
+		w = container_of(hw, struct waiter, hw);
+		if (!block_alive(w))
+			continue;	/* hung up: its close cancels it */
+		if (!conn_reply_fits(w->c, queue_head(q)->len)) {
+			srv->stats.clients_dropped++;
+			conn_kill(w->c, "output limit reached");
+			continue;
+		}
+		block_reply(w, &r, IOMUX_ST_OK);
+		if (conn_handoff_reserve(w->c) < 0) {
+			reply_error(&r, IOMUX_ST_ENOMEM, "out of memory");
+			(void)block_done(w, &r);
+			continue;
+		}
+		serve_item(&r, q);
+		/* If this fails the connection dies, and undo brings it back. */
+		(void)block_done(w, &r);
+	}
+}
+
 void
 serve_hub(struct server *srv)
 {
-	uint64_t	at;
-
+	serve_queues(srv);
+	serve_waits(srv);
 	serve_locks(srv);
-	at = lock_next_deadline(srv->locks);
-	if (at == srv->lease_at)
-		return;
-	srv->lease_at = at;
-	if (at == LOCK_NO_DEADLINE)
-		ev_timer_stop(srv->loop, &srv->lease_timer);
-	else if (ev_timer_start_at(srv->loop, &srv->lease_timer, at) < 0) {
-		/* Try again after the next lock call; a lease ends late. */
-		srv->lease_at = LOCK_NO_DEADLINE;
-	}
 }

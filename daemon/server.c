@@ -267,7 +267,7 @@ server_conn_closed(struct server *srv, struct conn *c)
 {
 	/* What dies with a connection: its subscriptions and its locks. */
 	pubsub_client_gone(srv->pubsub, &c->hc);
-	lock_client_gone(srv->locks, &c->hc, ev_now(srv->loop));
+	lock_client_gone(srv->locks, &c->hc);
 	serve_hub(srv);
 	srv->nclients--;
 	if (srv->accept_paused) {
@@ -376,48 +376,31 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 {
 	struct conf	*c = &srv->conf;
 	struct conn	*conn;
-	int		 i;
-	bool		 restart = false;
+	struct conf_set	 later;
+	char		 names[256];
+	int		 max_clients = c->max_clients, n;
 
-	if (strcmp(c->socket_path, nc->socket_path) != 0 ||
-	    c->socket_mode != nc->socket_mode || c->ntcp != nc->ntcp ||
-	    strcmp(c->backend, nc->backend) != 0 || c->backlog != nc->backlog ||
-	    c->tcp_allow_remote != nc->tcp_allow_remote)
-		restart = true;
-	for (i = 0; !restart && i < c->ntcp; i++)
-		if (strcmp(c->tcp[i], nc->tcp[i]) != 0)
-			restart = true;
-	if (restart)
-		log_warnx("reload: listener and backend changes take effect "
-		    "at the next start");
+	conf_apply(c, nc, &later);
+	/*
+	 * conf_apply() only lets max_clients fall, but what runs can be
+	 * under what was configured: size_clients() fitted it to the fd
+	 * limit at start. A new value above what runs waits for the next
+	 * start as a raise does, and is named with it.
+	 */
+	if (c->max_clients > srv->max_clients) {
+		if (c->max_clients != max_clients)
+			later.mask |= CONF_KEY_BIT(CONF_K_MAX_CLIENTS);
+	} else if (c->max_clients > 0)
+		srv->max_clients = c->max_clients;
+	if ((n = conf_set_names(&later, names, sizeof(names))) > 0)
+		log_warnx("reload: %s take%s effect at the next start", names,
+		    n == 1 ? "s" : "");
 
-	c->frame_max = nc->frame_max;
-	c->output_limit = nc->output_limit;
-	srv->scratch.limit = nc->output_limit;
-	c->output_high = nc->output_high;
-	c->output_timeout_ms = nc->output_timeout_ms;
-	c->frame_timeout_ms = nc->frame_timeout_ms;
-	c->idle_timeout_ms = nc->idle_timeout_ms;
-	c->shutdown_timeout_ms = nc->shutdown_timeout_ms;
-	c->reqs_per_wakeup = nc->reqs_per_wakeup;
-	c->accepts_per_wakeup = nc->accepts_per_wakeup;
-	c->verbose = nc->verbose;
+	/* What was made from the live keys follows them. */
+	srv->scratch.limit = c->output_limit;
 	log_setverbose(c->verbose);
 	/* Lowered data limits refuse new writes; nothing stored is dropped. */
-	c->key_max = nc->key_max;
-	c->value_max = nc->value_max;
-	c->max_memory = nc->max_memory;
-	c->subscriptions_max = nc->subscriptions_max;
-	c->client_memory_max = nc->client_memory_max;
 	limits_set(srv);
-	if (nc->max_clients > 0 && nc->max_clients != c->max_clients) {
-		c->max_clients = nc->max_clients;
-		if (nc->max_clients <= srv->max_clients)
-			srv->max_clients = nc->max_clients;
-		else
-			log_warnx("reload: max_clients can only be raised "
-			    "at the next start");
-	}
 	for (conn = srv->conns; conn != NULL; conn = conn->next)
 		conn_reconfigure(conn);
 	log_info("reloaded configuration");
@@ -717,10 +700,10 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	srv->start_ms = ev_now(srv->loop);
 	limits_set(srv);
 	srv->data.limits = &srv->limits;
-	if ((ret = kv_new(srv, &srv->kv)) < 0 ||
-	    (ret = queue_new(srv, &srv->queues)) < 0 ||
+	if ((ret = kv_new(&srv->data, &srv->kv_clock, &srv->kv)) < 0 ||
+	    (ret = queue_new(&srv->data, &srv->queues)) < 0 ||
 	    (ret = pubsub_new(&srv->limits, &srv->pubsub)) < 0 ||
-	    (ret = lock_new(&srv->data, &srv->locks)) < 0) {
+	    (ret = lock_new(&srv->data, &srv->lock_clock, &srv->locks)) < 0) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto fail;
 	}

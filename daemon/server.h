@@ -125,9 +125,9 @@ struct server {
 	struct pubsub		*pubsub;
 	struct locks		*locks;
 	struct hub_data		 data;	/* keys, values, items, names */
-	/* Leases of locks: armed for lock_next_deadline() (serve.c). */
-	struct ev_timer		 lease_timer;
-	uint64_t		 lease_at;	/* when it is armed for */
+	/* The hub's clocks and the timers they arm (serve.c). */
+	struct hub_clock	 kv_clock, lock_clock;
+	struct ev_timer		 kv_timer, lease_timer;
 };
 
 /*
@@ -196,7 +196,11 @@ void	server_free(struct server *);
 
 /* Begin a graceful stop (as SIGTERM does). */
 void	server_stop(struct server *);
-/* Apply a reloaded configuration's run-time settings (limits, timeouts). */
+/*
+ * Apply a reloaded configuration (conf_load()ed in full): the keys that
+ * can change at run time at once, for connected clients too, and one
+ * warning naming those that wait for the next start (conf_apply()).
+ */
 void	server_reconfigure(struct server *, const struct conf *);
 
 /* Hook for main.c: called on SIGHUP; returns 0 or -errno. */

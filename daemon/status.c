@@ -89,6 +89,8 @@ status_reply(struct server *srv, struct reply *r)
 	const struct ev_stats	*es = ev_loop_stats(srv->loop);
 	struct pubsub_stats	 ps;
 	struct lock_stats	 ls;
+	struct kv_stats		 ks;
+	struct queue_stats	 qst;
 	char			 text[SERVER_LISTEN_MAX * 130];
 	uint64_t		 now = ev_now(srv->loop);
 
@@ -119,8 +121,12 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "frame_max", srv->conf.frame_max);
 	reply_pair_u64(r, "accept_paused", srv->stats.accept_paused);
 
-	kv_status(srv, r);
-	queue_status(srv, r);
+	kv_stats_get(srv->kv, &ks);
+	reply_pair_u64(r, "keys", ks.keys);
+	reply_pair_u64(r, "keys_expiring", ks.expiring);
+	queue_stats_get(srv->queues, &qst);
+	reply_pair_u64(r, "queues", qst.queues);
+	reply_pair_u64(r, "queued_items", qst.items);
 	pubsub_stats(srv->pubsub, &ps);
 	reply_pair_u64(r, "channels", ps.channels);
 	reply_pair_u64(r, "patterns", ps.patterns);
@@ -136,6 +142,7 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "client_memory", srv->client_mem.bytes);
 	reply_pair_u64(r, "client_memory_max", srv->conf.client_memory_max);
 	reply_pair_u64(r, "clients_evicted", srv->stats.clients_evicted);
+	reply_pair_u64(r, "sockets_recreated", srv->stats.sockets_recreated);
 }
 
 void

@@ -4,7 +4,8 @@
  *
  * check_conf.c: unit tests for conf.c: defaults, every key, bad values,
  * file syntax errors with line numbers, command-line precedence, atomic
- * (re)load and the number parsers' edge cases and overflow.
+ * (re)load, what a reload applies at once, later or only downwards
+ * (conf_apply()), and the number parsers' edge cases and overflow.
  */
 
 #include <sys/stat.h>
@@ -412,8 +413,8 @@ END_TEST
 
 START_TEST(test_atomic_reload)
 {
-	struct conf	 c, before;
-	struct conf_set	 set = { 0 }, restart;
+	struct conf	 c, nc, before;
+	struct conf_set	 set = { 0 }, later;
 	char		 err[256];
 
 	conf_defaults(&c);
@@ -433,37 +434,253 @@ START_TEST(test_atomic_reload)
 	ck_assert_int_eq(load_text(&c, "frame_max = 128K\nbacklog = x\n",
 	    &set, err, sizeof(err)), -EINVAL);
 	ck_assert_mem_eq(&c, &before, sizeof(c));
-	WRITE("frame_max = 128K\nidle_timeout = nope\n");
-	ck_assert_int_eq(conf_reload(&c, cpath, &set, &restart, err,
-	    sizeof(err)), -EINVAL);
-	ck_assert_mem_eq(&c, &before, sizeof(c));
 
 	/*
-	 * A good reload: limits apply, a removed key returns to its
-	 * default, restart-only keys keep their running values and are
-	 * reported, command-line keys stay.
+	 * A good reload, read into a copy and applied as the daemon does:
+	 * limits apply, a removed key returns to its default, restart-only
+	 * keys keep their running values and are reported, command-line
+	 * keys stay.
 	 */
-	WRITE("socket = /tmp/two.sock\nbackend = select\nbacklog = 10\n"
-	    "frame_max = 128K\n");
-	ck_assert_int_eq(conf_reload(&c, cpath, &set, &restart, err,
-	    sizeof(err)), 0);
+	nc = c;
+	ck_assert_int_eq(load_text(&nc,
+	    "socket = /tmp/two.sock\nbackend = select\nbacklog = 10\n"
+	    "frame_max = 128K\n", &set, err, sizeof(err)), 0);
+	conf_apply(&c, &nc, &later);
 	ck_assert_uint_eq(c.frame_max, 128 * 1024);
 	ck_assert_uint_eq(c.idle_timeout_ms, 0);
 	ck_assert_str_eq(c.socket_path, "/tmp/one.sock");
 	ck_assert_str_eq(c.backend, "");
 	ck_assert_int_eq(c.backlog, 10);
 	ck_assert_int_eq(c.verbose, 1);
-	ck_assert_uint_eq(restart.mask, CONF_KEY_BIT(CONF_K_SOCKET) |
+	ck_assert_uint_eq(later.mask, CONF_KEY_BIT(CONF_K_SOCKET) |
 	    CONF_KEY_BIT(CONF_K_BACKEND));
 
-	/* The same file again: nothing needs a restart. */
-	WRITE("socket = /tmp/one.sock\nbacklog = 10\n");
-	ck_assert_int_eq(conf_reload(&c, cpath, &set, &restart, err,
-	    sizeof(err)), 0);
-	ck_assert_uint_eq(restart.mask, 0);
+	/* The running file again: nothing needs a restart. */
+	nc = c;
+	ck_assert_int_eq(load_text(&nc, "socket = /tmp/one.sock\n"
+	    "backlog = 10\n", &set, err, sizeof(err)), 0);
+	conf_apply(&c, &nc, &later);
+	ck_assert_uint_eq(later.mask, 0);
 	ck_assert_uint_eq(c.frame_max, 1024 * 1024);
 }
 END_TEST
+
+/*
+ * Every key away from its default, to see what a reload does with each.
+ * frame_max is small enough for value_max and key_max to fit the output
+ * limit (conf_check()).
+ */
+static const char every_key[] =
+    "socket = /tmp/two.sock\n"
+    "socket_mode = 0600\n"
+    "tcp = 127.0.0.1:7411\n"
+    "tcp_allow_remote = yes\n"
+    "backend = poll\n"
+    "backlog = 128\n"
+    "frame_max = 64K\n"
+    "output_limit = 16M\n"
+    "output_high = 2M\n"
+    "output_timeout = 0\n"
+    "max_clients = 100\n"
+    "frame_timeout = 1.5\n"
+    "idle_timeout = 2m\n"
+    "shutdown_timeout = 250ms\n"
+    "reqs_per_wakeup = 8\n"
+    "accepts_per_wakeup = 4\n"
+    "verbose = 2\n"
+    "key_max = 2K\n"
+    "value_max = 1M\n"
+    "max_memory = 1G\n"
+    "subscriptions_max = 10\n"
+    "client_memory_max = 64M\n";
+
+#define BIT(k)	CONF_KEY_BIT(CONF_K_ ## k)
+
+START_TEST(test_apply_every_key)
+{
+	struct conf	 run, nc;
+	struct conf_set	 later = { UINT64_MAX };
+	char		 err[256];
+
+	conf_defaults(&run);
+	run.foreground = true;
+	nc = run;
+	ck_assert_int_eq(load_text(&nc, every_key, NULL, err, sizeof(err)),
+	    0);
+	nc.foreground = false;
+	conf_apply(&run, &nc, &later);
+
+	/* Live: the new values, at once. */
+	ck_assert_uint_eq(run.frame_max, 64 * 1024);
+	ck_assert_uint_eq(run.output_limit, 16 * 1024 * 1024);
+	ck_assert_uint_eq(run.output_high, 2 * 1024 * 1024);
+	ck_assert_uint_eq(run.output_timeout_ms, 0);
+	ck_assert_uint_eq(run.frame_timeout_ms, 1500);
+	ck_assert_uint_eq(run.idle_timeout_ms, 120000);
+	ck_assert_uint_eq(run.shutdown_timeout_ms, 250);
+	ck_assert_int_eq(run.reqs_per_wakeup, 8);
+	ck_assert_int_eq(run.accepts_per_wakeup, 4);
+	ck_assert_int_eq(run.verbose, 2);
+	ck_assert_uint_eq(run.key_max, 2048);
+	ck_assert_uint_eq(run.value_max, 1024 * 1024);
+	ck_assert_uint_eq(run.max_memory, 1024 * 1024 * 1024);
+	ck_assert_int_eq(run.subscriptions_max, 10);
+	ck_assert_uint_eq(run.client_memory_max, 64 * 1024 * 1024);
+
+	/* At the next start: the running values stay, and are reported. */
+	ck_assert_str_eq(run.socket_path, "");
+	ck_assert_uint_eq(run.socket_mode, 0660);
+	ck_assert_int_eq(run.ntcp, 0);
+	ck_assert(!run.tcp_allow_remote);
+	ck_assert_str_eq(run.backend, "");
+	ck_assert_int_eq(run.backlog, 511);
+	ck_assert_uint_eq(later.mask, BIT(SOCKET) | BIT(SOCKET_MODE) |
+	    BIT(TCP) | BIT(TCP_ALLOW_REMOTE) | BIT(BACKEND) | BIT(BACKLOG));
+
+	/* Lower-only: 100 is under the default, derived from the fd limit. */
+	ck_assert_int_eq(run.max_clients, 100);
+
+	/* Not a key at all: a reload leaves it be. */
+	ck_assert(run.foreground);
+	/* What conf_check() asks still holds for the mix. */
+	ck_assert_int_eq(conf_check(&run, err, sizeof(err)), 0);
+
+	/*
+	 * The same file again: the live values stay, and the keys still
+	 * waiting for a restart are named again.
+	 */
+	nc = run;
+	ck_assert_int_eq(load_text(&nc, every_key, NULL, err, sizeof(err)),
+	    0);
+	conf_apply(&run, &nc, &later);
+	ck_assert_uint_eq(later.mask, BIT(SOCKET) | BIT(SOCKET_MODE) |
+	    BIT(TCP) | BIT(TCP_ALLOW_REMOTE) | BIT(BACKEND) | BIT(BACKLOG));
+	ck_assert_int_eq(run.max_clients, 100);
+}
+END_TEST
+
+START_TEST(test_apply_next_start)
+{
+	struct conf	 run, nc, before;
+	struct conf_set	 later = { UINT64_MAX };
+	char		 err[256];
+
+	conf_defaults(&run);
+	conf_defaults(&nc);
+	ck_assert_int_eq(load_text(&run, "socket = /tmp/one.sock\n"
+	    "tcp = 127.0.0.1:1\ntcp = 127.0.0.1:2\nbacklog = 10\n", NULL,
+	    err, sizeof(err)), 0);
+	before = run;
+
+	/* Only live keys differ: applied, nothing to report. */
+	ck_assert_int_eq(load_text(&nc, "socket = /tmp/one.sock\n"
+	    "tcp = 127.0.0.1:1\ntcp = 127.0.0.1:2\nbacklog = 10\n"
+	    "idle_timeout = 5\n", NULL, err, sizeof(err)), 0);
+	conf_apply(&run, &nc, &later);
+	ck_assert_uint_eq(later.mask, 0);
+	ck_assert_uint_eq(run.idle_timeout_ms, 5000);
+
+	/* The same listeners in another order are another configuration. */
+	ck_assert_int_eq(load_text(&nc, "socket = /tmp/one.sock\n"
+	    "tcp = 127.0.0.1:2\ntcp = 127.0.0.1:1\nbacklog = 10\n", NULL,
+	    err, sizeof(err)), 0);
+	conf_apply(&run, &nc, &later);
+	ck_assert_uint_eq(later.mask, BIT(TCP));
+	ck_assert_str_eq(run.tcp[0], "127.0.0.1:1");
+	ck_assert_str_eq(run.tcp[1], "127.0.0.1:2");
+
+	/* One listener fewer; the socket path and backend change too. */
+	ck_assert_int_eq(load_text(&nc, "socket = /tmp/two.sock\n"
+	    "tcp = 127.0.0.1:1\nbacklog = 10\nbackend = select\n", NULL,
+	    err, sizeof(err)), 0);
+	conf_apply(&run, &nc, &later);
+	ck_assert_uint_eq(later.mask, BIT(SOCKET) | BIT(TCP) | BIT(BACKEND));
+	ck_assert_str_eq(run.socket_path, "/tmp/one.sock");
+	ck_assert_int_eq(run.ntcp, 2);
+	ck_assert_str_eq(run.tcp[1], "127.0.0.1:2");
+	ck_assert_str_eq(run.backend, "");
+	ck_assert_int_eq(run.backlog, 10);
+	/* idle_timeout left the file: back to its default, live. */
+	ck_assert_uint_eq(run.idle_timeout_ms, 0);
+	ck_assert_mem_eq(&run, &before, sizeof(run));
+}
+END_TEST
+
+START_TEST(test_apply_lower_only)
+{
+	struct conf	 run, nc;
+	struct conf_set	 later = { UINT64_MAX };
+
+	conf_defaults(&run);
+	run.max_clients = 100;
+	nc = run;
+
+	nc.max_clients = 50;
+	conf_apply(&run, &nc, &later);
+	ck_assert_int_eq(run.max_clients, 50);
+	ck_assert_uint_eq(later.mask, 0);
+
+	conf_apply(&run, &nc, &later);
+	ck_assert_int_eq(run.max_clients, 50);
+	ck_assert_uint_eq(later.mask, 0);
+
+	/* A raise waits for the next start, and says so. */
+	nc.max_clients = 80;
+	conf_apply(&run, &nc, &later);
+	ck_assert_int_eq(run.max_clients, 50);
+	ck_assert_uint_eq(later.mask, BIT(MAX_CLIENTS));
+
+	/* 0 (derive from the fd limit) is no limit, so above any. */
+	nc.max_clients = 0;
+	conf_apply(&run, &nc, &later);
+	ck_assert_int_eq(run.max_clients, 50);
+	ck_assert_uint_eq(later.mask, BIT(MAX_CLIENTS));
+
+	run.max_clients = 0;
+	nc.max_clients = 1000;
+	conf_apply(&run, &nc, &later);
+	ck_assert_int_eq(run.max_clients, 1000);
+	ck_assert_uint_eq(later.mask, 0);
+
+	run.max_clients = 0;
+	nc.max_clients = 0;
+	conf_apply(&run, &nc, &later);
+	ck_assert_int_eq(run.max_clients, 0);
+	ck_assert_uint_eq(later.mask, 0);
+}
+END_TEST
+
+START_TEST(test_set_names)
+{
+	struct conf_set	 s = { 0 };
+	char		 buf[64];
+
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(conf_set_names(&s, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+
+	s.mask = BIT(BACKEND) | BIT(SOCKET);
+	ck_assert_int_eq(conf_set_names(&s, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "socket, backend");
+
+	/* The table's order, which is iomuxd.conf(5)'s, not the enum's. */
+	s.mask = BIT(MAX_CLIENTS) | BIT(OUTPUT_TIMEOUT) | BIT(OUTPUT_HIGH);
+	ck_assert_int_eq(conf_set_names(&s, buf, sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "output_high, output_timeout, max_clients");
+
+	/* Too small a buffer: cut short, still terminated. */
+	ck_assert_int_eq(conf_set_names(&s, buf, 8), 3);
+	ck_assert_str_eq(buf, "output_");
+	ck_assert_int_eq(conf_set_names(&s, buf, 0), 3);
+
+	/* A bit that is no key names nothing. */
+	s.mask = CONF_KEY_BIT(CONF_K_COUNT) | BIT(SOCKET);
+	ck_assert_int_eq(conf_set_names(&s, buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "socket");
+}
+END_TEST
+
+#undef BIT
 
 START_TEST(test_check)
 {
@@ -638,6 +855,14 @@ conf_suite(void)
 	tcase_add_test(tc, test_locked);
 	tcase_add_test(tc, test_atomic_reload);
 	tcase_add_test(tc, test_check);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reload");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_apply_every_key);
+	tcase_add_test(tc, test_apply_next_start);
+	tcase_add_test(tc, test_apply_lower_only);
+	tcase_add_test(tc, test_set_names);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

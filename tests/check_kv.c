@@ -2,13 +2,16 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * check_kv.c: unit tests of the key-value store (daemon/kv.c), driven
- * directly through kv.h with a minimal real server: default configuration
- * and a real event loop, no sockets. Covers SET's conditions, exact and
+ * check_kv.c: unit tests of the key-value store (daemon/hub/kv.c),
+ * linked with the hub library alone: no connection layer, no loop, no
+ * sockets. The test owns the clock (a counter it advances; "running the
+ * loop" fires the store's one armed deadline), so expiry is checked to
+ * the millisecond without sleeping. Covers SET's conditions, exact and
  * timely expiry (order, batching, no scans), memory accounting and the
- * max_memory refusal, INCR's grammar and overflow, and the KEYS cursor's
- * completeness across resizes. WAIT needs connections and is covered by
- * the hub's integration tests.
+ * max_memory refusal, INCR's grammar and overflow, the KEYS cursor's
+ * completeness across resizes, and WAIT's waiters: woken by the write
+ * that creates their key, in FIFO order, with the value as it is when
+ * they are taken, gone clients skipped, cancels.
  */
 
 #include <errno.h>
@@ -17,46 +20,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <check.h>
 
 #include "check-run.h"
 #include "codec.h"
-#include "conf.h"
-#include "ev.h"
+#include "hub.h"
+#include "iomux-proto.h"
 #include "kv.h"
-#include "server.h"
 
-static struct server	 srv;
+static struct hub_limits hlimits;
+static struct hub_data	 data;
 static struct kv	*kv;
+static uint64_t		 now_v;		/* the clock, ms */
+static uint64_t		 armed;		/* what the store asked for */
+
+static uint64_t
+clock_now(void *arg)
+{
+	return now_v;
+}
+
+static void
+clock_arm(void *arg, uint64_t when)
+{
+	armed = when;
+}
+
+static const struct hub_clock	clk = { clock_now, clock_arm, NULL };
 
 static void
 setup(void)
 {
-	memset(&srv, 0, sizeof(srv));
-	conf_defaults(&srv.conf);
-	srv.data.limits = &srv.limits;
-	ck_assert_int_eq(ev_loop_new(NULL, 64, &srv.loop), 0);
-	ck_assert_int_eq(kv_new(&srv, &kv), 0);
-	srv.kv = kv;
+	memset(&hlimits, 0, sizeof(hlimits));
+	data.bytes = 0;
+	data.limits = &hlimits;
+	now_v = 1000000;
+	armed = HUB_NO_DEADLINE;
+	ck_assert_int_eq(kv_new(&data, &clk, &kv), 0);
 }
 
 static void
 teardown(void)
 {
 	kv_free(kv);
-	ck_assert_uint_eq(srv.data.bytes, 0);
-	ev_loop_free(srv.loop);
+	ck_assert_uint_eq(data.bytes, 0);
 }
 
+/* Time passes. */
 static void
 sleep_ms(long ms)
 {
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+	now_v += (uint64_t)ms;
+}
 
-	while (nanosleep(&ts, &ts) < 0)
-		;
+/*
+ * One turn of a loop that waits at most ms: the armed deadline fires if
+ * it comes within ms (the clock moves to it), else the time passes.
+ */
+static void
+run_once(uint64_t ms)
+{
+	if (armed == HUB_NO_DEADLINE || armed > now_v + ms) {
+		now_v += ms;
+		return;
+	}
+	if (armed > now_v)
+		now_v = armed;
+	kv_reap(kv);
 }
 
 /* SET with a C-string key and value. */
@@ -121,7 +152,7 @@ START_TEST(test_set_get)
 	ck_assert_str_eq(get("k"), big);
 	ck_assert_int_eq(set("k", "v2", 0, 0), 0);
 	ck_assert_str_eq(get("k"), "v2");
-	ck_assert_uint_eq(srv.data.bytes, kv_entry_cost(1, 2));
+	ck_assert_uint_eq(data.bytes, kv_entry_cost(1, 2));
 
 	/* Binary keys and values: NUL bytes are data. */
 	ck_assert_int_eq(kv_set(kv, bk, 3, bv, 3, 0, 0, NULL), 0);
@@ -243,7 +274,6 @@ START_TEST(test_expiry_exact)
 	ck_assert_int_eq(set("stay", "1", 0, 0), 0);
 	ck_assert_str_eq(get("gone"), "41");
 	sleep_ms(30);
-	ev_now_update(srv.loop);
 
 	st = stats();
 	ck_assert_uint_eq(st.keys, 1);
@@ -256,24 +286,19 @@ START_TEST(test_expiry_exact)
 	ck_assert_uint_eq(stats().stored, 1);	/* reclaimed by the read */
 	ck_assert_int_eq(set("gone", "41", 20, 0), 0);
 	sleep_ms(30);
-	ev_now_update(srv.loop);
 	ck_assert(!kv_exists(kv, "gone", 4));
 	ck_assert_int_eq(set("gone", "41", 20, 0), 0);
 	sleep_ms(30);
-	ev_now_update(srv.loop);
 	ck_assert_int_eq(kv_ttl(kv, "gone", 4, &v), -ENOENT);
 	ck_assert_int_eq(set("gone", "41", 20, 0), 0);
 	sleep_ms(30);
-	ev_now_update(srv.loop);
 	ck_assert_int_eq(kv_expire(kv, "gone", 4, 1000), -ENOENT);
 	ck_assert_int_eq(set("gone", "41", 20, 0), 0);
 	sleep_ms(30);
-	ev_now_update(srv.loop);
 	ck_assert_int_eq(kv_del(kv, "gone", 4), 0);
 	/* INCR of an expired key starts from 0 and has no expiry. */
 	ck_assert_int_eq(set("gone", "41", 20, 0), 0);
 	sleep_ms(30);
-	ev_now_update(srv.loop);
 	ck_assert_int_eq(kv_incr(kv, "gone", 4, 1, &v), 0);
 	ck_assert_int_eq(v, 1);
 	ck_assert_int_eq(kv_ttl(kv, "gone", 4, &v), 0);
@@ -281,7 +306,6 @@ START_TEST(test_expiry_exact)
 	/* NX succeeds over an expired key, expected never matches it. */
 	ck_assert_int_eq(set("x", "old", 20, 0), 0);
 	sleep_ms(30);
-	ev_now_update(srv.loop);
 	ck_assert_int_eq(set_if("x", "new", "old"), KV_E_CONFLICT);
 	ck_assert_int_eq(set("x", "new", 0, IOMUX_SET_NX), 0);
 	ck_assert_str_eq(get("x"), "new");
@@ -305,7 +329,7 @@ START_TEST(test_expiry_order)
 	size_t		 i, live, iters = 0;
 
 	srandom(77);
-	t0 = ev_now_update(srv.loop);
+	t0 = now_v;
 	for (i = 0; i < N; i++) {
 		snprintf(k, sizeof(k), "key%zu", i);
 		dl[i] = 1 + (uint64_t)random() % 300;
@@ -318,8 +342,8 @@ START_TEST(test_expiry_order)
 		ck_assert_int_eq(set(k, "v", 0, 0), 0);
 	}
 	do {
-		ck_assert_int_ge(ev_run_once(srv.loop, 50), 0);
-		now = ev_now(srv.loop);
+		run_once(50);
+		now = now_v;
 		kv_stats_get(kv, &st);
 		for (i = 0, live = 0; i < N; i++)
 			if (dl[i] > now)
@@ -353,7 +377,7 @@ START_TEST(test_expiry_never_early)
 	size_t		i, gone;
 
 	srandom(5);
-	t0 = ev_now_update(srv.loop);
+	t0 = now_v;
 	for (i = 0; i < N; i++) {
 		snprintf(k, sizeof(k), "key%zu", i);
 		dl[i] = 1 + (uint64_t)random() % 100;
@@ -361,8 +385,8 @@ START_TEST(test_expiry_never_early)
 		dl[i] += t0;
 	}
 	do {
-		ck_assert_int_ge(ev_run_once(srv.loop, 50), 0);
-		now = ev_now(srv.loop);
+		run_once(50);
+		now = now_v;
 		for (i = 0, gone = 0; i < N; i++) {
 			snprintf(k, sizeof(k), "key%zu", i);
 			if (dl[i] > now)
@@ -391,7 +415,7 @@ START_TEST(test_expiry_batch)
 	}
 	sleep_ms(10);
 	do {
-		ck_assert_int_ge(ev_run_once(srv.loop, 50), 0);
+		run_once(50);
 		kv_stats_get(kv, &st);
 		ck_assert_uint_eq(st.keys, 0);	/* all absent at once */
 		if (st.expire_runs > runs) {
@@ -401,7 +425,7 @@ START_TEST(test_expiry_batch)
 	} while (st.stored > 0);
 	ck_assert_uint_eq(st.expired, N);
 	ck_assert_uint_eq(runs, 4);
-	ck_assert_uint_eq(srv.data.bytes, 0);
+	ck_assert_uint_eq(data.bytes, 0);
 }
 END_TEST
 
@@ -422,7 +446,7 @@ START_TEST(test_memory)
 		    i % 3 ? 0 : 100000, 0, NULL), 0);
 		want += kv_entry_cost(strlen(k), vl);
 	}
-	ck_assert_uint_eq(srv.data.bytes, want);
+	ck_assert_uint_eq(data.bytes, want);
 	ck_assert_uint_eq(stats().bytes, want);
 	/* Rewrites account the difference, in place or moved. */
 	for (i = 0; i < N; i += 2) {
@@ -435,21 +459,21 @@ START_TEST(test_memory)
 		    IOMUX_SET_KEEPTTL, NULL), 0);
 		want += kv_entry_cost(strlen(k), vl);
 	}
-	ck_assert_uint_eq(srv.data.bytes, want);
+	ck_assert_uint_eq(data.bytes, want);
 	/* Counters. */
 	for (i = 0; i < 100; i++) {
 		ck_assert_int_eq(kv_incr(kv, "ctr", 3, 123456789, &x), 0);
-		ck_assert_uint_eq(srv.data.bytes, want + kv_entry_cost(3,
+		ck_assert_uint_eq(data.bytes, want + kv_entry_cost(3,
 		    (size_t)snprintf(k, sizeof(k), "%" PRId64, x)));
 	}
 	ck_assert_int_eq(kv_del(kv, "ctr", 3), 1);
-	ck_assert_uint_eq(srv.data.bytes, want);
+	ck_assert_uint_eq(data.bytes, want);
 	/* Delete everything: back to 0. */
 	for (i = 0; i < N; i++) {
 		snprintf(k, sizeof(k), "key%zu", i);
 		ck_assert_int_eq(kv_del(kv, k, strlen(k)), 1);
 	}
-	ck_assert_uint_eq(srv.data.bytes, 0);
+	ck_assert_uint_eq(data.bytes, 0);
 	ck_assert_uint_eq(stats().bytes, 0);
 	ck_assert_uint_eq(stats().stored, 0);
 	ck_assert_uint_eq(stats().expiring, 0);
@@ -471,8 +495,8 @@ START_TEST(test_memory_expiry)
 	}
 	sleep_ms(10);
 	while (stats().stored > 250)
-		ck_assert_int_ge(ev_run_once(srv.loop, 50), 0);
-	ck_assert_uint_eq(srv.data.bytes, want);
+		run_once(50);
+	ck_assert_uint_eq(data.bytes, want);
 }
 END_TEST
 
@@ -486,17 +510,17 @@ START_TEST(test_max_memory)
 	int		 i, ret;
 
 	memset(v, 'v', sizeof(v));
-	srv.limits.max_memory = 10 * kv_entry_cost(5, 100) + 50;
+	hlimits.max_memory = 10 * kv_entry_cost(5, 100) + 50;
 	for (i = 0; i < 10; i++) {
 		snprintf(k, sizeof(k), "key%02d", i);
 		ck_assert_int_eq(kv_set(kv, k, 5, v, 100, 0, 0, NULL), 0);
 	}
-	before = srv.data.bytes;
+	before = data.bytes;
 	/* A new key would pass: refused, nothing stored. */
 	ret = kv_set(kv, "key10", 5, v, 100, 0, 0, NULL);
 	ck_assert_int_eq(ret, -EDQUOT);
 	ck_assert_ptr_null(get("key10"));
-	ck_assert_uint_eq(srv.data.bytes, before);
+	ck_assert_uint_eq(data.bytes, before);
 	ck_assert_uint_eq(stats().keys, 10);
 	/* Growing a value past the limit: refused, the old value intact. */
 	ck_assert_int_eq(kv_set(kv, "key03", 5, "short", 5, 0, 0, NULL), 0);
@@ -505,12 +529,12 @@ START_TEST(test_max_memory)
 	    -EDQUOT);
 	ck_assert_int_eq(kv_get(kv, "key03", 5, &p, &vlen), 0);
 	ck_assert_uint_eq(vlen, 100);
-	ck_assert_uint_eq(srv.data.bytes, before);
+	ck_assert_uint_eq(data.bytes, before);
 	/* Growing within the room left is fine; shrinking always is. */
 	ck_assert_int_eq(kv_set(kv, "key03", 5, v, 100 + 50, 0, 0, NULL), 0);
-	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
+	ck_assert_uint_eq(data.bytes, hlimits.max_memory);
 	ck_assert_int_eq(kv_set(kv, "key03", 5, v, 1, 0, 0, NULL), 0);
-	ck_assert_uint_eq(srv.data.bytes, before - 99);
+	ck_assert_uint_eq(data.bytes, before - 99);
 	/* INCR creating a key past the limit: refused. */
 	ck_assert_int_eq(kv_set(kv, "key03", 5, v, 100 + 50, 0, 0, NULL), 0);
 	ck_assert_int_eq(kv_incr(kv, "ctr", 3, 1, &x), -EDQUOT);
@@ -524,7 +548,7 @@ START_TEST(test_max_memory)
 	ck_assert_int_eq(kv_del(kv, "key00", 5), 1);
 	ck_assert_int_eq(kv_set(kv, "key10", 5, v, 100, 0, 0, NULL), 0);
 	/* 0 = no limit. */
-	srv.limits.max_memory = 0;
+	hlimits.max_memory = 0;
 	ck_assert_int_eq(kv_set(kv, "key11", 5, v, 100, 0, 0, NULL), 0);
 }
 END_TEST
@@ -674,7 +698,6 @@ START_TEST(test_keys_complete)
 	add_keys("b:", 0, N, 0);
 	add_keys("a:x", 0, 50, 10);	/* soon expired: never returned */
 	sleep_ms(20);
-	ev_now_update(srv.loop);
 	for (j = 0; j < sizeof(limits) / sizeof(limits[0]); j++) {
 		memset(w.seen, 0, N);
 		walk("a:", limits[j], SIZE_MAX, &w, NULL);
@@ -719,7 +742,7 @@ START_TEST(test_keys_bounded)
 	ck_assert_uint_eq(n, 0);
 	/* An empty store (64 buckets): done in one call of 100. */
 	kv_free(kv);
-	ck_assert_int_eq(kv_new(&srv, &kv), 0);
+	ck_assert_int_eq(kv_new(&data, &clk, &kv), 0);
 	ck_assert_uint_eq(kv_keys(kv, "", 0, 0, 100, SIZE_MAX, keys100, &n), 0);
 	ck_assert_uint_eq(n, 0);
 }
@@ -767,6 +790,145 @@ START_TEST(test_keys_resize)
 }
 END_TEST
 
+/* --- WAIT ----------------------------------------------------------------- */
+
+static struct hub_client	wcl[4];
+static struct hub_waiter	ww[4];
+
+/* Client i waits for key k. */
+static void
+wait_on(int i, const char *k)
+{
+	struct kv_wait	*wk = kv_wait_get(kv, k, strlen(k));
+
+	ck_assert_ptr_nonnull(wk);
+	memset(&wcl[i], 0, sizeof(wcl[i]));
+	memset(&ww[i], 0, sizeof(ww[i]));
+	ww[i].c = &wcl[i];
+	kv_wait_add(wk, &ww[i]);
+}
+
+/* The next woken waiter's index, its value in val (a C string), or -1. */
+static int
+woken(char *val, size_t cap)
+{
+	struct hub_waiter	*w;
+	const uint8_t		*v;
+	size_t			 vlen;
+
+	if ((w = kv_next_woken(kv, &v, &vlen)) == NULL)
+		return -1;
+	ck_assert_ptr_null(w->q);
+	ck_assert_uint_lt(vlen, cap);
+	memcpy(val, v, vlen);
+	val[vlen] = '\0';
+	return (int)(w - ww);
+}
+
+/* A write wakes its key's waiters, but answers nobody: they are taken. */
+START_TEST(test_wait_woken_fifo)
+{
+	char	v[16];
+	int	i;
+
+	for (i = 0; i < 3; i++)
+		wait_on(i, "k");
+	wait_on(3, "other");
+	ck_assert_uint_eq(stats().waited_keys, 2);
+	ck_assert_int_eq(woken(v, sizeof(v)), -1);
+	ck_assert_int_eq(set("unrelated", "x", 0, 0), 0);
+	ck_assert_int_eq(woken(v, sizeof(v)), -1);
+	ck_assert_int_eq(set("k", "v1", 0, 0), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(woken(v, sizeof(v)), i);
+		ck_assert_str_eq(v, "v1");
+	}
+	ck_assert_int_eq(woken(v, sizeof(v)), -1);
+	/* The record went with its last waiter; the other key's stays. */
+	ck_assert_uint_eq(stats().waited_keys, 1);
+	kv_wait_cancel(&ww[3]);
+	ck_assert_uint_eq(stats().waited_keys, 0);
+}
+END_TEST
+
+/* Taken after two writes: the value is the one stored now. */
+START_TEST(test_wait_latest_value)
+{
+	char	v[16];
+
+	wait_on(0, "k");
+	ck_assert_int_eq(set("k", "first", 0, 0), 0);
+	ck_assert_int_eq(set("k", "second", 0, 0), 0);
+	ck_assert_int_eq(woken(v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "second");
+	/* INCR creating the key wakes too. */
+	wait_on(1, "n");
+	ck_assert_int_eq(kv_incr(kv, "n", 1, 5, &(int64_t){ 0 }), 0);
+	ck_assert_int_eq(woken(v, sizeof(v)), 1);
+	ck_assert_str_eq(v, "5");
+}
+END_TEST
+
+START_TEST(test_wait_gone_and_cancel)
+{
+	char	v[16];
+
+	wait_on(0, "k");
+	wait_on(1, "k");
+	wait_on(2, "k");
+	wcl[0].flags |= HUB_CLIENT_F_GONE;
+	kv_wait_cancel(&ww[1]);
+	ck_assert_ptr_null(ww[1].q);
+	kv_wait_cancel(&ww[1]);		/* twice: nothing */
+	ck_assert_int_eq(set("k", "v", 0, 0), 0);
+	ck_assert_int_eq(woken(v, sizeof(v)), 2);
+	ck_assert_int_eq(woken(v, sizeof(v)), -1);
+	/* The gone one is off its queue: its cancel changes nothing. */
+	ck_assert_ptr_null(ww[0].q);
+	kv_wait_cancel(&ww[0]);
+	kv_wait_cancel(&ww[2]);		/* woken: nothing */
+	ck_assert_uint_eq(stats().waited_keys, 0);
+	/* A record nobody came to wait on is given back. */
+	ck_assert_ptr_nonnull(kv_wait_get(kv, "z", 1));
+	ck_assert_uint_eq(stats().waited_keys, 1);
+	kv_wait_put(kv_wait_get(kv, "z", 1));
+	ck_assert_uint_eq(stats().waited_keys, 0);
+}
+END_TEST
+
+/*
+ * The key expired before its waiters were taken: nobody is woken, and
+ * they go on waiting for the next write.
+ */
+START_TEST(test_wait_key_gone_first)
+{
+	char	v[16];
+
+	wait_on(0, "k");
+	ck_assert_int_eq(set("k", "brief", 5, 0), 0);
+	sleep_ms(10);
+	ck_assert_int_eq(woken(v, sizeof(v)), -1);
+	ck_assert_ptr_nonnull(ww[0].q);
+	ck_assert_uint_eq(stats().waited_keys, 1);
+	ck_assert_int_eq(set("k", "again", 0, 0), 0);
+	ck_assert_int_eq(woken(v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "again");
+}
+END_TEST
+
+/* Freed with waiters still linked: none points at freed memory. */
+START_TEST(test_wait_free_linked)
+{
+	wait_on(0, "k");
+	wait_on(1, "k");
+	ck_assert_int_eq(set("k", "v", 0, 0), 0);	/* ready, not taken */
+	kv_free(kv);
+	ck_assert_ptr_null(ww[0].q);
+	ck_assert_ptr_null(ww[1].q);
+	ck_assert_int_eq(kv_new(&data, &clk, &kv), 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -803,6 +965,15 @@ suite(void)
 	tcase_add_test(tc, test_keys_complete);
 	tcase_add_test(tc, test_keys_bounded);
 	tcase_add_test(tc, test_keys_resize);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wait");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_wait_woken_fifo);
+	tcase_add_test(tc, test_wait_latest_value);
+	tcase_add_test(tc, test_wait_gone_and_cancel);
+	tcase_add_test(tc, test_wait_key_gone_first);
+	tcase_add_test(tc, test_wait_free_linked);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -34,6 +34,22 @@ static struct hub_data		data;
 static struct hub_client	cl[NCLIENTS];
 static struct hub_waiter	wt[NCLIENTS];
 static struct locks		*ls;
+static uint64_t			 now_v;		/* the clock, ms */
+static uint64_t			 armed;		/* what the locks asked for */
+
+static uint64_t
+clock_now(void *arg)
+{
+	return now_v;
+}
+
+static void
+clock_arm(void *arg, uint64_t when)
+{
+	armed = when;
+}
+
+static const struct hub_clock	clk = { clock_now, clock_arm, NULL };
 
 static void
 setup(void)
@@ -43,7 +59,9 @@ setup(void)
 	memset(wt, 0, sizeof(wt));
 	data.bytes = 0;
 	data.limits = &limits;
-	ck_assert_int_eq(lock_new(&data, &ls), 0);
+	now_v = 0;
+	armed = HUB_NO_DEADLINE;
+	ck_assert_int_eq(lock_new(&data, &clk, &ls), 0);
 }
 
 static void
@@ -58,16 +76,35 @@ teardown(void)
 		ck_assert_ptr_null(wt[i].q);
 }
 
+/* The clock at now, then take the lock. */
 static int
 acquire(int i, const char *name, uint64_t now, uint64_t lease)
 {
-	return lock_acquire(ls, name, strlen(name), &cl[i], now, lease);
+	now_v = now;
+	return lock_acquire(ls, name, strlen(name), &cl[i], lease);
 }
 
 static int
 release(int i, const char *name, uint64_t now)
 {
-	return lock_release(ls, name, strlen(name), &cl[i], now);
+	now_v = now;
+	return lock_release(ls, name, strlen(name), &cl[i]);
+}
+
+static void
+client_gone(int i, uint64_t now)
+{
+	now_v = now;
+	lock_client_gone(ls, &cl[i]);
+}
+
+/* The clock moves to now; the armed deadline fires if it has come. */
+static void
+expire_at(uint64_t now)
+{
+	now_v = now;
+	if (armed <= now)
+		lock_reap(ls);
 }
 
 static struct hub_client *
@@ -189,54 +226,54 @@ START_TEST(test_client_gone_passes_on)
 	wait_for(1, "x", 0);
 	wait_for(2, "y", 0);
 	cl[0].flags |= HUB_CLIENT_F_GONE;
-	lock_client_gone(ls, &cl[0], 10);
+	client_gone(0, 10);
 	ck_assert_ptr_null(cl[0].locks);
 	ck_assert_ptr_eq(holder("x"), &cl[1]);
 	ck_assert_ptr_eq(holder("y"), &cl[2]);
 	ck_assert_ptr_null(lock_find(ls, "z", 1));
 	/* y's lease went with its holder. */
-	ck_assert_uint_eq(lock_next_deadline(ls), LOCK_NO_DEADLINE);
+	ck_assert_uint_eq(armed, HUB_NO_DEADLINE);
 	ck_assert_int_eq(granted() + granted(), 3);
 	ck_assert_int_eq(granted(), -1);
 	ck_assert_uint_eq(data.bytes, 2 * lock_cost(1));
 	/* Twice is harmless. */
-	lock_client_gone(ls, &cl[0], 10);
+	client_gone(0, 10);
 	ck_assert_ptr_eq(holder("x"), &cl[1]);
-	lock_client_gone(ls, &cl[1], 10);
-	lock_client_gone(ls, &cl[2], 10);
+	client_gone(1, 10);
+	client_gone(2, 10);
 	ck_assert_uint_eq(data.bytes, 0);
 }
 END_TEST
 
 START_TEST(test_leases)
 {
-	ck_assert_uint_eq(lock_next_deadline(ls), LOCK_NO_DEADLINE);
+	ck_assert_uint_eq(armed, HUB_NO_DEADLINE);
 	ck_assert_int_eq(acquire(0, "x", 1000, 100), 0);
 	ck_assert_int_eq(acquire(0, "y", 1000, 50), 0);
 	ck_assert_int_eq(acquire(0, "z", 1000, IOMUX_TIMEOUT_FOREVER), 0);
-	ck_assert_uint_eq(lock_next_deadline(ls), 1050);
+	ck_assert_uint_eq(armed, 1050);
 	wait_for(1, "x", 30);
-	lock_expire(ls, 1049);
+	expire_at(1049);
 	ck_assert_ptr_eq(holder("y"), &cl[0]);
-	lock_expire(ls, 1050);
+	expire_at(1050);
 	ck_assert_ptr_null(lock_find(ls, "y", 1));
-	ck_assert_uint_eq(lock_next_deadline(ls), 1100);
-	lock_expire(ls, 1100);
+	ck_assert_uint_eq(armed, 1100);
+	expire_at(1100);
 	/* The waiter has x now, with its own lease from now. */
 	ck_assert_ptr_eq(holder("x"), &cl[1]);
 	ck_assert_int_eq(granted(), 1);
-	ck_assert_uint_eq(lock_next_deadline(ls), 1130);
+	ck_assert_uint_eq(armed, 1130);
 	ck_assert_uint_eq(stats().leases_expired, 2);
 	/* A release before its end takes the lease off. */
 	ck_assert_int_eq(release(1, "x", 1110), 0);
-	ck_assert_uint_eq(lock_next_deadline(ls), LOCK_NO_DEADLINE);
-	lock_expire(ls, UINT64_MAX - 1);
+	ck_assert_uint_eq(armed, HUB_NO_DEADLINE);
+	expire_at(UINT64_MAX - 1);
 	ck_assert_ptr_eq(holder("z"), &cl[0]);	/* no lease, no end */
 	/* A lease that would pass the clock's end ends at its end. */
 	ck_assert_int_eq(acquire(2, "w", UINT64_MAX - 10, 1000), 0);
-	ck_assert_uint_eq(lock_next_deadline(ls), UINT64_MAX - 1);
-	lock_client_gone(ls, &cl[0], 0);
-	lock_client_gone(ls, &cl[2], 0);
+	ck_assert_uint_eq(armed, UINT64_MAX - 1);
+	client_gone(0, 0);
+	client_gone(2, 0);
 }
 END_TEST
 
@@ -259,10 +296,10 @@ START_TEST(test_cancel)
 	/* The last waiter of a lock nobody holds deletes it. */
 	ck_assert_int_eq(acquire(3, "y", 0, 0), 0);
 	wait_for(4, "y", 0);
-	lock_client_gone(ls, &cl[3], 0);	/* y goes to 4 */
+	client_gone(3, 0);	/* y goes to 4 */
 	ck_assert_int_eq(granted(), 4);
 	ck_assert_int_eq(release(4, "y", 0), 0);
-	lock_client_gone(ls, &cl[2], 0);
+	client_gone(2, 0);
 	ck_assert_uint_eq(data.bytes, 0);
 }
 END_TEST
@@ -279,8 +316,8 @@ START_TEST(test_max_memory)
 	ck_assert_int_eq(release(0, "a", 0), 0);
 	ck_assert_int_eq(acquire(1, "a", 0, 0), 0);
 	ck_assert_int_eq(acquire(1, "c", 0, 0), -EDQUOT);
-	lock_client_gone(ls, &cl[0], 0);
-	lock_client_gone(ls, &cl[1], 0);
+	client_gone(0, 0);
+	client_gone(1, 0);
 }
 END_TEST
 
@@ -378,7 +415,7 @@ START_TEST(test_model)
 			ck_assert_int_eq(granted(), -1);
 		} else {
 			/* The client dies and comes back, holding nothing. */
-			lock_client_gone(ls, &cl[i], 0);
+			client_gone(i, 0);
 			for (j = 0; j < 3; j++) {
 				if (holder_of[j] != i)
 					continue;
@@ -409,11 +446,11 @@ START_TEST(test_model)
 		if (waiting_on[i] >= 0)
 			lock_cancel(ls, &wt[i]);
 	for (i = 0; i < NCLIENTS; i++)
-		lock_client_gone(ls, &cl[i], 0);
+		client_gone(i, 0);
 	while (granted() >= 0)
 		continue;
 	for (i = 0; i < NCLIENTS; i++)
-		lock_client_gone(ls, &cl[i], 0);
+		client_gone(i, 0);
 }
 END_TEST
 

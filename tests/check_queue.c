@@ -2,79 +2,53 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * check_queue.c: unit tests of the queues (daemon/queue.c, cmd-queue.c)
- * and of the lock commands (cmd-lock.c, serve.c; the lock structure in
- * daemon/hub/lock.c is check_lock's).
- *
- * The structure cases call queue.c directly: FIFO order over 100k items,
- * deletion of an emptied queue, memory accounting back to zero, and the
- * all-or-nothing PUSH at max_memory. The handler cases run against a
- * minimal real server (configuration, event loop, the two modules) and
- * real connections from conn_new() on socketpairs: requests go through
- * dispatch_request(), and replies are read back from the peer sockets
- * after a loop iteration has flushed them, so blocking, hand-off, the
- * deadline timers and closing connections run the daemon's own code.
- * The only timing assertions are "not before" and "within a generous
- * bound".
+ * check_queue.c: unit tests of the queues (daemon/hub/queue.c), linked
+ * with the hub library alone: no connection layer, no sockets. Bare
+ * client handles wait, and the test plays the connection layer: it takes
+ * (waiter, item) pairs off the ready queues and says whether each reply
+ * was sent or its connection died. Covered: FIFO order over 100k items,
+ * deletion of an emptied queue, memory accounting back to zero, the
+ * all-or-nothing PUSH at max_memory and its allowance for live waiters,
+ * waiters served in FIFO order with gone ones skipped, items in flight
+ * keeping their queue, and undone items back at the head in order.
+ * The commands over real connections are check_serve's.
  */
 
-#include <sys/socket.h>
+#include <sys/types.h>
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <check.h>
 
-#include "block.h"
 #include "check-run.h"
 #include "codec.h"
-#include "conn.h"
-#include "dispatch.h"
-#include "lock.h"
+#include "hub.h"
 #include "queue.h"
-#include "serve.h"
-#include "server.h"
 
-#define NCONNS		8
 #define FIFO_ITEMS	100000
+#define NW		4
 
-static struct server	srv;
-
-struct tconn {
-	struct conn	*c;
-	int		 peer;
-	struct buf	 in;	/* bytes read from the peer end */
-	uint32_t	 next_id;
-};
-
-static struct tconn	tc[NCONNS];
-
-/* The last reply read. */
-static struct {
-	uint16_t	status;
-	uint32_t	id;
-	uint16_t	argc;
-	uint8_t		arg0[512];
-	uint32_t	arg0_len;
-} rep;
+static struct hub_limits	 hlimits;
+static struct hub_data		 data;
+static struct queues		*qs;
+static struct hub_client	 cl[NW];
+static struct hub_waiter	 ww[NW];
 
 static void
 setup(void)
 {
-	memset(&srv, 0, sizeof(srv));
-	conf_defaults(&srv.conf);
-	buf_init(&srv.scratch, 0);
-	srv.data.limits = &srv.limits;
-	serve_init(&srv);
-	ck_assert_int_eq(ev_loop_new(NULL, 256, &srv.loop), 0);
-	ck_assert_int_eq(queue_new(&srv, &srv.queues), 0);
-	ck_assert_int_eq(lock_new(&srv.data, &srv.locks), 0);
-	memset(tc, 0, sizeof(tc));
+	memset(&hlimits, 0, sizeof(hlimits));
+	memset(cl, 0, sizeof(cl));
+	memset(ww, 0, sizeof(ww));
+	data.bytes = 0;
+	data.limits = &hlimits;
+	ck_assert_int_eq(queue_new(&data, &qs), 0);
 }
 
 static void
@@ -82,167 +56,11 @@ teardown(void)
 {
 	int	i;
 
-	for (i = 0; i < NCONNS; i++) {
-		if (tc[i].c != NULL)
-			conn_destroy(tc[i].c);	/* releases as a close does */
-		if (tc[i].peer > 0)
-			close(tc[i].peer);
-		buf_free(&tc[i].in);
-	}
-	while (srv.conns != NULL)
-		conn_destroy(srv.conns);
-	serve_stop(&srv);
-	lock_free(srv.locks);
-	queue_free(srv.queues);
-	ck_assert_uint_eq(srv.data.bytes, 0);
-	ev_loop_free(srv.loop);
-	buf_free(&srv.scratch);
-}
-
-static struct tconn *
-tconn(int i)
-{
-	int	sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX,
-	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(conn_new(&srv, sv[0], false, &tc[i].c), 0);
-	tc[i].peer = sv[1];
-	buf_init(&tc[i].in, 0);
-	tc[i].next_id = 1;
-	return &tc[i];
-}
-
-/* Close the connection as the daemon would (freed by the next turn). */
-static void
-tkill(struct tconn *t)
-{
-	conn_kill(t->c, NULL);
-	t->c = NULL;
-	(void)ev_run_once(srv.loop, 0);
-}
-
-/* Send one request: op, then argc (pointer, length) pairs of strings. */
-static void
-req(struct tconn *t, uint16_t op, int argc, ...)
-{
-	struct proto_frame	f;
-	struct proto_arg	args[8];
-	va_list			ap;
-	int			i;
-
-	ck_assert_int_le(argc, 8);
-	memset(&f, 0, sizeof(f));
-	f.version = IOMUX_PROTO_VERSION;
-	f.kind = IOMUX_KIND_REQUEST;
-	f.code = op;
-	f.id = t->next_id++;
-	f.argc = (uint16_t)argc;
-	va_start(ap, argc);
-	for (i = 0; i < argc; i++) {
-		args[i].p = va_arg(ap, const uint8_t *);
-		args[i].len = va_arg(ap, uint32_t);
-		args[i].absent = args[i].p == NULL;
-	}
-	va_end(ap);
-	ck_assert_int_eq(dispatch_request(t->c, &f, args), 0);
-}
-
-#define S(s)		(const uint8_t *)(s), (uint32_t)strlen(s)
-#define ABSENT		(const uint8_t *)NULL, (uint32_t)0
-
-static uint8_t *
-u64be(uint8_t b[8], uint64_t v)
-{
-	buf_put_u64(b, v);
-	return b;
-}
-
-/* Flush replies (deferred turns) and read what arrived at t's peer. */
-static void
-pump(struct tconn *t, int wait_ms)
-{
-	uint8_t	chunk[4096];
-	ssize_t	n;
-
-	(void)ev_run_once(srv.loop, wait_ms);
-	while ((n = recv(t->peer, chunk, sizeof(chunk), 0)) > 0)
-		ck_assert_int_eq(buf_add(&t->in, chunk, (size_t)n), 0);
-}
-
-/* Try to take one reply frame from what t has read; 1 if one was. */
-static int
-take(struct tconn *t)
-{
-	struct proto_frame	f;
-	struct proto_arg	args[4];
-	int			n;
-
-	n = proto_decode(buf_data(&t->in), buf_len(&t->in), UINT32_MAX, &f,
-	    args, 4);
-	ck_assert_int_ge(n, 0);
-	if (n == 0)
-		return 0;
-	ck_assert_uint_eq(f.kind, IOMUX_KIND_REPLY);
-	rep.status = f.code;
-	rep.id = f.id;
-	rep.argc = f.argc;
-	rep.arg0_len = 0;
-	if (f.argc > 0 && !args[0].absent) {
-		ck_assert_uint_le(args[0].len, sizeof(rep.arg0));
-		memcpy(rep.arg0, args[0].p, args[0].len);
-		rep.arg0_len = args[0].len;
-	}
-	buf_consume(&t->in, (size_t)n);
-	return 1;
-}
-
-/* The next reply to t, which must come within about a second. */
-static void
-reply(struct tconn *t)
-{
-	int	i;
-
-	for (i = 0; i < 100; i++) {
-		if (take(t))
-			return;
-		pump(t, i == 0 ? 0 : 10);
-	}
-	ck_abort_msg("no reply");
-}
-
-/* No reply is waiting for t. */
-static void
-no_reply(struct tconn *t)
-{
-	pump(t, 0);
-	ck_assert_int_eq(take(t), 0);
-}
-
-static void
-reply_st(struct tconn *t, uint16_t st)
-{
-	reply(t);
-	ck_assert_msg(rep.status == st, "status %s, expected %s",
-	    proto_status_name(rep.status), proto_status_name(st));
-}
-
-static void
-reply_value(struct tconn *t, const char *v)
-{
-	reply_st(t, IOMUX_ST_OK);
-	ck_assert_uint_eq(rep.argc, 1);
-	ck_assert_uint_eq(rep.arg0_len, strlen(v));
-	ck_assert(memcmp(rep.arg0, v, rep.arg0_len) == 0);
-}
-
-static void
-reply_u64_is(struct tconn *t, uint64_t v)
-{
-	reply_st(t, IOMUX_ST_OK);
-	ck_assert_uint_eq(rep.argc, 1);
-	ck_assert_uint_eq(rep.arg0_len, 8);
-	ck_assert_uint_eq(buf_get_u64(rep.arg0), v);
+	queue_free(qs);
+	qs = NULL;
+	ck_assert_uint_eq(data.bytes, 0);
+	for (i = 0; i < NW; i++)
+		ck_assert_ptr_null(ww[i].q);
 }
 
 static int
@@ -259,13 +77,13 @@ push_str(const char *q, int n, ...)
 		vals[i].absent = false;
 	}
 	va_end(ap);
-	return queue_push(srv.queues, q, strlen(q), vals, n, NULL);
+	return queue_push(qs, q, strlen(q), vals, n);
 }
 
 static uint64_t
 qlen(const char *name)
 {
-	struct queue	*q = queue_find(srv.queues, name, strlen(name));
+	struct queue	*q = queue_find(qs, name, strlen(name));
 
 	return q != NULL ? queue_length(q) : 0;
 }
@@ -282,7 +100,8 @@ START_TEST(test_fifo_100k)
 	struct queue_item	*it;
 	struct queue		*q;
 	char			 buf[100][16], want[16];
-	uint64_t		 nq, ni, len;
+	struct queue_stats	 st;
+	uint64_t		 len;
 	int			 i, j, n = 0;
 
 	for (i = 0; i < FIFO_ITEMS / 100; i++) {
@@ -292,28 +111,30 @@ START_TEST(test_fifo_100k)
 			vals[j].p = (const uint8_t *)buf[j];
 			vals[j].absent = false;
 		}
-		ck_assert_int_eq(queue_push(srv.queues, "jobs", 4, vals, 100,
-		    &len), 0);
+		ck_assert_int_eq(queue_push(qs, "jobs", 4, vals, 100),
+		    0);
+		len = queue_length(queue_find(qs, "jobs", 4));
 		ck_assert_uint_eq(len, (uint64_t)n);
 	}
-	queue_counts(srv.queues, &nq, &ni);
-	ck_assert_uint_eq(nq, 1);
-	ck_assert_uint_eq(ni, FIFO_ITEMS);
+	queue_stats_get(qs, &st);
+	ck_assert_uint_eq(st.queues, 1);
+	ck_assert_uint_eq(st.items, FIFO_ITEMS);
 	for (n = 0; n < FIFO_ITEMS; n++) {
-		q = queue_find(srv.queues, "jobs", 4);
+		q = queue_find(qs, "jobs", 4);
 		ck_assert_ptr_nonnull(q);
 		ck_assert_uint_eq(queue_length(q), (uint64_t)(FIFO_ITEMS - n));
-		ck_assert_int_eq(queue_pop(q, &it), 0);
+		ck_assert_ptr_nonnull(it = queue_take(q));
 		snprintf(want, sizeof(want), "%d", n);
 		ck_assert_uint_eq(it->len, strlen(want));
 		ck_assert(memcmp(it->data, want, it->len) == 0);
-		queue_item_free(it);
+		queue_item_sent(q, it);
 	}
-	ck_assert_ptr_null(queue_find(srv.queues, "jobs", 4));
-	queue_counts(srv.queues, &nq, &ni);
-	ck_assert_uint_eq(nq, 0);
-	ck_assert_uint_eq(ni, 0);
-	ck_assert_uint_eq(srv.data.bytes, 0);
+	ck_assert_ptr_null(queue_find(qs, "jobs", 4));
+	queue_stats_get(qs, &st);
+	ck_assert_uint_eq(st.queues, 0);
+	ck_assert_uint_eq(st.items, 0);
+	ck_assert_uint_eq(st.inflight, 0);
+	ck_assert_uint_eq(data.bytes, 0);
 }
 END_TEST
 
@@ -322,59 +143,56 @@ START_TEST(test_empty_deleted)
 	struct queue_item	*it;
 	struct queue		*q;
 
-	ck_assert_ptr_null(queue_find(srv.queues, "q", 1));
+	ck_assert_ptr_null(queue_find(qs, "q", 1));
 	ck_assert_int_eq(push_str("q", 2, "a", ""), 0);
 	ck_assert_uint_eq(qlen("q"), 2);
-	q = queue_find(srv.queues, "q", 1);
+	q = queue_find(qs, "q", 1);
 	ck_assert_uint_eq(queue_head(q)->len, 1);
 	ck_assert(memcmp(queue_head(q)->data, "a", 1) == 0);
-	ck_assert_int_eq(queue_pop(q, &it), 0);
-	queue_item_free(it);
-	q = queue_find(srv.queues, "q", 1);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	queue_item_sent(q, it);
+	q = queue_find(qs, "q", 1);
 	ck_assert_ptr_nonnull(q);
 	ck_assert_uint_eq(queue_head(q)->len, 0);	/* an empty value */
-	ck_assert_int_eq(queue_pop(q, &it), 0);
-	queue_item_free(it);
-	ck_assert_ptr_null(queue_find(srv.queues, "q", 1));
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	queue_item_sent(q, it);
+	ck_assert_ptr_null(queue_find(qs, "q", 1));
 
 	/* A queue made for a waiter that never linked goes too. */
-	ck_assert_int_eq(queue_get(srv.queues, "w", 1, &q), 0);
-	ck_assert_ptr_eq(queue_find(srv.queues, "w", 1), q);
-	ck_assert_int_eq(queue_pop(q, &it), -ENOENT);
+	ck_assert_int_eq(queue_get(qs, "w", 1, &q), 0);
+	ck_assert_ptr_eq(queue_find(qs, "w", 1), q);
+	ck_assert_ptr_null(queue_take(q));
 	queue_unused(q);
-	ck_assert_ptr_null(queue_find(srv.queues, "w", 1));
+	ck_assert_ptr_null(queue_find(qs, "w", 1));
 }
 END_TEST
 
 START_TEST(test_memory_accounting)
 {
 	struct queue_item	*it;
+	struct queue		*q;
 	uint64_t		 m;
 
 	ck_assert_uint_gt(IC(0), 0);	/* empty items are not free */
 	ck_assert_int_eq(push_str("abc", 2, "1234", "56"), 0);
 	m = NC(3) + IC(4) + IC(2);
-	ck_assert_uint_eq(srv.data.bytes, m);
+	ck_assert_uint_eq(data.bytes, m);
 	ck_assert_int_eq(push_str("abc", 2, "7", ""), 0);
 	m += IC(1) + IC(0);	/* the name counts once */
-	ck_assert_uint_eq(srv.data.bytes, m);
+	ck_assert_uint_eq(data.bytes, m);
 	ck_assert_int_eq(push_str("de", 1, "xyz"), 0);
 	m += NC(2) + IC(3);
-	ck_assert_uint_eq(srv.data.bytes, m);
-	ck_assert_int_eq(queue_pop(queue_find(srv.queues, "abc", 3), &it), 0);
-	queue_item_free(it);
+	ck_assert_uint_eq(data.bytes, m);
+	q = queue_find(qs, "abc", 3);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	queue_item_sent(q, it);
 	m -= IC(4);
-	ck_assert_uint_eq(srv.data.bytes, m);
-	ck_assert_int_eq(queue_pop(queue_find(srv.queues, "de", 2), &it), 0);
-	queue_item_free(it);
+	ck_assert_uint_eq(data.bytes, m);
+	q = queue_find(qs, "de", 2);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	queue_item_sent(q, it);
 	m -= NC(2) + IC(3);	/* and its queue */
-	ck_assert_uint_eq(srv.data.bytes, m);
-
-	/* Locks count while they exist. */
-	ck_assert_int_eq(lock_acquire(srv.locks, "lk", 2, &tconn(0)->c->hc, 0, 0), 0);
-	ck_assert_uint_eq(srv.data.bytes, m + lock_cost(2));
-	ck_assert_int_eq(lock_release(srv.locks, "lk", 2, &tc[0].c->hc, 0), 0);
-	ck_assert_uint_eq(srv.data.bytes, m);
+	ck_assert_uint_eq(data.bytes, m);
 	/* The rest is released by queue_free(); teardown checks for 0. */
 }
 END_TEST
@@ -386,456 +204,261 @@ START_TEST(test_push_all_or_nothing)
 
 	memset(v, 'x', 20);
 	v[20] = '\0';
-	srv.limits.max_memory = NC(1) + 3 * IC(20);
+	hlimits.max_memory = NC(1) + 3 * IC(20);
 	ck_assert_int_eq(push_str("q", 2, v, v), 0);
-	before = srv.data.bytes;
-	left = srv.limits.max_memory - before;
+	before = data.bytes;
+	left = hlimits.max_memory - before;
 	ck_assert_uint_eq(left, IC(20));
 	/* One more would fit, not two: neither is stored. */
 	ck_assert_int_eq(push_str("q", 2, v, v), -EDQUOT);
-	ck_assert_uint_eq(srv.data.bytes, before);
+	ck_assert_uint_eq(data.bytes, before);
 	ck_assert_uint_eq(qlen("q"), 2);
 	/* A new queue counts too: its name and an item do not fit. */
 	ck_assert_int_eq(push_str("r", 1, v), -EDQUOT);
-	ck_assert_ptr_null(queue_find(srv.queues, "r", 1));
-	ck_assert_uint_eq(srv.data.bytes, before);
+	ck_assert_ptr_null(queue_find(qs, "r", 1));
+	ck_assert_uint_eq(data.bytes, before);
 	ck_assert_int_eq(push_str("q", 1, v), 0);
-	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
+	ck_assert_uint_eq(data.bytes, hlimits.max_memory);
 	ck_assert_uint_eq(qlen("q"), 3);
 	ck_assert_int_eq(push_str("q", 1, ""), -EDQUOT);
-	ck_assert_int_eq(lock_acquire(srv.locks, "l", 1, &tconn(0)->c->hc, 0, 0),
-	    -EDQUOT);
-	ck_assert_ptr_null(lock_find(srv.locks, "l", 1));
-	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
+	ck_assert_uint_eq(data.bytes, hlimits.max_memory);
 }
 END_TEST
 
-START_TEST(test_push_limit_message)
-{
-	struct tconn	*a = tconn(0);
-	char		 big[64], msg[80];
+/* --- waiters -------------------------------------------------------------- */
 
-	memset(big, 'x', 30);
-	big[30] = '\0';
-	srv.limits.max_memory = NC(1) + IC(30) + IC(5);
-	req(a, IOMUX_OP_PUSH, 2, S("q"), S(big));
-	reply_u64_is(a, 1);
-	req(a, IOMUX_OP_PUSH, 3, S("q"), S("small"), S(big));
-	reply_st(a, IOMUX_ST_ENOMEM);
-	snprintf(msg, sizeof(msg), "out of memory: max_memory (%zu bytes) "
-	    "reached", srv.limits.max_memory);
-	ck_assert_uint_eq(rep.arg0_len, strlen(msg));
-	ck_assert(memcmp(rep.arg0, msg, rep.arg0_len) == 0);
-	req(a, IOMUX_OP_QLEN, 1, S("q"));
-	reply_u64_is(a, 1);
+/* Client i waits on the queue named so. */
+static void
+wait_on(int i, const char *name)
+{
+	struct queue	*q;
+
+	ck_assert_int_eq(queue_get(qs, name, strlen(name), &q), 0);
+	ww[i].c = &cl[i];
+	queue_wait(q, &ww[i]);
+}
+
+/*
+ * Serve one waiter as the connection layer does: the next ready waiter's
+ * index (or -1), its item taken into *itp from the queue in *qp.
+ */
+static int
+serve_one(struct queue **qp, struct queue_item **itp)
+{
+	struct hub_waiter	*w = queue_next_ready(qs, qp);
+
+	if (w == NULL)
+		return -1;
+	ck_assert_ptr_null(w->q);
+	ck_assert_ptr_nonnull(queue_head(*qp));
+	*itp = queue_take(*qp);
+	return (int)(w - ww);
+}
+
+static void
+item_is(const struct queue_item *it, const char *v)
+{
+	ck_assert_uint_eq(it->len, strlen(v));
+	ck_assert(memcmp(it->data, v, it->len) == 0);
+}
+
+/* A PUSH answers nobody; the waiters are taken after, oldest first. */
+START_TEST(test_serve_fifo)
+{
+	struct queue_stats	 st;
+	struct queue_item	*it[2];
+	struct queue		*q;
+	int			 i;
+
+	for (i = 0; i < 3; i++)
+		wait_on(i, "q");
+	ck_assert_int_eq(serve_one(&q, &it[0]), -1);	/* nothing yet */
+	ck_assert_int_eq(push_str("q", 2, "a", "b"), 0);
+	ck_assert_int_eq(serve_one(&q, &it[0]), 0);
+	item_is(it[0], "a");
+	ck_assert_int_eq(serve_one(&q, &it[1]), 1);
+	item_is(it[1], "b");
+	ck_assert_int_eq(serve_one(&q, &it[1 - 1 + 1]), -1);
+	queue_stats_get(qs, &st);
+	ck_assert_uint_eq(st.items, 0);
+	ck_assert_uint_eq(st.inflight, 2);
+	ck_assert_uint_eq(data.bytes, 0);	/* in flight: not data */
+	queue_item_sent(q, it[0]);
+	queue_item_sent(q, it[1]);
+	/* The third still waits, and keeps the queue. */
+	ck_assert_ptr_eq(queue_find(qs, "q", 1), q);
+	ck_assert_ptr_nonnull(ww[2].q);
+	queue_cancel(&ww[2]);
+	ck_assert_ptr_null(queue_find(qs, "q", 1));
+	queue_cancel(&ww[2]);	/* twice: nothing */
 }
 END_TEST
 
-/* --- the queue commands --------------------------------------------------- */
-
-START_TEST(test_cmd_basic)
+START_TEST(test_serve_gone_skipped)
 {
-	struct tconn	*a = tconn(0);
-	uint8_t		 b[8];
+	struct queue_item	*it;
+	struct queue		*q;
 
-	req(a, IOMUX_OP_QLEN, 1, S("q"));
-	reply_u64_is(a, 0);
-	req(a, IOMUX_OP_POP, 1, S("q"));
-	reply_st(a, IOMUX_ST_NOTFOUND);
-	ck_assert_uint_eq(rep.argc, 0);
-	req(a, IOMUX_OP_PEEK, 1, S("q"));
-	reply_st(a, IOMUX_ST_NOTFOUND);
-	req(a, IOMUX_OP_POP, 2, S("q"), u64be(b, 0), 8);
-	reply_st(a, IOMUX_ST_TIMEDOUT);
-	ck_assert_ptr_null(queue_find(srv.queues, "q", 1));
-
-	req(a, IOMUX_OP_PUSH, 4, S("q"), S("one"), S("two"), S("three"));
-	reply_u64_is(a, 3);
-	req(a, IOMUX_OP_PEEK, 1, S("q"));
-	reply_value(a, "one");
-	req(a, IOMUX_OP_POP, 1, S("q"));
-	reply_value(a, "one");
-	req(a, IOMUX_OP_POP, 2, S("q"), u64be(b, IOMUX_TIMEOUT_FOREVER), 8);
-	reply_value(a, "two");
-	req(a, IOMUX_OP_QLEN, 1, S("q"));
-	reply_u64_is(a, 1);
-
-	/* Argument shapes. */
-	req(a, IOMUX_OP_PUSH, 2, ABSENT, S("v"));
-	reply_st(a, IOMUX_ST_EARGS);
-	req(a, IOMUX_OP_PUSH, 2, S("q"), ABSENT);
-	reply_st(a, IOMUX_ST_EARGS);
-	req(a, IOMUX_OP_POP, 2, S("q"), S("abc"));
-	reply_st(a, IOMUX_ST_EARGS);
-	req(a, IOMUX_OP_PUSH, 1, S("q"));
-	reply_st(a, IOMUX_ST_EARGS);
-	srv.conf.key_max = 2;
-	req(a, IOMUX_OP_QLEN, 1, S("abc"));
-	reply_st(a, IOMUX_ST_ELIMIT);
-	srv.conf.value_max = 3;
-	req(a, IOMUX_OP_PUSH, 3, S("q"), S("abc"), S("abcd"));
-	reply_st(a, IOMUX_ST_ELIMIT);
-	req(a, IOMUX_OP_QLEN, 1, S("q"));
-	reply_u64_is(a, 1);
-}
-END_TEST
-
-START_TEST(test_cmd_pop_blocks)
-{
-	struct tconn	*a = tconn(0), *b = tconn(1);
-	uint8_t		 t[8];
-
-	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	no_reply(a);
-	ck_assert_ptr_nonnull(a->c->blocked);
-	ck_assert_uint_eq(qlen("q"), 0);	/* kept only by its waiter */
-	ck_assert_uint_eq(srv.data.bytes, 0);
-	req(b, IOMUX_OP_PUSH, 3, S("q"), S("v1"), S("v2"));
-	reply_u64_is(b, 1);	/* v1 went to a: never stored */
-	reply_value(a, "v1");
-	ck_assert_uint_eq(rep.id, 1);
-	ck_assert_ptr_null(a->c->blocked);
-	req(a, IOMUX_OP_POP, 1, S("q"));
-	reply_value(a, "v2");
-	ck_assert_ptr_null(queue_find(srv.queues, "q", 1));
-	ck_assert_uint_eq(srv.data.bytes, 0);
-}
-END_TEST
-
-START_TEST(test_cmd_two_workers)
-{
-	struct tconn	*w1 = tconn(0), *w2 = tconn(1), *p = tconn(2);
-	uint8_t		 t[8];
-
-	req(w1, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	req(w2, IOMUX_OP_POP, 2, S("q"), u64be(t, 60000), 8);
-	no_reply(w1);
-	no_reply(w2);
-	req(p, IOMUX_OP_PUSH, 2, S("q"), S("a"));
-	reply_u64_is(p, 0);
-	reply_value(w1, "a");	/* FIFO: the first waiter first */
-	no_reply(w2);
-	req(p, IOMUX_OP_PUSH, 4, S("q"), S("b"), S("c"), S("d"));
-	reply_u64_is(p, 2);
-	reply_value(w2, "b");
-	req(w1, IOMUX_OP_POP, 1, S("q"));
-	reply_value(w1, "c");
-	req(w2, IOMUX_OP_POP, 1, S("q"));
-	reply_value(w2, "d");
-	req(w1, IOMUX_OP_POP, 1, S("q"));
-	reply_st(w1, IOMUX_ST_NOTFOUND);
-}
-END_TEST
-
-START_TEST(test_cmd_push_to_waiter_at_limit)
-{
-	struct tconn	*a = tconn(0), *b = tconn(1);
-	uint8_t		 t[8];
-
-	srv.limits.max_memory = NC(1) + IC(9);
-	req(b, IOMUX_OP_PUSH, 2, S("f"), S("123456789"));
-	reply_u64_is(b, 1);
-	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	/* Nothing is stored when a waiter takes it: no memory needed. */
-	req(b, IOMUX_OP_PUSH, 2, S("q"), S("hello"));
-	reply_u64_is(b, 0);
-	reply_value(a, "hello");
-	/* One for the waiter, one to store: the stored one does not fit. */
-	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	req(b, IOMUX_OP_PUSH, 3, S("q"), S("x"), S("y"));
-	reply_st(b, IOMUX_ST_ENOMEM);
-	no_reply(a);	/* all or nothing: the waiter got nothing either */
-	ck_assert_ptr_nonnull(a->c->blocked);
-	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
-}
-END_TEST
-
-START_TEST(test_cmd_waiter_disconnects)
-{
-	struct tconn	*a = tconn(0), *b = tconn(1), *c = tconn(2);
-	uint8_t		 t[8];
-
-	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	req(b, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	no_reply(a);
-	/* a hangs up: the daemon sees EOF, cancels the wait, closes. */
-	close(a->peer);
-	a->peer = -1;
-	pump(c, 10);
-	a->c = NULL;	/* freed by the daemon */
-	ck_assert_int_eq(srv.nclients, 2);
-	req(c, IOMUX_OP_PUSH, 3, S("q"), S("1"), S("2"));
-	reply_u64_is(c, 1);
-	reply_value(b, "1");	/* a took nothing */
-	req(b, IOMUX_OP_POP, 1, S("q"));
-	reply_value(b, "2");
-
-	/*
-	 * Hung up, and the PUSH is handled before the loop reads the end of
-	 * stream: the closed waiter still takes nothing.
-	 */
-	req(c, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	close(c->peer);
-	c->peer = -1;
-	req(b, IOMUX_OP_PUSH, 2, S("q"), S("3"));
-	reply_u64_is(b, 1);
-	ck_assert_uint_eq(qlen("q"), 1);
-	ck_assert_int_eq(srv.nclients, 1);	/* c's close was seen */
-	c->c = NULL;
-	req(b, IOMUX_OP_POP, 1, S("q"));
-	reply_value(b, "3");
-
-	/* Killed while waiting: the queue kept only by it goes too. */
-	req(b, IOMUX_OP_POP, 2, S("r"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	ck_assert_ptr_nonnull(queue_find(srv.queues, "r", 1));
-	tkill(b);
-	ck_assert_ptr_null(queue_find(srv.queues, "r", 1));
-	ck_assert_uint_eq(block_count(), 0);
-}
-END_TEST
-
-START_TEST(test_cmd_pop_timeout)
-{
-	struct tconn	*a = tconn(0), *b = tconn(1);
-	uint64_t	 t0;
-	uint8_t		 t[8];
-
-	t0 = ev_now(srv.loop);	/* what the deadline counts from */
-	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, 30), 8);
-	no_reply(a);
-	reply_st(a, IOMUX_ST_TIMEDOUT);
-	ck_assert_uint_ge(ev_now_update(srv.loop) - t0, 30);
-	ck_assert_uint_eq(rep.argc, 0);
-	ck_assert_ptr_null(queue_find(srv.queues, "q", 1));
-	/* Its later requests run again, and a PUSH now stores. */
-	req(b, IOMUX_OP_PUSH, 2, S("q"), S("late"));
-	reply_u64_is(b, 1);
-	req(a, IOMUX_OP_POP, 1, S("q"));
-	reply_value(a, "late");
+	wait_on(0, "q");
+	wait_on(1, "q");
+	cl[0].flags |= HUB_CLIENT_F_GONE;
+	ck_assert_int_eq(push_str("q", 1, "x"), 0);
+	ck_assert_int_eq(serve_one(&q, &it), 1);
+	item_is(it, "x");
+	ck_assert_ptr_null(ww[0].q);	/* dropped on the way */
+	queue_cancel(&ww[0]);
+	queue_item_sent(q, it);
+	ck_assert_ptr_null(queue_find(qs, "q", 1));
 }
 END_TEST
 
 /*
- * A waiter whose output cannot take its item is dropped, and the item
- * goes to the next waiter instead of being lost.
+ * The connection layer may decline a waiter (its reply cannot fit: it is
+ * disconnected); the head stays for the next one.
  */
-START_TEST(test_cmd_waiter_output_full)
+START_TEST(test_serve_declined)
 {
-	struct tconn	*a = tconn(0), *b = tconn(1), *p = tconn(2);
-	uint8_t		 t[8];
+	struct hub_waiter	*w;
+	struct queue_item	*it;
+	struct queue		*q;
 
-	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	req(b, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	no_reply(a);
-	a->c->out.limit = 16;	/* less than any reply with a value */
-	req(p, IOMUX_OP_PUSH, 2, S("q"), S("item"));
-	ck_assert(a->c->flags & CONN_F_DEAD);	/* freed by the next turn */
-	a->c = NULL;
-	ck_assert_uint_eq(srv.stats.clients_dropped, 1);
-	reply_u64_is(p, 0);
-	reply_value(b, "item");
+	wait_on(0, "q");
+	wait_on(1, "q");
+	ck_assert_int_eq(push_str("q", 1, "x"), 0);
+	ck_assert_ptr_eq(w = queue_next_ready(qs, &q), &ww[0]);
+	cl[0].flags |= HUB_CLIENT_F_GONE;	/* dropped, not served */
+	ck_assert_int_eq(serve_one(&q, &it), 1);
+	item_is(it, "x");
+	queue_item_sent(q, it);
 }
 END_TEST
 
-/* --- locks -------------------------------------------------------------- */
-
-START_TEST(test_lock_fifo)
+/*
+ * Items taken by a connection that died come back at the head, in the
+ * order they were taken (undone newest first), and a waiter gets the
+ * oldest: FIFO holds across a consumer's death.
+ */
+START_TEST(test_undo_keeps_order)
 {
-	struct tconn	*a = tconn(0), *b = tconn(1), *c = tconn(2);
-	struct tconn	*d = tconn(3);
-	struct lock_stats st;
+	struct queue_item	*a, *b, *it;
+	struct queue		*q = NULL;
+	uint64_t		 stored;
 
-	req(a, IOMUX_OP_LOCK, 1, S("x"));
-	reply_st(a, IOMUX_ST_OK);
-	req(a, IOMUX_OP_LOCK, 1, S("x"));
-	reply_st(a, IOMUX_ST_CONFLICT);	/* no re-entry */
-	req(b, IOMUX_OP_LOCK, 1, S("x"));
-	req(c, IOMUX_OP_LOCK, 1, S("x"));
-	no_reply(b);
-	no_reply(c);
-	lock_stats_get(srv.locks, &st);
-	ck_assert_uint_eq(st.held, 1);
-	ck_assert_uint_eq(st.waiters, 2);
-	req(d, IOMUX_OP_TRYLOCK, 1, S("x"));
-	reply_st(d, IOMUX_ST_CONFLICT);
-	req(d, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(d, IOMUX_ST_ENOTOWNER);
-	ck_assert_uint_eq(rep.argc, 1);
-	req(d, IOMUX_OP_UNLOCK, 1, S("nope"));
-	reply_st(d, IOMUX_ST_NOTFOUND);
-
-	req(a, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(a, IOMUX_ST_OK);
-	reply_st(b, IOMUX_ST_OK);	/* the first waiter, at once */
-	no_reply(c);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &b->c->hc);
-	req(b, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(b, IOMUX_ST_OK);
-	reply_st(c, IOMUX_ST_OK);
-	req(c, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(c, IOMUX_ST_OK);
-	req(c, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(c, IOMUX_ST_NOTFOUND);
-	ck_assert_ptr_null(lock_find(srv.locks, "x", 1));
-	lock_stats_get(srv.locks, &st);
-	ck_assert_uint_eq(st.held, 0);
-	ck_assert_uint_eq(st.waiters, 0);
-	ck_assert_uint_eq(srv.data.bytes, 0);
-	ck_assert_ptr_null(c->c->hc.locks);
+	ck_assert_int_eq(push_str("q", 3, "1", "2", "3"), 0);
+	stored = data.bytes;
+	q = queue_find(qs, "q", 1);
+	ck_assert_ptr_nonnull(a = queue_take(q));
+	ck_assert_ptr_nonnull(b = queue_take(q));
+	ck_assert_uint_eq(qlen("q"), 1);
+	wait_on(0, "q");	/* (items left: a waiter would not wait) */
+	queue_cancel(&ww[0]);
+	wait_on(0, "q");
+	queue_item_undo(q, b);
+	queue_item_undo(q, a);
+	ck_assert_uint_eq(qlen("q"), 3);
+	ck_assert_uint_eq(data.bytes, stored);
+	ck_assert_int_eq(serve_one(&q, &it), 0);
+	item_is(it, "1");
+	queue_item_sent(q, it);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	item_is(it, "2");
+	queue_item_sent(q, it);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	item_is(it, "3");
+	queue_item_sent(q, it);
+	ck_assert_ptr_null(queue_find(qs, "q", 1));
 }
 END_TEST
 
-START_TEST(test_lock_release_on_close)
+/* An item in flight keeps its queue, even an empty one. */
+START_TEST(test_inflight_keeps_queue)
 {
-	struct tconn	*a = tconn(0), *b = tconn(1), *c = tconn(2);
-	struct tconn	*d = tconn(3);
+	struct queue_item	*it;
+	struct queue		*q;
 
-	req(a, IOMUX_OP_LOCK, 1, S("x"));
-	reply_st(a, IOMUX_ST_OK);
-	req(a, IOMUX_OP_TRYLOCK, 1, S("y"));
-	reply_st(a, IOMUX_ST_OK);
-	req(a, IOMUX_OP_LOCK, 1, S("z"));
-	reply_st(a, IOMUX_ST_OK);
-	req(b, IOMUX_OP_LOCK, 1, S("x"));
-	req(c, IOMUX_OP_LOCK, 1, S("y"));
-	req(d, IOMUX_OP_LOCK, 1, S("x"));
-	no_reply(b);
-	no_reply(c);
-	tkill(a);
-	reply_st(b, IOMUX_ST_OK);
-	reply_st(c, IOMUX_ST_OK);
-	no_reply(d);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &b->c->hc);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "y", 1)), &c->c->hc);
-	ck_assert_ptr_null(lock_find(srv.locks, "z", 1));
-	ck_assert_uint_eq(srv.data.bytes, 2 * lock_cost(1));
-
-	/* lock_client_gone() is what the close ran, and it is idempotent. */
-	lock_client_gone(srv.locks, &b->c->hc, 0);
-	serve_hub(&srv);
-	reply_st(d, IOMUX_ST_OK);
-	lock_client_gone(srv.locks, &b->c->hc, 0);
-	serve_hub(&srv);
-	ck_assert_ptr_null(b->c->hc.locks);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &d->c->hc);
+	ck_assert_int_eq(push_str("q", 1, "x"), 0);
+	q = queue_find(qs, "q", 1);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	ck_assert_ptr_eq(queue_find(qs, "q", 1), q);
+	ck_assert_uint_eq(qlen("q"), 0);
+	queue_item_undo(q, it);		/* and it is there to come back to */
+	ck_assert_uint_eq(qlen("q"), 1);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	queue_item_sent(q, it);
+	ck_assert_ptr_null(queue_find(qs, "q", 1));
 }
 END_TEST
 
-START_TEST(test_lock_dead_waiter_skipped)
+/*
+ * At max_memory a PUSH still feeds live waiters (one value each), but
+ * what would stay stored must fit; a gone waiter takes nothing.
+ */
+START_TEST(test_full_still_feeds_waiters)
 {
-	struct tconn	*a = tconn(0), *b = tconn(1), *c = tconn(2);
+	struct queue_item	*it;
+	struct queue		*q;
 
-	req(a, IOMUX_OP_LOCK, 1, S("x"));
-	reply_st(a, IOMUX_ST_OK);
-	req(b, IOMUX_OP_LOCK, 1, S("x"));
-	req(c, IOMUX_OP_LOCK, 1, S("x"));
-	tkill(b);
-	req(a, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(a, IOMUX_ST_OK);
-	reply_st(c, IOMUX_ST_OK);
-	ck_assert_ptr_eq(lock_holder(lock_find(srv.locks, "x", 1)), &c->c->hc);
+	hlimits.max_memory = NC(1) + IC(1);
+	ck_assert_int_eq(push_str("f", 1, "z"), 0);	/* full now */
+	ck_assert_uint_eq(data.bytes, hlimits.max_memory);
+	ck_assert_int_eq(push_str("q", 1, "x"), -EDQUOT);
+	wait_on(0, "q");
+	ck_assert_int_eq(push_str("q", 2, "x", "y"), -EDQUOT);
+	ck_assert_ptr_nonnull(ww[0].q);		/* all or nothing */
+	ck_assert_int_eq(push_str("q", 1, "x"), 0);
+	ck_assert_int_eq(serve_one(&q, &it), 0);
+	item_is(it, "x");
+	queue_item_sent(q, it);
+	ck_assert_uint_eq(data.bytes, hlimits.max_memory);
+	wait_on(1, "q");
+	cl[1].flags |= HUB_CLIENT_F_GONE;
+	ck_assert_int_eq(push_str("q", 1, "x"), -EDQUOT);
+	queue_cancel(&ww[1]);
+	q = queue_find(qs, "f", 1);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	queue_item_sent(q, it);
 }
 END_TEST
 
-START_TEST(test_lock_timeout_and_lease)
+/* Freed with waiters still linked: none points at freed memory. */
+START_TEST(test_free_with_waiters)
 {
-	struct tconn	*a = tconn(0), *b = tconn(1);
-	struct lock_stats st;
-	uint64_t	 t0;
-	uint8_t		 t[8], l[8];
-
-	t0 = ev_now(srv.loop);	/* what the lease counts from */
-	req(a, IOMUX_OP_LOCK, 3, S("x"), ABSENT, u64be(l, 60), 8);
-	reply_st(a, IOMUX_ST_OK);
-	req(b, IOMUX_OP_LOCK, 2, S("x"), u64be(t, 0), 8);
-	reply_st(b, IOMUX_ST_TIMEDOUT);
-	req(b, IOMUX_OP_LOCK, 2, S("x"), u64be(t, 20), 8);
-	reply_st(b, IOMUX_ST_TIMEDOUT);
-	lock_stats_get(srv.locks, &st);
-	ck_assert_uint_eq(st.waiters, 0);
-	/* The lease runs out: the lock passes to the waiter. */
-	req(b, IOMUX_OP_LOCK, 1, S("x"));
-	reply_st(b, IOMUX_ST_OK);
-	ck_assert_uint_ge(ev_now_update(srv.loop) - t0, 60);
-	ck_assert_ptr_null(a->c->hc.locks);
-	req(a, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(a, IOMUX_ST_ENOTOWNER);
-	req(b, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(b, IOMUX_ST_OK);
-	req(a, IOMUX_OP_UNLOCK, 1, S("x"));
-	reply_st(a, IOMUX_ST_NOTFOUND);
-
-	/* An expired lease with nobody waiting deletes the lock. */
-	req(a, IOMUX_OP_TRYLOCK, 2, S("y"), u64be(l, 10), 8);
-	reply_st(a, IOMUX_ST_OK);
-	pump(a, 30);
-	pump(a, 30);
-	ck_assert_ptr_null(lock_find(srv.locks, "y", 1));
-	ck_assert_uint_eq(srv.data.bytes, 0);
-}
-END_TEST
-
-START_TEST(test_lock_trylock)
-{
-	struct tconn	*a = tconn(0), *b = tconn(1);
-
-	req(a, IOMUX_OP_TRYLOCK, 1, S(""));	/* an empty name is a name */
-	reply_st(a, IOMUX_ST_OK);
-	req(a, IOMUX_OP_TRYLOCK, 1, S(""));
-	reply_st(a, IOMUX_ST_CONFLICT);
-	req(b, IOMUX_OP_TRYLOCK, 1, S(""));
-	reply_st(b, IOMUX_ST_CONFLICT);
-	req(b, IOMUX_OP_LOCK, 1, ABSENT);
-	reply_st(b, IOMUX_ST_EARGS);
-	req(b, IOMUX_OP_LOCK, 2, S("x"), S("short"));
-	reply_st(b, IOMUX_ST_EARGS);
-	req(a, IOMUX_OP_UNLOCK, 1, S(""));
-	reply_st(a, IOMUX_ST_OK);
-	req(b, IOMUX_OP_TRYLOCK, 1, S(""));
-	reply_st(b, IOMUX_ST_OK);
+	wait_on(0, "q");
+	wait_on(1, "r");
+	ck_assert_int_eq(push_str("s", 1, "x"), 0);
 }
 END_TEST
 
 static Suite *
-suite(void)
+queue_suite(void)
 {
 	Suite	*s = suite_create("queue");
-	TCase	*tc_q, *tc_cmd, *tc_lock;
+	TCase	*tc;
 
-	tc_q = tcase_create("structure");
-	tcase_add_checked_fixture(tc_q, setup, teardown);
-	tcase_add_test(tc_q, test_fifo_100k);
-	tcase_add_test(tc_q, test_empty_deleted);
-	tcase_add_test(tc_q, test_memory_accounting);
-	tcase_add_test(tc_q, test_push_all_or_nothing);
-	tcase_set_timeout(tc_q, 30);
-	suite_add_tcase(s, tc_q);
+	tc = tcase_create("structure");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_fifo_100k);
+	tcase_add_test(tc, test_empty_deleted);
+	tcase_add_test(tc, test_memory_accounting);
+	tcase_add_test(tc, test_push_all_or_nothing);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
 
-	tc_cmd = tcase_create("commands");
-	tcase_add_checked_fixture(tc_cmd, setup, teardown);
-	tcase_add_test(tc_cmd, test_push_limit_message);
-	tcase_add_test(tc_cmd, test_cmd_basic);
-	tcase_add_test(tc_cmd, test_cmd_pop_blocks);
-	tcase_add_test(tc_cmd, test_cmd_two_workers);
-	tcase_add_test(tc_cmd, test_cmd_push_to_waiter_at_limit);
-	tcase_add_test(tc_cmd, test_cmd_waiter_disconnects);
-	tcase_add_test(tc_cmd, test_cmd_pop_timeout);
-	tcase_add_test(tc_cmd, test_cmd_waiter_output_full);
-	suite_add_tcase(s, tc_cmd);
-
-	tc_lock = tcase_create("locks");
-	tcase_add_checked_fixture(tc_lock, setup, teardown);
-	tcase_add_test(tc_lock, test_lock_fifo);
-	tcase_add_test(tc_lock, test_lock_release_on_close);
-	tcase_add_test(tc_lock, test_lock_dead_waiter_skipped);
-	tcase_add_test(tc_lock, test_lock_timeout_and_lease);
-	tcase_add_test(tc_lock, test_lock_trylock);
-	suite_add_tcase(s, tc_lock);
+	tc = tcase_create("waiters");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_serve_fifo);
+	tcase_add_test(tc, test_serve_gone_skipped);
+	tcase_add_test(tc, test_serve_declined);
+	tcase_add_test(tc, test_undo_keeps_order);
+	tcase_add_test(tc, test_inflight_keeps_queue);
+	tcase_add_test(tc, test_full_still_feeds_waiters);
+	tcase_add_test(tc, test_free_with_waiters);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
 int
 main(void)
 {
-	return check_run(suite());
+	return check_run(queue_suite());
 }

@@ -255,10 +255,10 @@ assert "value_base64" in o, "binary value not as value_base64: %r" % o' \
 	expect_out '-1\n' "$b: ttl without expiry is -1"
 	t_expect_rc 0 ctl set long v --ttl 100
 	t_expect_rc 0 ctl ttl long
-	t_expect_grep '^(99\.[0-9]{3}|100\.000)$' "$T_OUT" "$b: ttl 100"
+	t_expect_grep '^(9[0-9]\.[0-9]{3}|100\.000)$' "$T_OUT" "$b: ttl 100"
 	t_expect_rc 0 ctl set long v2 --keep-ttl
 	t_expect_rc 0 ctl ttl long
-	t_expect_grep '^(99\.[0-9]{3}|100\.000)$' "$T_OUT" "$b: --keep-ttl"
+	t_expect_grep '^(9[0-9]\.[0-9]{3}|100\.000)$' "$T_OUT" "$b: --keep-ttl"
 	t_expect_rc 0 ctl set long v3
 	t_expect_rc 0 ctl ttl long
 	expect_out '-1\n' "$b: set without --ttl removes the expiry"

@@ -10,6 +10,9 @@
 #	IOMUXD, IOMUXCTL	absolute paths of the built binaries
 #	IOMUXD_BACKENDS		"epoll poll select" (what was compiled)
 #	top_srcdir, top_builddir, MANDOC, PYTHON3, SYSTEMD_SOCKET_ACTIVATE
+#	IOMUX_ARGS_MAX, IOMUX_KEYS_LIMIT_DEFAULT, IOMUX_KEYS_LIMIT_MAX,
+#	IOMUX_PUSH_VALUES_MAX	the protocol limits, as configure computed
+#				them from proto/iomux-proto.h
 #
 # Set on sourcing:
 #	T_BACKENDS		$IOMUXD_BACKENDS, or "epoll poll select"

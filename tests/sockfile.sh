@@ -14,6 +14,7 @@
 #     is gone;
 #  4. its whole directory removed, lock file included: both come back,
 #     so a second daemon is still refused.
+# Each re-creation, and nothing else, counts in STATUS sockets_recreated.
 # Socket activation is covered by activate.sh: a socket systemd passed is
 # never re-created.
 #
@@ -33,12 +34,23 @@ logged()
 	t_poll "$WAIT" grep -Eq -- "$1" "$T_LOG"
 }
 
+# recreated N WHAT: STATUS sockets_recreated is N.
+recreated()
+{
+	r_got=$("$IOMUXCTL" -s "$T_SOCK" -t 5 status |
+	    sed -n 's/^sockets_recreated: //p')
+	[ "$r_got" = "$1" ] ||
+	    t_fail "$2: STATUS sockets_recreated is '$r_got', want $1"
+	t_ok "$2: STATUS sockets_recreated is $1"
+}
+
 for b in $T_BACKENDS; do
 	t_log "=== backend $b"
 
 	# ---- 1. deleted: re-created at the same path, same mode -------------
 	T_SOCK=$T_DIR/$b.sock
 	t_start_daemon "$b" --socket-mode 0600 || t_fail "$b: start"
+	recreated 0 "$b: at start"
 	rm -f "$T_SOCK"
 	t_wait_ready "$T_SOCK" "$WAIT" ||
 	    { cat "$T_LOG" >&2; t_fail "$b: no answer within $WAIT s after the socket was deleted"; }
@@ -51,6 +63,7 @@ for b in $T_BACKENDS; do
 	    "$T_LOG" "$b: the loss is logged as a warning"
 	t_expect_grep "re-created socket $T_SOCK" "$T_LOG" \
 	    "$b: the re-creation is logged"
+	recreated 1 "$b: after one deletion"
 
 	# ---- 2. a second daemon while the socket is gone --------------------
 	# SIGSTOP keeps the first daemon from re-creating it meanwhile.
@@ -66,6 +79,7 @@ for b in $T_BACKENDS; do
 	t_wait_ready "$T_SOCK" "$WAIT" ||
 	    { cat "$T_LOG" >&2; t_fail "$b: no answer after SIGCONT"; }
 	t_ok "$b: the first daemon answers again after SIGCONT"
+	recreated 2 "$b: after the deletion while stopped"
 
 	# ---- 3. replaced by a regular file ------------------------------------
 	rm -f "$T_SOCK"
@@ -80,6 +94,8 @@ for b in $T_BACKENDS; do
 	t_wait_ready "$T_SOCK" "$WAIT" ||
 	    { cat "$T_LOG" >&2; t_fail "$b: not re-created after the regular file went"; }
 	t_ok "$b: re-created once the regular file was removed"
+	# The failed attempts meanwhile do not count.
+	recreated 3 "$b: after the regular file"
 	t_stop_daemon || t_fail "$b: stop (status $T_RC)"
 	[ ! -e "$T_SOCK" ] && [ ! -e "$T_SOCK.lock" ] ||
 	    t_fail "$b: SIGTERM left the socket or its lock file"
@@ -95,6 +111,7 @@ for b in $T_BACKENDS; do
 	[ "$(cat "$T_SOCK.lock")" = "$T_PID" ] ||
 	    t_fail "$b: the lock file holds '$(cat "$T_SOCK.lock")', not pid $T_PID"
 	t_ok "$b: socket and lock file (with the pid) re-created with their directory"
+	recreated 1 "$b: after its directory was removed"
 	t_expect_rc 1 timeout 10 "$IOMUXD" -f -s "$T_SOCK" -b "$b"
 	t_expect_grep "already running at $T_SOCK" "$T_ERR" \
 	    "$b: a second daemon is still refused"

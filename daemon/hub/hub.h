@@ -2,9 +2,15 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * hub.h: what the hub's data structures (daemon/hub/: pub/sub here, and
- * the containers they are built of) know of the rest of the daemon: a
- * small client handle and the limits that apply to it. Nothing else.
+ * hub.h: what the hub (daemon/hub/: the key-value store, queues, locks,
+ * pub/sub, the waiter queues and the containers they are built of) knows
+ * of the rest of the daemon: a small client handle, the limits that apply,
+ * the data account and a clock. Nothing else.
+ *
+ * The hub decides and never answers: what a call hands to a waiter (a
+ * value, an item, a lock) is marked, and the connection layer (serve.c)
+ * answers it after the call has returned. So a hub call never runs
+ * connection code and is never re-entered.
  *
  * The hub is built as its own library (libiomuxd-hub.la) that its unit
  * tests link without the connection layer, so the linker keeps the seam
@@ -50,6 +56,20 @@ hub_client_gone(const struct hub_client *hc)
 {
 	return (hc->flags & HUB_CLIENT_F_GONE) != 0;
 }
+
+/*
+ * The hub's view of time, given by whoever runs it: now() in
+ * milliseconds (monotonic, as of the current loop turn), and arm(when),
+ * which asks to be called back (the module's reap function) at or after
+ * 'when', HUB_NO_DEADLINE cancelling. arm() must not call into the hub.
+ */
+#define HUB_NO_DEADLINE	UINT64_MAX
+
+struct hub_clock {
+	uint64_t	(*now)(void *arg);
+	void		(*arm)(void *arg, uint64_t when);
+	void		 *arg;
+};
 
 /*
  * What an allocation of n bytes takes from the heap, for accounting that
@@ -106,6 +126,17 @@ static inline void
 hub_data_release(struct hub_data *d, uint64_t n)
 {
 	d->bytes -= n;
+}
+
+/*
+ * Account n bytes that must be kept even past max_memory (an item whose
+ * reply was never sent goes back: losing it would be worse than a
+ * bounded overshoot).
+ */
+static inline void
+hub_data_force(struct hub_data *d, uint64_t n)
+{
+	d->bytes += n;
 }
 
 #endif /* IOMUXD_HUB_H */

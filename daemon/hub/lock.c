@@ -8,7 +8,8 @@
  * Each client's held locks form an intrusive list from its handle, so
  * holding costs no allocation beyond the lock itself and a client that
  * holds none carries a NULL pointer. Leases are a min-heap of deadlines
- * (heap.c) keyed by the time they end; the caller owns the clock.
+ * (heap.c) keyed by the time they end, and the clock is asked for one
+ * callback (lock_reap()) at the top's.
  *
  * Invariants:
  *   - a lock without a holder has no live waiter: whoever lets it go
@@ -50,6 +51,8 @@ struct lock {
 
 struct locks {
 	struct hub_data		*data;
+	struct hub_clock	 clock;
+	uint64_t		 armed;		/* the clock's, or none */
 	struct htab		 tab;
 	struct heap		 leases;
 	struct hub_waitq	 granted;	/* to be answered */
@@ -59,7 +62,8 @@ struct locks {
 };
 
 int
-lock_new(struct hub_data *data, struct locks **out)
+lock_new(struct hub_data *data, const struct hub_clock *clock,
+    struct locks **out)
 {
 	struct locks	*ls;
 	int		 ret;
@@ -67,6 +71,8 @@ lock_new(struct hub_data *data, struct locks **out)
 	if ((ls = calloc(1, sizeof(*ls))) == NULL)
 		return -ENOMEM;
 	ls->data = data;
+	ls->clock = *clock;
+	ls->armed = HUB_NO_DEADLINE;
 	if ((ret = htab_init(&ls->tab, LOCK_HTAB_INITIAL)) < 0) {
 		free(ls);
 		return ret;
@@ -133,6 +139,25 @@ lock_holder(const struct lock *l)
 	return l->holder;
 }
 
+static uint64_t
+now_ms(const struct locks *ls)
+{
+	return ls->clock.now(ls->clock.arg);
+}
+
+/* Ask the clock for the nearest lease's end, if that changed. */
+static void
+arm(struct locks *ls)
+{
+	const struct heap_node	*n = heap_top(&ls->leases);
+	uint64_t		 when = n != NULL ? n->key : HUB_NO_DEADLINE;
+
+	if (when == ls->armed)
+		return;
+	ls->armed = when;
+	ls->clock.arm(ls->clock.arg, when);
+}
+
 /* Delete l if nobody holds it or waits for it. */
 static void
 lock_unused(struct lock *l)
@@ -182,6 +207,7 @@ grant(struct lock *l, struct hub_client *c, uint64_t now, uint64_t lease_ms)
 		    now + lease_ms;
 		if (heap_insert(&ls->leases, &l->lease) < 0)
 			return -ENOMEM;
+		arm(ls);
 	}
 	l->holder = c;
 	l->hprev = NULL;
@@ -199,8 +225,10 @@ ungrant(struct lock *l)
 {
 	struct hub_client	*c = l->holder;
 
-	if (heap_node_queued(&l->lease))
+	if (heap_node_queued(&l->lease)) {
 		heap_remove(&l->ls->leases, &l->lease);
+		arm(l->ls);
+	}
 	if (l->hprev != NULL)
 		l->hprev->hnext = l->hnext;
 	else
@@ -239,7 +267,7 @@ pass_on(struct lock *l, uint64_t now)
 
 int
 lock_acquire(struct locks *ls, const void *name, size_t len,
-    struct hub_client *c, uint64_t now, uint64_t lease_ms)
+    struct hub_client *c, uint64_t lease_ms)
 {
 	struct lock	*l;
 	int		 ret;
@@ -265,7 +293,7 @@ lock_acquire(struct locks *ls, const void *name, size_t len,
 		heap_node_init(&l->lease);
 		htab_insert(&ls->tab, &l->e);
 	}
-	if ((ret = grant(l, c, now, lease_ms)) < 0) {
+	if ((ret = grant(l, c, now_ms(ls), lease_ms)) < 0) {
 		lock_unused(l);
 		return ret;
 	}
@@ -274,7 +302,7 @@ lock_acquire(struct locks *ls, const void *name, size_t len,
 
 int
 lock_release(struct locks *ls, const void *name, size_t len,
-    struct hub_client *c, uint64_t now)
+    struct hub_client *c)
 {
 	struct lock	*l;
 
@@ -283,18 +311,18 @@ lock_release(struct locks *ls, const void *name, size_t len,
 	if (l->holder != c)
 		return -EPERM;
 	ungrant(l);
-	pass_on(l, now);
+	pass_on(l, now_ms(ls));
 	return 0;
 }
 
 void
-lock_client_gone(struct locks *ls, struct hub_client *c, uint64_t now)
+lock_client_gone(struct locks *ls, struct hub_client *c)
 {
 	struct lock	*l;
 
 	while ((l = c->locks) != NULL) {
 		ungrant(l);
-		pass_on(l, now);
+		pass_on(l, now_ms(ls));
 	}
 }
 
@@ -304,24 +332,19 @@ lock_next_granted(struct locks *ls)
 	return hub_waitq_pop(&ls->granted);
 }
 
-uint64_t
-lock_next_deadline(const struct locks *ls)
-{
-	const struct heap_node	*n = heap_top(&ls->leases);
-
-	return n != NULL ? n->key : LOCK_NO_DEADLINE;
-}
-
 void
-lock_expire(struct locks *ls, uint64_t now)
+lock_reap(struct locks *ls)
 {
 	struct heap_node	*n;
 	struct lock		*l;
+	uint64_t		 now = now_ms(ls);
 
+	ls->armed = HUB_NO_DEADLINE;	/* it fired */
 	while ((n = heap_top(&ls->leases)) != NULL && n->key <= now) {
 		l = container_of(n, struct lock, lease);
 		ls->leases_expired++;
 		ungrant(l);
 		pass_on(l, now);
 	}
+	arm(ls);
 }

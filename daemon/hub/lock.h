@@ -4,10 +4,9 @@
  *
  * lock.h: named locks held by hub clients, with FIFO waiters and leases.
  *
- * The module knows clients only by their hub handle and time only as the
- * "now" its callers pass (milliseconds, monotonic): the connection layer
- * arms one timer for lock_next_deadline() and calls lock_expire() when it
- * fires. Nothing here answers anyone. A lock given to a waiter (on
+ * The module knows clients only by their hub handle and time only through
+ * its struct hub_clock: it asks the clock to call lock_reap() when the
+ * nearest lease ends. Nothing here answers anyone. A lock given to a waiter (on
  * UNLOCK, a lease's end, or its holder's death) is granted at once, so
  * the state is consistent, and the waiter is put on the "granted" list;
  * the connection layer takes them off it (lock_next_granted()) after the
@@ -28,10 +27,13 @@
 struct locks;
 struct lock;
 
-#define LOCK_NO_DEADLINE	UINT64_MAX
-
-/* Data (lock names) is accounted in data, against its max_memory. */
-int	lock_new(struct hub_data *data, struct locks **);
+/*
+ * Data (lock names) is accounted in data, against its max_memory; time
+ * read from clock, whose arm() is asked for the nearest lease's end. The
+ * clock is copied.
+ */
+int	lock_new(struct hub_data *data, const struct hub_clock *clock,
+	    struct locks **);
 /* Free every lock; waiters still linked are taken off their queues. */
 void	lock_free(struct locks *);
 
@@ -44,15 +46,15 @@ void	lock_free(struct locks *);
  * -EDQUOT (max_memory) or -ENOMEM.
  */
 int	lock_acquire(struct locks *, const void *name, size_t len,
-	    struct hub_client *c, uint64_t now, uint64_t lease_ms);
+	    struct hub_client *c, uint64_t lease_ms);
 /*
  * Let go of a lock c holds: 0, -ENOENT (nobody holds it) or -EPERM
  * (another does). The lock passes to its first live waiter.
  */
 int	lock_release(struct locks *, const void *name, size_t len,
-	    struct hub_client *c, uint64_t now);
+	    struct hub_client *c);
 /* c is gone: every lock it holds passes on. */
-void	lock_client_gone(struct locks *, struct hub_client *c, uint64_t now);
+void	lock_client_gone(struct locks *, struct hub_client *c);
 
 /* The lock named so, if anyone holds or waits for it. */
 struct lock		*lock_find(struct locks *, const void *name, size_t len);
@@ -74,10 +76,8 @@ void	lock_cancel(struct locks *, struct hub_waiter *w);
 /* A waiter that was given its lock, to be answered; NULL when none. */
 struct hub_waiter	*lock_next_granted(struct locks *);
 
-/* When the nearest lease ends, or LOCK_NO_DEADLINE. */
-uint64_t	lock_next_deadline(const struct locks *);
-/* End every lease due at now; the locks pass on. */
-void		lock_expire(struct locks *, uint64_t now);
+/* The armed deadline came: end every lease due now; the locks pass on. */
+void	lock_reap(struct locks *);
 
 struct lock_stats {
 	uint64_t	held;

@@ -2,8 +2,12 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * kv.h: the key-value store.
- * The server-facing part; the handlers in cmd-kv.c use the rest.
+ * kv.h: the key-value store, with expiry and the waiters of WAIT.
+ *
+ * Part of the hub: it knows clients by their hub handle, time through a
+ * struct hub_clock, and answers nobody. A write that creates a key others
+ * WAIT for only marks the key ready; the connection layer takes the woken
+ * waiters off with kv_next_woken() after the call, and answers them.
  */
 
 #ifndef IOMUXD_KV_H
@@ -13,24 +17,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct conn;
-struct proto_arg;
-struct reply;
-struct server;
-struct kv;
+#include "hub.h"
+#include "wait.h"
 
-/* Create the (empty) state, at server start; 0 or -ENOMEM. */
-int	kv_new(struct server *, struct kv **);
-/* Free everything, at server exit (no waiters are left by then). */
+struct proto_arg;
+struct kv;
+struct kv_wait;
+
+/*
+ * Create the (empty) store: data is accounted in data (max_memory), time
+ * read from clock, whose arm() is asked for the next expiry (then call
+ * kv_reap()). 0 or -ENOMEM. The clock is copied.
+ */
+int	kv_new(struct hub_data *data, const struct hub_clock *clock,
+	    struct kv **);
+/* Free everything; waiters still linked are taken off their queues. */
 void	kv_free(struct kv *);
-/* Append this module's STATUS pairs: keys, keys_expiring (live ones). */
-void	kv_status(struct server *, struct reply *);
+/*
+ * The armed deadline came: reclaim the entries due, at most
+ * KV_EXPIRE_BATCH of them (arming again at once if more are due, so the
+ * loop serves clients between slices).
+ */
+void	kv_reap(struct kv *);
 
 /*
  * The store, for cmd-kv.c and the unit tests. Keys and values are byte
  * strings (any bytes, NUL included); the caller has checked them against
- * key_max and value_max. "Now" is ev_now() of the server's loop, and a key
- * whose deadline is <= now does not exist for any of these calls. Unless
+ * key_max and value_max. "Now" is the clock's, and a key whose deadline
+ * is <= now does not exist for any of these calls. Unless
  * said otherwise they return 0, -ENOENT for a missing key, or -ENOMEM
  * when malloc fails (nothing changed).
  */
@@ -115,14 +129,25 @@ uint64_t	kv_keys(struct kv *, const void *prefix, size_t plen,
 		    struct kv_key *out, size_t *n);
 
 /*
- * WAIT for a key that does not exist now: block the request in r for at
- * most timeout_ms (IOMUX_TIMEOUT_FOREVER: no deadline), FIFO behind the
- * key's earlier waiters. The next SET or INCR creating the key answers
- * OK [value]. If the wait cannot start, a reply has been made (ENOMEM,
- * ESHUTDOWN, TIMEDOUT; see block_start()).
+ * WAIT for a key that does not exist now, FIFO behind the key's earlier
+ * waiters: kv_wait_get() finds or makes the key's record (NULL: no
+ * memory), kv_wait_add() links w (w->c set); kv_wait_put() frees a record
+ * nobody waits on (when the wait could not start after all). A waiter
+ * leaves by kv_next_woken() or kv_wait_cancel() (its deadline, its
+ * client's death); cancelling a waiter on no queue does nothing.
  */
-void	kv_block(struct kv *, struct reply *r, const void *key, size_t klen,
-	    uint64_t timeout_ms);
+struct kv_wait	*kv_wait_get(struct kv *, const void *key, size_t klen);
+void		 kv_wait_add(struct kv_wait *, struct hub_waiter *w);
+void		 kv_wait_put(struct kv_wait *);
+void		 kv_wait_cancel(struct hub_waiter *w);
+/*
+ * The next waiter a write has woken (SET or INCR stored its key), taken
+ * off its queue, with the key's value (valid until the store changes); in
+ * FIFO order per key, keys in the order they became ready. NULL when
+ * none is left.
+ */
+struct hub_waiter	*kv_next_woken(struct kv *, const uint8_t **val,
+			    size_t *vlen);
 
 /* Counters for STATUS and the tests. */
 struct kv_stats {

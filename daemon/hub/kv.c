@@ -11,28 +11,29 @@
  * so a refused write leaves the store exactly as it was.
  *
  * Expiry is exact and timely:
- * - exact: every lookup compares the deadline with ev_now(), so a key
+ * - exact: every lookup compares the deadline with the clock, so a key
  *   past its deadline is absent everywhere even before it is reclaimed
  *   (lookups that may change the table reclaim it on the spot);
  * - timely: the entries with a deadline sit in a binary min-heap of our
  *   own (each entry knows its slot, so EXPIRE, PERSIST and DEL are
- *   O(log n)), and ONE ev_timer is armed at the heap's top deadline. The
- *   callback reclaims due entries from the top, at most KV_EXPIRE_BATCH of
- *   them, then re-arms at 0 ms, so a million keys expiring together are
- *   reclaimed in slices between which the loop serves clients; memory is
- *   never scanned. Per-entry ev_timers would have been simpler, but the
- *   loop fires every due timer in one pass (it cannot bound a mass
- *   expiry), puts them in the heap it shares with connection deadlines,
- *   and costs 32 bytes in every entry; our heap costs 16 bytes per entry
- *   with a deadline and 8 without.
+ *   O(log n)), and the clock is asked for ONE callback (kv_reap()) at
+ *   the heap's top deadline. It reclaims due entries from the top, at
+ *   most KV_EXPIRE_BATCH of them, then asks again at once, so a million
+ *   keys expiring together are reclaimed in slices between which the
+ *   loop serves clients; memory is never scanned. Per-entry timers would
+ *   have been simpler, but the loop fires every due timer in one pass (it
+ *   cannot bound a mass expiry), puts them in the heap it shares with
+ *   connection deadlines, and costs 32 bytes in every entry; our heap
+ *   costs 16 bytes per entry with a deadline and 8 without.
  * Invariant: e->exp.key != 0 iff e->exp is queued, and when the
- * heap is not empty the timer is armed no later than the top's deadline.
+ * heap is not empty the clock is armed no later than the top's deadline.
  *
  * WAIT: waiters hang off a kv_wait record per waited-on key, in a table of
  * their own (a key waited on does not exist yet). A write that stores the
- * key answers every live waiter, in FIFO order, with the value. A waiter
- * whose connection is closing is left for block.c to cancel; the cancel
- * callback unlinks it and frees the record with its last waiter.
+ * key puts its record on the ready list, and answers nobody: the caller
+ * takes the waiters off with kv_next_woken() once the write has returned,
+ * each with the value as it is then (Redis's ready_keys). A record is
+ * freed with its last waiter, and leaves the ready list then.
  */
 
 #include <sys/types.h>
@@ -44,20 +45,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "block.h"
-#include "dispatch.h"
-#include "ev.h"
+#include "codec.h"
 #include "heap.h"
 #include "htab.h"
+#include "iomux-proto.h"
 #include "kv.h"
-#include "server.h"
 
 #define KV_HEAP_MIN	64
 #define KV_TABLE_INIT	64
 
 struct kv_entry {
 	struct htab_entry	 he;	/* he.key = data */
-	struct heap_node	 exp;	/* key: ev_now() ms; 0 = never */
+	struct heap_node	 exp;	/* key: the clock's ms; 0 = never */
 	uint32_t		 vlen;
 	uint32_t		 vcap;
 	uint8_t			 data[];	/* key, then value */
@@ -67,17 +66,21 @@ struct kv_wait {
 	struct htab_entry	 he;
 	struct kv		*kv;
 	struct hub_waitq	 waiters;
+	TAILQ_ENTRY(kv_wait)	 rlink;		/* on kv->ready */
+	bool			 ready;
 	uint8_t			 key[];
 };
 
 struct kv {
-	struct server		*srv;
+	struct hub_data		*data;
+	struct hub_clock	 clock;
 	struct htab		 keys;
 	struct htab		 waits;
+	TAILQ_HEAD(, kv_wait)	 ready;		/* keys written, waiters */
 	struct heap		 expiry;	/* entries with a deadline */
-	struct ev_timer		 timer;
-	bool			 expiring;	/* in expire_cb() */
-	uint64_t		 data_bytes;	/* ours, of srv's */
+	uint64_t		 armed;		/* the clock's, or none */
+	bool			 expiring;	/* in kv_reap() */
+	uint64_t		 data_bytes;	/* ours, of data's */
 	uint64_t		 expired, expire_runs, expire_checks;
 };
 
@@ -97,7 +100,7 @@ kv_entry_cost(size_t klen, size_t vlen)
 static inline uint64_t
 now_ms(const struct kv *kv)
 {
-	return ev_now(kv->srv->loop);
+	return kv->clock.now(kv->clock.arg);
 }
 
 static inline bool
@@ -108,7 +111,7 @@ expired(const struct kv_entry *e, uint64_t now)
 
 /* --- deadlines ------------------------------------------------------------ */
 
-/* Arm the timer for the heap's top deadline (not inside the callback). */
+/* Arm the clock for the heap's top deadline (not inside kv_reap()). */
 static void
 arm(struct kv *kv)
 {
@@ -116,18 +119,12 @@ arm(struct kv *kv)
 
 	if (kv->expiring)
 		return;
-	if (heap_top(&kv->expiry) == NULL) {
-		ev_timer_stop(kv->srv->loop, &kv->timer);
+	when = heap_top(&kv->expiry) != NULL ? heap_top(&kv->expiry)->key :
+	    HUB_NO_DEADLINE;
+	if (when == kv->armed)
 		return;
-	}
-	when = heap_top(&kv->expiry)->key;
-	if (ev_timer_active(&kv->timer) && ev_timer_when(&kv->timer) == when)
-		return;
-	/*
-	 * Only the first start can fail (the loop's heap growing); reads
-	 * stay exact regardless, and the next change of the top retries.
-	 */
-	(void)ev_timer_start_at(kv->srv->loop, &kv->timer, when);
+	kv->armed = when;
+	kv->clock.arm(kv->clock.arg, when);
 }
 
 /* Give e the deadline 'when' (0: none); heap room reserved if needed. */
@@ -146,7 +143,7 @@ set_deadline(struct kv *kv, struct kv_entry *e, uint64_t when)
 	arm(kv);
 }
 
-/* ev_now() + ttl, kept below INT64_MAX so that TTL fits an i64. */
+/* now + ttl, kept below INT64_MAX so that TTL fits an i64. */
 static uint64_t
 deadline(const struct kv *kv, uint64_t ttl_ms)
 {
@@ -164,7 +161,7 @@ entry_free(struct kv *kv, struct kv_entry *e)
 {
 	size_t	cost = kv_entry_cost(e->he.klen, e->vlen);
 
-	server_mem_release(kv->srv, cost);
+	hub_data_release(kv->data, cost);
 	kv->data_bytes -= cost;
 	free(e);
 }
@@ -220,7 +217,7 @@ store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
 
 	if (vlen > UINT32_MAX - 8 || klen > UINT32_MAX)
 		return -EDQUOT;
-	if (cost > old && server_mem_reserve(kv->srv, cost - old) < 0)
+	if (cost > old && hub_data_reserve(kv->data, cost - old) < 0)
 		return -EDQUOT;
 
 	if (e != NULL && vlen <= e->vcap && e->vcap - vlen <= e->vcap / 2 + 8) {
@@ -232,7 +229,7 @@ store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
 		vcap = vcap_for(vlen);
 		if ((ne = malloc(sizeof(*ne) + klen + vcap)) == NULL) {
 			if (cost > old)
-				server_mem_release(kv->srv, cost - old);
+				hub_data_release(kv->data, cost - old);
 			return -ENOMEM;
 		}
 		if (klen > 0)
@@ -254,7 +251,7 @@ store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
 		htab_insert(&kv->keys, &ne->he);
 	}
 	if (cost < old)
-		server_mem_release(kv->srv, old - cost);
+		hub_data_release(kv->data, old - cost);
 	kv->data_bytes += cost;
 	kv->data_bytes -= old;
 	*out = ne;
@@ -263,96 +260,111 @@ store(struct kv *kv, struct kv_entry *e, const void *key, size_t klen,
 
 /* --- WAIT ----------------------------------------------------------------- */
 
-static void
-wait_free_if_empty(struct kv_wait *wk)
+void
+kv_wait_put(struct kv_wait *wk)
 {
 	if (!hub_waitq_empty(&wk->waiters))
 		return;
+	if (wk->ready)
+		TAILQ_REMOVE(&wk->kv->ready, wk, rlink);
 	htab_remove(&wk->kv->waits, &wk->he);
 	free(wk);
 }
 
-/* block.c's cancel callback: deadline, disconnect or shutdown. */
-static void
-wait_cancel(struct waiter *w)
+void
+kv_wait_cancel(struct hub_waiter *w)
 {
-	struct kv_wait	*wk = w->obj;
+	struct kv_wait	*wk;
 
-	if (w->hw.q == NULL)
-		return;
-	hub_waitq_remove(&w->hw);
-	wait_free_if_empty(wk);
+	if (w->q == NULL)
+		return;	/* woken, or cancelled already */
+	wk = container_of(w->q, struct kv_wait, waiters);
+	hub_waitq_remove(w);
+	kv_wait_put(wk);
 }
 
-/* The key was just stored as e: answer its live waiters, oldest first. */
+/* The key was just stored as e: its waiters are ready to be answered. */
 static void
 wake(struct kv *kv, const struct kv_entry *e)
 {
 	struct htab_entry	*he;
 	struct kv_wait		*wk;
-	struct hub_waiter	*hw, *next;
-	struct waiter		*w;
-	struct reply		 r;
 
 	if (kv->waits.count == 0)
 		return;
 	if ((he = htab_find(&kv->waits, e->data, e->he.klen)) == NULL)
 		return;
 	wk = container_of(he, struct kv_wait, he);
-	for (hw = hub_waitq_first(&wk->waiters); hw != NULL; hw = next) {
-		next = hub_waitq_next(hw);
-		w = container_of(hw, struct waiter, hw);
-		if (!block_alive(w))
-			continue;	/* block.c cancels it shortly */
-		hub_waitq_remove(hw);
-		block_reply(w, &r, IOMUX_ST_OK);
-		reply_arg(&r, entry_val(e), e->vlen);
-		(void)block_done(w, &r);	/* on failure conn is dropped */
+	if (!wk->ready) {
+		wk->ready = true;
+		TAILQ_INSERT_TAIL(&kv->ready, wk, rlink);
 	}
-	wait_free_if_empty(wk);
 }
 
-void
-kv_block(struct kv *kv, struct reply *r, const void *key, size_t klen,
-    uint64_t timeout_ms)
+struct hub_waiter *
+kv_next_woken(struct kv *kv, const uint8_t **val, size_t *vlen)
+{
+	struct kv_wait		*wk;
+	struct kv_entry		*e;
+	struct hub_waiter	*w;
+
+	while ((wk = TAILQ_FIRST(&kv->ready)) != NULL) {
+		/* As it is now: a later write in the same call wins. */
+		e = lookup(kv, wk->key, wk->he.klen);
+		while (e != NULL &&
+		    (w = hub_waitq_pop(&wk->waiters)) != NULL) {
+			if (!hub_waiter_live(w))
+				continue;	/* its connection cancels it */
+			*val = entry_val(e);
+			*vlen = e->vlen;
+			kv_wait_put(wk);	/* with its last waiter */
+			return w;
+		}
+		wk->ready = false;
+		TAILQ_REMOVE(&kv->ready, wk, rlink);
+		kv_wait_put(wk);
+	}
+	return NULL;
+}
+
+struct kv_wait *
+kv_wait_get(struct kv *kv, const void *key, size_t klen)
 {
 	struct htab_entry	*he;
 	struct kv_wait		*wk;
-	struct waiter		*w;
 
-	if ((he = htab_find(&kv->waits, key, klen)) != NULL) {
-		wk = container_of(he, struct kv_wait, he);
-	} else {
-		if ((wk = malloc(sizeof(*wk) + klen)) == NULL) {
-			reply_error(r, IOMUX_ST_ENOMEM, "out of memory");
-			return;
-		}
-		if (klen > 0)
-			memcpy(wk->key, key, klen);
-		wk->he.key = wk->key;
-		wk->he.klen = (uint32_t)klen;
-		wk->kv = kv;
-		hub_waitq_init(&wk->waiters);
-		htab_insert(&kv->waits, &wk->he);
-	}
-	if ((w = block_start(r, timeout_ms, wait_cancel, wk)) == NULL) {
-		wait_free_if_empty(wk);
-		return;
-	}
-	hub_waitq_push(&wk->waiters, &w->hw);
+	if ((he = htab_find(&kv->waits, key, klen)) != NULL)
+		return container_of(he, struct kv_wait, he);
+	if ((wk = malloc(sizeof(*wk) + klen)) == NULL)
+		return NULL;
+	if (klen > 0)
+		memcpy(wk->key, key, klen);
+	wk->he.key = wk->key;
+	wk->he.klen = (uint32_t)klen;
+	wk->kv = kv;
+	wk->ready = false;
+	hub_waitq_init(&wk->waiters);
+	htab_insert(&kv->waits, &wk->he);
+	return wk;
+}
+
+void
+kv_wait_add(struct kv_wait *wk, struct hub_waiter *w)
+{
+	hub_waitq_push(&wk->waiters, w);
 }
 
 /* --- expiry --------------------------------------------------------------- */
 
-static void
-expire_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
+void
+kv_reap(struct kv *kv)
 {
-	struct kv		*kv = arg;
 	struct heap_node	*top;
 	struct kv_entry		*e;
-	uint64_t		 now = ev_now(loop);
-	size_t		 n = 0;
+	uint64_t		 now = now_ms(kv);
+	size_t			 n = 0;
 
+	kv->armed = HUB_NO_DEADLINE;	/* it fired */
 	kv->expire_runs++;
 	kv->expiring = true;
 	while ((top = heap_top(&kv->expiry)) != NULL) {
@@ -362,7 +374,8 @@ expire_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		if (n == KV_EXPIRE_BATCH) {
 			/* Let the loop serve clients; go on next pass. */
 			kv->expiring = false;
-			(void)ev_timer_start(loop, &kv->timer, 0);
+			kv->armed = now;
+			kv->clock.arm(kv->clock.arg, now);
 			return;
 		}
 		kv->expire_checks++;
@@ -379,14 +392,16 @@ expire_cb(struct ev_loop *loop, struct ev_timer *t, void *arg)
 /* --- the store API -------------------------------------------------------- */
 
 int
-kv_new(struct server *srv, struct kv **out)
+kv_new(struct hub_data *data, const struct hub_clock *clock, struct kv **out)
 {
 	struct kv	*kv;
 
 	if ((kv = calloc(1, sizeof(*kv))) == NULL)
 		return -ENOMEM;
-	kv->srv = srv;
-	ev_timer_init(&kv->timer, expire_cb, kv);
+	kv->data = data;
+	kv->clock = *clock;
+	kv->armed = HUB_NO_DEADLINE;
+	TAILQ_INIT(&kv->ready);
 	heap_init(&kv->expiry, KV_HEAP_MIN);
 	if (htab_init(&kv->keys, KV_TABLE_INIT) < 0)
 		goto fail;
@@ -425,7 +440,6 @@ kv_free(struct kv *kv)
 {
 	if (kv == NULL)
 		return;
-	ev_timer_stop(kv->srv->loop, &kv->timer);
 	/* The heap points into the entries: let go of it first. */
 	heap_free(&kv->expiry);
 	htab_drain(&kv->keys, drain_entry, kv);
@@ -777,14 +791,4 @@ kv_stats_get(struct kv *kv, struct kv_stats *st)
 	st->expired = kv->expired;
 	st->expire_runs = kv->expire_runs;
 	st->expire_checks = kv->expire_checks;
-}
-
-void
-kv_status(struct server *srv, struct reply *r)
-{
-	struct kv_stats	st;
-
-	kv_stats_get(srv->kv, &st);
-	reply_pair_u64(r, "keys", st.keys);
-	reply_pair_u64(r, "keys_expiring", st.expiring);
 }

@@ -187,16 +187,18 @@ parser_lookup(const char *name)
 int
 parser_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	uint64_t	 n = 0;
+	uint64_t	 n = 0, d;
 
 	if (*s == '\0')
 		return -EINVAL;
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		if (n > (UINT64_MAX - 9) / 10)
+		d = (uint64_t)(*s - '0');
+		/* n * 10 + d <= UINT64_MAX, without overflowing to ask. */
+		if (n > (UINT64_MAX - d) / 10)
 			return -ERANGE;
-		n = n * 10 + (uint64_t)(*s - '0');
+		n = n * 10 + d;
 	}
 	if (n < min || n > max)
 		return -ERANGE;

@@ -31,7 +31,8 @@ const struct handler cmd_queue_ops[DISPATCH_RANGE_OPS] = {
 
 /*
  * PUSH queue value...: OK [u64 new length], the length once the waiters
- * have taken theirs (they are served first, so it is exact).
+ * have taken theirs: they are served before the reply is built (an item
+ * whose taker dies before its reply is out comes back later).
  */
 static void
 op_push(struct conn *c, const struct proto_frame *f,

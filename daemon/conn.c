@@ -419,9 +419,12 @@ void
 conn_kill(struct conn *c, const char *why)
 {
 	struct server	*srv = c->srv;
+	bool		 in_use;
 
 	if (c->flags & CONN_F_DEAD)
 		return;
+	/* Its own turn on the stack: the decoder walks c->in, a reply... */
+	in_use = (c->flags & CONN_F_BUSY) || srv->current == c;
 	if (why != NULL)
 		conn_log(c, why);
 	else if (log_getverbose() > 0)
@@ -436,11 +439,11 @@ conn_kill(struct conn *c, const char *why)
 	ev_timer_stop(srv->loop, &c->timer);
 	/*
 	 * Nobody will read its input or write its output: free them now,
-	 * unless its own turn is on the stack (the decoder walks c->in, a
-	 * reply may be half encoded into c->out). Those two stay until the
-	 * deferred free; they are one connection's, within its limits.
+	 * unless its own turn is on the stack (...may be half encoded into
+	 * c->out). Those stay until the deferred free; they are one
+	 * connection's, within its limits.
 	 */
-	if (!(c->flags & CONN_F_BUSY) && srv->current != c) {
+	if (!in_use) {
 		buf_free(&c->in);
 		c->in_scan = 0;
 		buf_free(&c->out);
@@ -675,11 +678,14 @@ conn_process_frames(struct conn *c, const uint8_t *data, size_t len)
 static size_t
 conn_process(struct conn *c, const uint8_t *data, size_t len)
 {
-	size_t	used;
+	struct conn	*was = c->srv->busy;
+	size_t		 used;
 
 	c->flags |= CONN_F_BUSY;
+	c->srv->busy = c;
 	used = conn_process_frames(c, data, len);
 	c->flags &= ~CONN_F_BUSY;
+	c->srv->busy = was;
 	return used;
 }
 

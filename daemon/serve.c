@@ -33,31 +33,32 @@ clock_now(void *arg)
 /*
  * A hub module asks to be reaped at 'when'. Not into the hub: only the
  * timer. Only a first start can fail (the loop's heap growing): reads
- * stay exact, a lease ends late, and the next change of the top retries.
+ * stay exact, and the module asks again at its next call.
  */
-static void
+static int
 arm(struct server *srv, struct ev_timer *t, uint64_t when)
 {
-	if (when == HUB_NO_DEADLINE)
+	if (when == HUB_NO_DEADLINE) {
 		ev_timer_stop(srv->loop, t);
-	else
-		(void)ev_timer_start_at(srv->loop, t, when);
+		return 0;
+	}
+	return ev_timer_start_at(srv->loop, t, when);
 }
 
-static void
+static int
 kv_arm(void *arg, uint64_t when)
 {
 	struct server	*srv = arg;
 
-	arm(srv, &srv->kv_timer, when);
+	return arm(srv, &srv->kv_timer, when);
 }
 
-static void
+static int
 lock_arm(void *arg, uint64_t when)
 {
 	struct server	*srv = arg;
 
-	arm(srv, &srv->lease_timer, when);
+	return arm(srv, &srv->lease_timer, when);
 }
 
 static void
@@ -164,8 +165,10 @@ serve_item(struct reply *r, struct queue *q)
 
 /*
  * Hand items to the POPs waiting on the queues that have both. A waiter
- * whose output cannot take its item is disconnected, as a subscriber
- * would be, and the item goes to the next.
+ * whose output cannot take its item now is disconnected, as a subscriber
+ * would be, and the item goes to the next; an item no reply can carry
+ * (frame_max lowered by a reload) is refused as a POP would refuse it,
+ * and stays queued.
  */
 static void
 serve_queues(struct server *srv)
@@ -174,12 +177,22 @@ serve_queues(struct server *srv)
 	struct waiter		*w;
 	struct queue		*q;
 	struct reply		 r;
+	size_t			 len;
 
 	while ((hw = queue_next_ready(srv->queues, &q)) != NULL) {
 		w = container_of(hw, struct waiter, hw);
 		if (!block_alive(w))
 			continue;	/* hung up: its close cancels it */
-		if (!conn_reply_fits(w->c, queue_head(q)->len)) {
+		len = queue_head(q)->len;
+		if (IOMUX_BODY_HDR_SIZE + IOMUX_ARG_HDR_SIZE + len >
+		    srv->conf.frame_max) {
+			block_reply(w, &r, IOMUX_ST_ELIMIT);
+			reply_str(&r, "pop: the item does not fit frame_max; "
+			    "it stays queued");
+			(void)block_done(w, &r);
+			continue;
+		}
+		if (!conn_reply_fits(w->c, len)) {
 			srv->stats.clients_dropped++;
 			conn_kill(w->c, "output limit reached");
 			continue;

@@ -201,6 +201,16 @@ biggest_conn(struct server *srv)
 	return best;
 }
 
+uint64_t
+server_client_mem_used(const struct server *srv)
+{
+	uint64_t	used = srv->client_mem.bytes;
+
+	if (srv->busy != NULL && !(srv->busy->flags & CONN_F_DEAD))
+		used -= srv->busy->hc.mem.bytes;
+	return used;
+}
+
 /*
  * Past client_memory_max, as Redis's maxmemory-clients: drop the
  * connection using the most, not whoever asked last, until under the
@@ -218,7 +228,7 @@ server_client_mem_over(struct server *srv)
 	uint64_t	 max = srv->conf.client_memory_max;
 	char		 why[160];
 
-	while (max != 0 && srv->client_mem.bytes > max &&
+	while (max != 0 && server_client_mem_used(srv) > max &&
 	    (c = biggest_conn(srv)) != NULL) {
 		snprintf(why, sizeof(why), "client_memory_max (%llu) reached "
 		    "(%llu in all): dropping the connection using the most "

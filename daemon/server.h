@@ -90,6 +90,14 @@ struct server {
 	 */
 	struct buf_acct		 client_mem;
 	uint64_t		 client_mem_mark;	/* peak since a trim */
+	/*
+	 * The connection whose requests are running (CONN_F_BUSY), or
+	 * NULL. Within its request, what it holds (the request's own frame,
+	 * often the largest thing in the sum) is left out of the limit's
+	 * check: it is given back when the request ends, and the check at
+	 * the end of its turn counts it.
+	 */
+	struct conn		*busy;
 	struct ev_timer		 trim_timer;
 	int			 nclients;
 	int			 max_clients;
@@ -148,6 +156,8 @@ server_mem_release(struct server *srv, uint64_t n)
 }
 
 void	server_client_mem_over(struct server *);
+/* Client memory as the limit sees it now (less the busy connection's). */
+uint64_t	server_client_mem_used(const struct server *);
 
 /* Has client memory dropped enough since its peak to give pages back? */
 static inline bool
@@ -165,7 +175,7 @@ server_trim_due(const struct server *srv)
 static inline void
 server_client_mem_check(struct server *srv)
 {
-	uint64_t	used = srv->client_mem.bytes;
+	uint64_t	used = server_client_mem_used(srv);
 
 	if (used > srv->client_mem_mark)
 		srv->client_mem_mark = used;

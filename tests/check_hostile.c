@@ -1305,6 +1305,134 @@ START_TEST(test_pop_shut_rd_unix_and_tcp)
 }
 END_TEST
 
+/* ---- attack branch: max_memory ------------------------------------------ */
+
+/*
+ * A waiter that its daemon no longer reads (a full backlog behind its POP)
+ * and whose peer has gone, n of them on queue qname.
+ */
+static void
+deaf_waiters_gone(const struct tu_daemon *d, const char *qname, int n)
+{
+	size_t	 cap = 140u << 10, len = 0, k;
+	uint8_t	*buf = malloc(cap);
+	int	 i, fds[8];
+
+	ASSERT(buf != NULL && n <= 8, "setup");
+	for (i = 0; i < n; i++) {
+		fds[i] = rconnect(d);
+		len = encode_wait(buf, cap, W_POP, qname, 1,
+		    IOMUX_TIMEOUT_FOREVER);
+		rwrite(fds[i], buf, len);
+	}
+	ASSERT(dwait_status(d, "blocked_clients", n, 3000) == n,
+	    "not waiting");
+	/* 130 KiB of PINGs behind each POP: past SERVER_RBUF_SIZE, unread. */
+	for (len = 0; len + 32 < (130u << 10); len += k)
+		k = tu_encode_req(buf + len, cap - len, IOMUX_OP_PING, 2, 0,
+		    NULL);
+	for (i = 0; i < n; i++)
+		rwrite(fds[i], buf, len);
+	tu_sleep_ms(80);	/* read, then no longer (conn_update) */
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(buf);
+}
+
+/*
+ * max_memory: "A write that would take data_bytes past max_memory is
+ * refused". queue_push() let through, unlimited, the values its live
+ * waiters would take at once, but serve_queues() skips waiters whose peer
+ * is gone (block_alive) or whose output is full: the values stayed
+ * queued, past the limit, with no consumer in sight. Every value now
+ * needs room, waiters or not.
+ */
+START_TEST(test_push_to_gone_waiters_bounded)
+{
+	struct tu_daemon	 d;
+	struct iomux_client	*c;
+	struct iomux_reply	 r;
+	struct iomux_value	 v[2];
+	uint8_t			*p;
+	size_t			 len = 300u << 10;
+	long long		 data, max, items;
+	int			 rc;
+
+	dstart(&d, BACKEND, "--max-memory", "512K", NULL);
+	ASSERT((p = malloc(len)) != NULL, "malloc");
+	memset(p, 'x', len);
+	v[0].data = v[1].data = p;
+	v[0].len = v[1].len = len;
+	v[0].absent = v[1].absent = 0;
+
+	deaf_waiters_gone(&d, "q", 2);
+	c = lconnect(&d);
+	rc = iomux_push(c, "q", 1, 2, v, NULL, &r);
+	ASSERT(rc == 0, "PUSH: %s", strerror(-rc));
+	iomux_close(c);
+	data = dstatus_num(&d, "data_bytes");
+	max = dstatus_num(&d, "max_memory");
+	items = dstatus_num(&d, "queued_items");
+	ASSERT(data <= max, "PUSH of 2 x 300 KiB answered %u with "
+	    "max_memory 512 KiB: data_bytes %lld > max_memory %lld, %lld "
+	    "items queued", r.code, data, max, items);
+	free(p);
+	still_serving(&d, "after a PUSH to gone waiters");
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * client_memory_max, checked after each reply of a fan-out: the request's
+ * own connection is passed by (CONN_F_BUSY), but what it holds (its input:
+ * the whole PUSH frame) was still counted in the sum, so consumers were
+ * evicted for memory that the end of the request gives back. Three
+ * consumers of 300 KiB hold about 2.5 MiB, under 3 MiB: all three are
+ * served. Within a request the busy connection's own memory is left out
+ * of the check; the end of its turn counts it.
+ */
+START_TEST(test_fanout_busy_input_evicts_innocent)
+{
+	struct tu_daemon	 d;
+	struct iomux_client	*c;
+	struct iomux_reply	 r;
+	struct iomux_value	 v[3];
+	struct tu_frame		 f;
+	uint8_t			*p;
+	size_t			 len = 300u << 10;
+	long long		 evicted;
+	int			 fds[3], i, rc;
+
+	dstart(&d, BACKEND, "--client-memory-max", "3M", "--value-max",
+	    "512K", "--frame-max", "4M", "--output-limit", "8M", NULL);
+	for (i = 0; i < 3; i++)
+		fds[i] = pop_waiting(&d, (uint32_t)i + 1, i + 1);
+	ASSERT((p = malloc(len)) != NULL, "malloc");
+	memset(p, 'v', len);
+	for (i = 0; i < 3; i++) {
+		v[i].data = p;
+		v[i].len = len;
+		v[i].absent = 0;
+	}
+	c = lconnect(&d);
+	rc = iomux_push(c, "q", 1, 3, v, NULL, &r);
+	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "PUSH: %s", strerror(-rc));
+	iomux_close(c);
+	free(p);
+	evicted = dstatus_num(&d, "clients_evicted");
+	ASSERT(evicted == 0, "%lld consumers evicted for the PUSH's own "
+	    "input (3 x 300 KiB out is under client_memory_max 3 MiB)",
+	    evicted);
+	for (i = 0; i < 3; i++) {
+		rexpect(fds[i], &f, IOMUX_ST_OK, (uint32_t)i + 1);
+		tu_frame_free(&f);
+		close(fds[i]);
+	}
+	still_serving(&d, "after a fan-out near client_memory_max");
+	dstop(&d);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -1334,6 +1462,9 @@ hostile_suite(void)
 	LOOP(tc, test_short_frame_behind_long_wait);
 	LOOP(tc, test_pipelined_behind_long_wait);
 	LOOP(tc, test_pop_shut_rd_unix_and_tcp);
+	tc = tcase(s, "attack", 90);
+	LOOP(tc, test_push_to_gone_waiters_bounded);
+	LOOP(tc, test_fanout_busy_input_evicts_innocent);
 	return s;
 }
 

@@ -41,10 +41,11 @@ clock_now(void *arg)
 	return now_v;
 }
 
-static void
+static int
 clock_arm(void *arg, uint64_t when)
 {
 	armed = when;
+	return 0;
 }
 
 static const struct hub_clock	clk = { clock_now, clock_arm, NULL };

@@ -8,7 +8,7 @@
  * (waiter, item) pairs off the ready queues and says whether each reply
  * was sent or its connection died. Covered: FIFO order over 100k items,
  * deletion of an emptied queue, memory accounting back to zero, the
- * all-or-nothing PUSH at max_memory and its allowance for live waiters,
+ * all-or-nothing PUSH at max_memory (waiters or not),
  * waiters served in FIFO order with gone ones skipped, items in flight
  * keeping their queue, and undone items back at the head in order.
  * The commands over real connections are check_serve's.
@@ -390,31 +390,37 @@ START_TEST(test_inflight_keeps_queue)
 END_TEST
 
 /*
- * At max_memory a PUSH still feeds live waiters (one value each), but
- * what would stay stored must fit; a gone waiter takes nothing.
+ * A PUSH needs room for every value, waiters or not: it used to let the
+ * values its waiters would take through unchecked, and waiters that were
+ * then not served (hung up, output full) left them stored past the limit.
+ * Waiting itself needs no room, and taking an item gives its room back.
  */
-START_TEST(test_full_still_feeds_waiters)
+START_TEST(test_full_refuses_push_to_waiters)
 {
 	struct queue_item	*it;
 	struct queue		*q;
 
-	hlimits.max_memory = NC(1) + IC(1);
-	ck_assert_int_eq(push_str("f", 1, "z"), 0);	/* full now */
-	ck_assert_uint_eq(data.bytes, hlimits.max_memory);
-	ck_assert_int_eq(push_str("q", 1, "x"), -EDQUOT);
-	wait_on(0, "q");
+	hlimits.max_memory = NC(1) + IC(1) + NC(1) + IC(1);
+	ck_assert_int_eq(push_str("f", 1, "z"), 0);
+	wait_on(0, "q");			/* a full server lets it wait */
 	ck_assert_int_eq(push_str("q", 2, "x", "y"), -EDQUOT);
 	ck_assert_ptr_nonnull(ww[0].q);		/* all or nothing */
 	ck_assert_int_eq(push_str("q", 1, "x"), 0);
+	ck_assert_uint_eq(data.bytes, hlimits.max_memory);	/* stored */
 	ck_assert_int_eq(serve_one(&q, &it), 0);
 	item_is(it, "x");
+	ck_assert_uint_eq(data.bytes, NC(1) + IC(1));	/* taken: room */
 	queue_item_sent(q, it);
-	ck_assert_uint_eq(data.bytes, hlimits.max_memory);
+	/* Full again: no PUSH passes, whoever waits. */
+	ck_assert_int_eq(push_str("g", 1, "z"), 0);
 	wait_on(1, "q");
-	cl[1].flags |= HUB_CLIENT_F_GONE;
 	ck_assert_int_eq(push_str("q", 1, "x"), -EDQUOT);
+	ck_assert_uint_le(data.bytes, hlimits.max_memory);
 	queue_cancel(&ww[1]);
 	q = queue_find(qs, "f", 1);
+	ck_assert_ptr_nonnull(it = queue_take(q));
+	queue_item_sent(q, it);
+	q = queue_find(qs, "g", 1);
 	ck_assert_ptr_nonnull(it = queue_take(q));
 	queue_item_sent(q, it);
 }
@@ -451,7 +457,7 @@ queue_suite(void)
 	tcase_add_test(tc, test_serve_declined);
 	tcase_add_test(tc, test_undo_keeps_order);
 	tcase_add_test(tc, test_inflight_keeps_queue);
-	tcase_add_test(tc, test_full_still_feeds_waiters);
+	tcase_add_test(tc, test_full_refuses_push_to_waiters);
 	tcase_add_test(tc, test_free_with_waiters);
 	suite_add_tcase(s, tc);
 	return s;

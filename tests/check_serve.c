@@ -383,21 +383,22 @@ START_TEST(test_cmd_push_to_waiter_at_limit)
 	struct tconn	*a = tconn(0), *b = tconn(1);
 	uint8_t		 t[8];
 
-	srv.limits.max_memory = NC(1) + IC(9);
+	srv.limits.max_memory = NC(1) + IC(9) + NC(1) + IC(5);
 	req(b, IOMUX_OP_PUSH, 2, S("f"), S("123456789"));
 	reply_u64_is(b, 1);
 	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	/* Nothing is stored when a waiter takes it: no memory needed. */
+	/* A value for a waiter needs room too, given back once taken. */
 	req(b, IOMUX_OP_PUSH, 2, S("q"), S("hello"));
 	reply_u64_is(b, 0);
 	reply_value(a, "hello");
-	/* One for the waiter, one to store: the stored one does not fit. */
+	ck_assert_uint_eq(srv.data.bytes, NC(1) + IC(9));
+	/* Two do not fit: all or nothing, the waiter gets nothing either. */
 	req(a, IOMUX_OP_POP, 2, S("q"), u64be(t, IOMUX_TIMEOUT_FOREVER), 8);
-	req(b, IOMUX_OP_PUSH, 3, S("q"), S("x"), S("y"));
+	req(b, IOMUX_OP_PUSH, 3, S("q"), S("hello"), S("y"));
 	reply_st(b, IOMUX_ST_ENOMEM);
-	no_reply(a);	/* all or nothing: the waiter got nothing either */
+	no_reply(a);
 	ck_assert_ptr_nonnull(a->c->blocked);
-	ck_assert_uint_eq(srv.data.bytes, srv.limits.max_memory);
+	ck_assert_uint_eq(srv.data.bytes, NC(1) + IC(9));
 }
 END_TEST
 

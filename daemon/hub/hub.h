@@ -61,13 +61,15 @@ hub_client_gone(const struct hub_client *hc)
  * The hub's view of time, given by whoever runs it: now() in
  * milliseconds (monotonic, as of the current loop turn), and arm(when),
  * which asks to be called back (the module's reap function) at or after
- * 'when', HUB_NO_DEADLINE cancelling. arm() must not call into the hub.
+ * 'when', HUB_NO_DEADLINE cancelling; 0, or -ENOMEM if it could not (the
+ * module then asks again at its next change). arm() must not call into
+ * the hub.
  */
 #define HUB_NO_DEADLINE	UINT64_MAX
 
 struct hub_clock {
 	uint64_t	(*now)(void *arg);
-	void		(*arm)(void *arg, uint64_t when);
+	int		(*arm)(void *arg, uint64_t when);
 	void		 *arg;
 };
 
@@ -116,7 +118,8 @@ hub_data_reserve(struct hub_data *d, uint64_t n)
 {
 	uint64_t	max = d->limits->max_memory;
 
-	if (max != 0 && (n > max || d->bytes > max - n))
+	/* Nothing more is always room: over the limit (a forced undo), too. */
+	if (n != 0 && max != 0 && (n > max || d->bytes > max - n))
 		return -ENOMEM;
 	d->bytes += n;
 	return 0;

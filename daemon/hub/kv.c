@@ -124,7 +124,8 @@ arm(struct kv *kv)
 	if (when == kv->armed)
 		return;
 	kv->armed = when;
-	kv->clock.arm(kv->clock.arg, when);
+	if (kv->clock.arm(kv->clock.arg, when) < 0)
+		kv->armed = HUB_NO_DEADLINE;	/* ask again next time */
 }
 
 /* Give e the deadline 'when' (0: none); heap room reserved if needed. */
@@ -375,7 +376,8 @@ kv_reap(struct kv *kv)
 			/* Let the loop serve clients; go on next pass. */
 			kv->expiring = false;
 			kv->armed = now;
-			kv->clock.arm(kv->clock.arg, now);
+			if (kv->clock.arm(kv->clock.arg, now) < 0)
+				kv->armed = HUB_NO_DEADLINE;
 			return;
 		}
 		kv->expire_checks++;

@@ -155,7 +155,8 @@ arm(struct locks *ls)
 	if (when == ls->armed)
 		return;
 	ls->armed = when;
-	ls->clock.arm(ls->clock.arg, when);
+	if (ls->clock.arm(ls->clock.arg, when) < 0)
+		ls->armed = HUB_NO_DEADLINE;	/* ask again next time */
 }
 
 /* Delete l if nobody holds it or waits for it. */

@@ -20,7 +20,9 @@
  *   - max_memory counts each stored item (its bytes and its header), and
  *     the queue itself (name and struct) while it holds at least one
  *     item: a queue kept only by waiters is not data, and a full server
- *     must still let consumers wait. The headers count, as kv.c counts
+ *     must still let consumers wait. A PUSH needs room for all of its
+ *     values even when waiters take them at once: they are stored first,
+ *     and taking one gives its room back. The headers count, as kv.c counts
  *     its entries', so that empty values cannot fill the memory unseen;
  *   - a PUSH stores all of its values or none.
  */
@@ -306,53 +308,29 @@ queue_item_undo(struct queue *q, struct queue_item *it)
 	mark_ready(q);
 }
 
-/* Live waiters of q, at most n: the values a PUSH hands on at once. */
-static int
-live_waiters(const struct queue *q, int n)
-{
-	const struct hub_waiter	*w;
-	int			 k = 0;
-
-	for (w = hub_waitq_first(&q->waiters); w != NULL && k < n;
-	    w = hub_waitq_next(w))
-		if (hub_waiter_live(w))
-			k++;
-	return k;
-}
-
 int
 queue_push(struct queues *qs, const void *name, size_t len,
     const struct proto_arg *vals, int n)
 {
 	struct queue		*q;
 	struct queue_item	*chain = NULL, **tailp = &chain, *it, *next;
-	uint64_t		 need = 0, force = 0, cost;
-	int			 i, ntake;
+	uint64_t		 need = 0;
+	int			 i;
 	bool			 created = false;
 
 	if (n < 1)
 		return -EINVAL;
 	q = queue_find(qs, name, len);
-	ntake = q != NULL ? live_waiters(q, n) : 0;
 
 	/*
-	 * All or nothing: reserve what stays stored; what waiters take at
-	 * once is counted without a limit (it leaves within this call's
-	 * serve), as are the queue's name and struct if they come with it.
+	 * All or nothing, and all of it under max_memory, waiters or not:
+	 * every value is stored before a waiter takes it (queue_take gives
+	 * its room back), so nothing here depends on guessing who will.
 	 */
-	for (i = 0; i < n; i++) {
-		cost = queue_cost_item(vals[i].len);
-		if (i < ntake)
-			force += cost;
-		else
-			need += cost;
-	}
-	if (q == NULL || q->len == 0) {
-		if (ntake < n)
-			need += queue_cost_name(len);
-		else
-			force += queue_cost_name(len);
-	}
+	for (i = 0; i < n; i++)
+		need += queue_cost_item(vals[i].len);
+	if (q == NULL || q->len == 0)
+		need += queue_cost_name(len);
 	if (hub_data_reserve(qs->data, need) < 0)
 		return -EDQUOT;
 	if (q == NULL) {
@@ -366,7 +344,6 @@ queue_push(struct queues *qs, const void *name, size_t len,
 		*tailp = it;
 		tailp = &it->next;
 	}
-	hub_data_force(qs->data, force);
 	for (it = chain; it != NULL; it = next) {
 		next = it->next;
 		item_append(q, it);

@@ -68,10 +68,9 @@ void	queue_stats_get(const struct queues *, struct queue_stats *);
 /*
  * Append vals[0..n) (present, size-checked by the caller) in order: all
  * of them, or nothing (-EDQUOT: max_memory, -ENOMEM, -EINVAL for n < 1).
- * Values that live waiters will take at once (one per waiter) need no
- * room under max_memory: they are counted, but not refused, so a full
- * server still feeds its consumers. With waiters, the queue is ready
- * (queue_next_ready()).
+ * Every value needs room under max_memory, also one a waiter is about to
+ * take (it leaves the account when it is taken). With waiters, the
+ * queue is ready (queue_next_ready()).
  */
 int	queue_push(struct queues *, const void *name, size_t len,
 	    const struct proto_arg *vals, int n);

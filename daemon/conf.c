@@ -24,7 +24,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -125,7 +124,7 @@ static const struct key keys[] = {
 	{ "client_memory_max", CONF_K_CLIENT_MEMORY_MAX, V_SIZE, R_LIVE,
 	    F(client_memory_max), 0, (uint64_t)SIZE_MAX },
 	{ "max_clients_per_uid", CONF_K_MAX_CLIENTS_PER_UID, V_INT, R_LIVE,
-	    F(max_clients_per_uid), 0, INT_MAX },
+	    F(max_clients_per_uid), 0, 1000000 },
 	{ "client_memory_max_per_uid", CONF_K_CLIENT_MEMORY_MAX_PER_UID,
 	    V_SIZE, R_LIVE, F(client_memory_max_per_uid), 0,
 	    (uint64_t)SIZE_MAX - 1 },

@@ -80,13 +80,9 @@ teardown(void)
 }
 
 static void
-record(struct hub_client *c, const uint8_t *pattern, size_t plen,
-    void *arg)
+put_call(struct call *k, struct hub_client *c, const uint8_t *pattern,
+    size_t plen)
 {
-	struct call	*k;
-
-	ck_assert_uint_lt(ncalls, CALLS_MAX);
-	k = &calls[ncalls++];
 	memset(k, 0, sizeof(*k));
 	k->c = c;
 	if (pattern != NULL) {
@@ -95,6 +91,14 @@ record(struct hub_client *c, const uint8_t *pattern, size_t plen,
 		memcpy(k->pat, pattern, plen);
 		k->plen = plen;
 	}
+}
+
+static void
+record(struct hub_client *c, const uint8_t *pattern, size_t plen,
+    void *arg)
+{
+	ck_assert_uint_lt(ncalls, CALLS_MAX);
+	put_call(&calls[ncalls++], c, pattern, plen);
 }
 
 /* Match a channel given as a C string (or with an explicit length). */
@@ -750,18 +754,8 @@ static void
 record_cursor(struct hub_client *c, const uint8_t *pattern, size_t plen,
     void *arg)
 {
-	struct call	*k;
-
 	ck_assert_uint_lt(nccalls, CALLS_MAX);
-	k = &ccalls[nccalls++];
-	memset(k, 0, sizeof(*k));
-	k->c = c;
-	if (pattern != NULL) {
-		ck_assert_uint_le(plen, sizeof(k->pat));
-		k->pattern = true;
-		memcpy(k->pat, pattern, plen);
-		k->plen = plen;
-	}
+	put_call(&ccalls[nccalls++], c, pattern, plen);
 }
 
 /* Drive cur to its end, budget at a time; returns the calls made. */

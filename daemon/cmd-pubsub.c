@@ -11,6 +11,11 @@
  * the same name, or unsubscribing from one not subscribed, is not an
  * error. The OK replies carry the connection's subscription count after
  * the request, channels and patterns together.
+ *
+ * PUBLISH delivers to every matching subscription in one turn when they
+ * are few (PUBLISH_SLICE), and in slices from deferred turns when they
+ * are more, the request waiting meanwhile like a blocking one: one
+ * request never holds the loop for longer than a slice.
  */
 
 #include <sys/types.h>
@@ -18,7 +23,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "block.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "htab.h"
@@ -206,6 +214,118 @@ deliver(struct hub_client *hc, const uint8_t *pattern, size_t plen,
 }
 
 /*
+ * A PUBLISH is answered in one turn if it reaches at most this many
+ * subscriptions; one that reaches more is delivered in slices of this
+ * many per loop turn, so that other clients are served in between. Each
+ * delivery is one push frame into a subscriber's output: a slice is a
+ * few milliseconds at most.
+ */
+#define PUBLISH_SLICE	4096
+
+/*
+ * A PUBLISH too big for one turn: a waiting request (its connection's
+ * later requests queue behind it, so replies stay in order) whose channel
+ * and message are copied here, charged to the publisher, and delivered
+ * from a deferred turn at a time.
+ */
+struct publish_job {
+	struct waiter		*w;
+	struct ev_defer		 defer;
+	struct pubsub_cursor	*cur;
+	struct delivery		 d;
+	size_t			 size;
+	uint8_t			 data[];	/* channel, then message */
+};
+
+static void
+job_free(struct publish_job *job)
+{
+	struct conn	*c = job->w->c;
+
+	ev_defer_cancel(c->srv->loop, &job->defer);
+	pubsub_cursor_free(job->cur);
+	buf_acct_release(&c->hc.mem, job->size);
+	free(job);
+}
+
+/* block.c's cancel: the publisher went away, or the server stops. */
+static void
+job_cancel(struct waiter *w)
+{
+	job_free(w->obj);
+}
+
+static void
+job_run(struct ev_loop *loop, struct ev_defer *dfr, void *arg)
+{
+	struct publish_job	*job = arg;
+	struct waiter		*w = job->w;
+	struct conn		*c = w->c;
+	struct reply		 r;
+	uint64_t		 n, visited = 0;
+
+	/* The reply counts what deliver() queued, as pubsub_match()'s does. */
+	if (!pubsub_cursor_next(job->cur, PUBLISH_SLICE, deliver, &job->d,
+	    &visited)) {
+		c->srv->stats.publish_slices++;
+		ev_defer(loop, &job->defer);
+		return;
+	}
+	n = job->d.count;
+	block_reply(w, &r, IOMUX_ST_OK);
+	reply_u64(&r, n);
+	job_free(job);
+	(void)block_done(w, &r);	/* frees w, without a cancel */
+}
+
+/*
+ * Start a sliced fan-out; false (nothing done) if it cannot be, and the
+ * caller delivers in one turn after all.
+ */
+static bool
+publish_sliced(struct conn *c, const struct proto_arg *args,
+    struct reply *r)
+{
+	struct server		*srv = c->srv;
+	struct publish_job	*job;
+	size_t			 size;
+
+	/* Nobody would see a late answer: block_start() says TIMEDOUT. */
+	if (c->flags & (CONN_F_EOF | CONN_F_CLOSING) || srv->stopping)
+		return false;
+	size = sizeof(*job) + args[0].len + args[1].len;
+	if ((job = calloc(1, size)) == NULL)
+		return false;
+	if (pubsub_cursor_new(srv->pubsub, args[0].p, args[0].len,
+	    &job->cur) < 0) {
+		free(job);
+		return false;
+	}
+	if (args[0].len > 0)
+		memcpy(job->data, args[0].p, args[0].len);
+	if (args[1].len > 0)
+		memcpy(job->data + args[0].len, args[1].p, args[1].len);
+	job->d.srv = srv;
+	job->d.channel = job->data;
+	job->d.clen = args[0].len;
+	job->d.msg = job->data + args[0].len;
+	job->d.mlen = args[1].len;
+	job->d.count = 0;
+	job->size = size;
+	if ((job->w = block_start(r, IOMUX_TIMEOUT_FOREVER, job_cancel,
+	    job)) == NULL) {
+		pubsub_cursor_free(job->cur);
+		free(job);
+		return true;	/* replied */
+	}
+	buf_acct_charge(&c->hc.mem, size);
+	ev_defer_init(&job->defer, job_run, job);
+	ev_defer(srv->loop, &job->defer);
+	srv->stats.publishes_sliced++;
+	return true;
+}
+
+/*
  * PUBLISH channel message -> OK [u64 deliveries]. The pushes are queued
  * before the reply is begun: a publisher subscribed to its own channel
  * gets its push in the same output, ahead of the reply.
@@ -235,6 +355,9 @@ op_publish(struct conn *c, const struct proto_frame *f,
 		    (unsigned long)srv->conf.frame_max);
 		return;
 	}
+	if (pubsub_match_count(srv->pubsub, args[0].p, args[0].len) >
+	    PUBLISH_SLICE && publish_sliced(c, args, r))
+		return;
 	d.srv = srv;
 	d.channel = args[0].p;
 	d.clen = args[0].len;

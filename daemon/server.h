@@ -49,6 +49,8 @@ struct server_stats {
 	uint64_t	requests_op[DISPATCH_RANGES][DISPATCH_RANGE_OPS];
 	uint64_t	requests_unknown;
 	uint64_t	subscribers_dropped;	/* output limit while subscribed */
+	uint64_t	publishes_sliced;	/* fan-outs over more than a turn */
+	uint64_t	publish_slices;		/* the turns they took, but first */
 	uint64_t	errors_proto;		/* closed for bad frames */
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;

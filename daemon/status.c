@@ -152,6 +152,8 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "clients_evicted_uid",
 	    srv->stats.clients_evicted_uid);
 	reply_pair_u64(r, "sockets_recreated", srv->stats.sockets_recreated);
+	reply_pair_u64(r, "publishes_sliced", srv->stats.publishes_sliced);
+	reply_pair_u64(r, "publish_slices", srv->stats.publish_slices);
 }
 
 void

@@ -1433,6 +1433,109 @@ START_TEST(test_fanout_busy_input_evicts_innocent)
 }
 END_TEST
 
+/* ---- a fan-out too big for one turn ------------------------------------ */
+
+/*
+ * One PUBLISH reaching 10 x 1000 subscriptions used to deliver all 10000
+ * pushes in one turn of the loop (with more subscribers, hundreds of ms
+ * for one request). It is delivered in slices now: the publisher's reply
+ * comes after the last, its pipelined PING after that, every push is
+ * delivered, and STATUS says it took several turns. A publisher that
+ * dies half-way leaves nothing behind.
+ */
+static void
+subscribe_prefixes(const struct tu_daemon *d, int *fds, int n,
+    const uint8_t *chan, size_t clen)
+{
+	struct tu_arg	*a;
+	struct tu_frame	 f;
+	uint8_t		*pats, *p;
+	size_t		 i;
+	int		 k;
+
+	a = calloc(clen, sizeof(*a));
+	pats = malloc(clen * (clen + 1) / 2 + clen);
+	ASSERT(a != NULL && pats != NULL, "malloc");
+	for (i = 0, p = pats; i < clen; p += i + 1, i++) {
+		memcpy(p, chan, i);
+		p[i] = '*';
+		a[i].p = p;
+		a[i].len = (uint32_t)(i + 1);
+	}
+	for (k = 0; k < n; k++) {
+		fds[k] = rconnect(d);
+		rsend_req(fds[k], IOMUX_OP_PSUBSCRIBE, 1, clen, a);
+		rexpect(fds[k], &f, IOMUX_ST_OK, 1);
+		tu_frame_free(&f);
+	}
+	free(pats);
+	free(a);
+}
+
+static uint64_t
+get_u64(const struct tu_frame *f)
+{
+	const uint8_t	*p = f->args[0].p;
+
+	if (f->nargs != 1 || f->args[0].len != 8)
+		return UINT64_MAX;
+	return (uint64_t)tu_get32(p) << 32 | tu_get32(p + 4);
+}
+
+START_TEST(test_publish_sliced)
+{
+	struct tu_daemon	 d;
+	struct tu_arg		 pa[2];
+	struct tu_frame		 f;
+	uint8_t			 chan[1000], buf[2048];
+	size_t			 n;
+	int			 fds[10], fd, k;
+
+	dstart(&d, BACKEND, NULL);
+	memset(chan, 'c', sizeof(chan));
+	subscribe_prefixes(&d, fds, 10, chan, sizeof(chan));
+	pa[0].p = chan;
+	pa[0].len = sizeof(chan);
+	pa[1].p = "m";
+	pa[1].len = 1;
+	fd = rconnect(&d);
+	n = tu_encode_req(buf, sizeof(buf), IOMUX_OP_PUBLISH, 2, 2, pa);
+	n += tu_encode_req(buf + n, sizeof(buf) - n, IOMUX_OP_PING, 3, 0,
+	    NULL);
+	rwrite(fd, buf, n);
+	rexpect(fd, &f, IOMUX_ST_OK, 2);
+	ASSERT(get_u64(&f) == 10000, "PUBLISH reached %llu of 10000",
+	    (unsigned long long)get_u64(&f));
+	tu_frame_free(&f);
+	rexpect(fd, &f, IOMUX_ST_OK, 3);	/* behind it, in order */
+	tu_frame_free(&f);
+	ASSERT(dstatus_num(&d, "publishes_sliced") == 1, "not sliced");
+	ASSERT(dstatus_num(&d, "publish_slices") >= 2, "%lld more turns "
+	    "for 10000 deliveries in slices of 4096",
+	    dstatus_num(&d, "publish_slices"));
+	/* Every subscriber has its 1000 pushes. */
+	for (k = 0; k < 10; k++) {
+		for (n = 0; n < 1000; n++) {
+			ASSERT(tu_read_frame(fds[k], &f, 1u << 20, IO_MS) == 1,
+			    "subscriber %d: push %zu missing", k, n);
+			ASSERT(f.kind == IOMUX_KIND_PUSH, "not a push");
+			tu_frame_free(&f);
+		}
+	}
+	/* A publisher that dies half-way: nothing is left waiting. */
+	rwrite(fd, buf, n = tu_encode_req(buf, sizeof(buf), IOMUX_OP_PUBLISH,
+	    4, 2, pa));
+	close(fd);
+	ASSERT(dwait_status(&d, "blocked_clients", 0, 3000) == 0,
+	    "the dead publisher's fan-out still waits");
+	ASSERT(dwait_status(&d, "clients", 11, 3000) == 11, "clients left");
+	still_serving(&d, "after sliced fan-outs");
+	for (k = 0; k < 10; k++)
+		close(fds[k]);
+	dstop(&d);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -1457,6 +1560,7 @@ hostile_suite(void)
 	LOOP(tc, test_subscriptions_counted_and_freed);
 	LOOP(tc, test_publish_fanout_bounded);
 	LOOP(tc, test_wait_fanout_bounded);
+	LOOP(tc, test_publish_sliced);
 	tc = tcase(s, "review", 90);
 	LOOP(tc, test_undo_keeps_pop_order);
 	LOOP(tc, test_short_frame_behind_long_wait);

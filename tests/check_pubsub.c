@@ -12,7 +12,9 @@
  * in match_steps, not timed), the bookkeeping (counts,
  * subscriptions_max, unsubscribing, a closed connection leaving no trace,
  * topics freed with their last subscriber), clients marked gone in the
- * middle of a walk, the memory each subscription charges its client, and
+ * middle of a walk, the fan-out in slices (the same deliveries in the
+ * same order whatever the slice, subscriptions and topics that go or come
+ * between slices), the memory each subscription charges its client, and
  * a randomised run against a naive model.
  * Delivery over real sockets is the integration tests' job.
  */
@@ -78,13 +80,9 @@ teardown(void)
 }
 
 static void
-record(struct hub_client *c, const uint8_t *pattern, size_t plen,
-    void *arg)
+put_call(struct call *k, struct hub_client *c, const uint8_t *pattern,
+    size_t plen)
 {
-	struct call	*k;
-
-	ck_assert_uint_lt(ncalls, CALLS_MAX);
-	k = &calls[ncalls++];
 	memset(k, 0, sizeof(*k));
 	k->c = c;
 	if (pattern != NULL) {
@@ -93,6 +91,14 @@ record(struct hub_client *c, const uint8_t *pattern, size_t plen,
 		memcpy(k->pat, pattern, plen);
 		k->plen = plen;
 	}
+}
+
+static void
+record(struct hub_client *c, const uint8_t *pattern, size_t plen,
+    void *arg)
+{
+	ck_assert_uint_lt(ncalls, CALLS_MAX);
+	put_call(&calls[ncalls++], c, pattern, plen);
 }
 
 /* Match a channel given as a C string (or with an explicit length). */
@@ -739,6 +745,123 @@ START_TEST(test_kill_everyone_during_walk)
 }
 END_TEST
 
+/* --- fan-out in slices ---------------------------------------------------- */
+
+static struct call	ccalls[CALLS_MAX];
+static size_t		nccalls;
+
+static void
+record_cursor(struct hub_client *c, const uint8_t *pattern, size_t plen,
+    void *arg)
+{
+	ck_assert_uint_lt(nccalls, CALLS_MAX);
+	put_call(&ccalls[nccalls++], c, pattern, plen);
+}
+
+/* Drive cur to its end, budget at a time; returns the calls made. */
+static uint64_t
+drain(struct pubsub_cursor *cur, size_t budget)
+{
+	uint64_t	n = 0;
+	int		rounds = 0;
+
+	while (!pubsub_cursor_next(cur, budget, record_cursor, NULL, &n))
+		ck_assert_int_lt(++rounds, 10000);
+	return n;
+}
+
+/* In slices of any size, the same deliveries in the same order. */
+START_TEST(test_cursor_as_match)
+{
+	struct pubsub_cursor	*cur;
+	static const size_t	 budgets[] = { 1, 2, 3, 7, 1000 };
+	size_t			 b, i;
+	int			 k;
+
+	/* No match: done at once. */
+	ck_assert_int_eq(pubsub_cursor_new(ps, "zzz", 3, &cur), 0);
+	nccalls = 0;
+	ck_assert(pubsub_cursor_next(cur, 1, record_cursor, NULL,
+	    &(uint64_t){ 0 }));
+	ck_assert_uint_eq(nccalls, 0);
+	pubsub_cursor_free(cur);
+	for (k = 0; k < NCONNS; k++) {
+		if (k < 4)
+			ck_assert_int_eq(sub(k, "abc"), 0);
+		ck_assert_int_eq(psub(k, "a*"), 0);
+		if (k >= 2 && k < 6)
+			ck_assert_int_eq(psub(k, "*"), 0);
+	}
+	ck_assert_int_eq(psub(7, "abc*"), 0);
+	conns[5].flags |= HUB_CLIENT_F_GONE;	/* skipped by both */
+	ck_assert_uint_eq(pubsub_match_count(ps, "abc", 3), 4 + 8 + 4 + 1);
+	ck_assert_uint_eq(match("abc"), 4 + 7 + 3 + 1);
+	for (b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
+		nccalls = 0;
+		ck_assert_int_eq(pubsub_cursor_new(ps, "abc", 3, &cur), 0);
+		ck_assert_uint_eq(drain(cur, budgets[b]), ncalls);
+		pubsub_cursor_free(cur);
+		ck_assert_uint_eq(nccalls, ncalls);
+		for (i = 0; i < ncalls; i++) {
+			ck_assert_ptr_eq(ccalls[i].c, calls[i].c);
+			ck_assert_int_eq(ccalls[i].pattern, calls[i].pattern);
+			ck_assert_uint_eq(ccalls[i].plen, calls[i].plen);
+			ck_assert(memcmp(ccalls[i].pat, calls[i].pat,
+			    calls[i].plen) == 0);
+		}
+	}
+	conns[5].flags &= ~HUB_CLIENT_F_GONE;
+}
+END_TEST
+
+/*
+ * Between slices subscriptions go (the next one, a whole topic, the one
+ * just visited) and come: none dropped is visited, none made after the
+ * start is, nothing is freed under the cursor (ASan would say).
+ */
+START_TEST(test_cursor_changes_between_slices)
+{
+	struct pubsub_cursor	*cur;
+	uint64_t		 n = 0;
+	size_t			 i;
+
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(sub((int)i, "ch"), 0);
+	ck_assert_int_eq(psub(0, "c*"), 0);
+	ck_assert_int_eq(psub(1, "c*"), 0);
+	ck_assert_int_eq(psub(2, "*"), 0);
+	ck_assert_int_eq(pubsub_cursor_new(ps, "ch", 2, &cur), 0);
+	nccalls = 0;
+	ck_assert(!pubsub_cursor_next(cur, 1, record_cursor, NULL, &n));
+	ck_assert_ptr_eq(ccalls[0].c, &conns[0]);
+	/* The next in line goes, and the one after it; then comes back. */
+	ck_assert_int_eq(unsub(1, "ch"), 0);
+	pubsub_client_gone(ps, &conns[2]);	/* all of 2's, "*" with it */
+	ck_assert_int_eq(sub(1, "ch"), 0);	/* new: not this message's */
+	ck_assert_int_eq(sub(6, "ch"), 0);
+	ck_assert(!pubsub_cursor_next(cur, 1, record_cursor, NULL, &n));
+	ck_assert_ptr_eq(ccalls[1].c, &conns[3]);
+	/* The whole "c*" topic goes before the cursor reaches it. */
+	ck_assert_int_eq(punsub(0, "c*"), 0);
+	ck_assert_int_eq(punsub(1, "c*"), 0);
+	n += drain(cur, 1);
+	pubsub_cursor_free(cur);
+	ck_assert_uint_eq(nccalls, 4);
+	ck_assert_ptr_eq(ccalls[2].c, &conns[4]);
+	ck_assert_ptr_eq(ccalls[3].c, &conns[5]);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < nccalls; i++)
+		ck_assert(!ccalls[i].pattern);
+	/* Freed half-way, then everything dropped: nothing dangles. */
+	ck_assert_int_eq(pubsub_cursor_new(ps, "ch", 2, &cur), 0);
+	ck_assert(!pubsub_cursor_next(cur, 1, record_cursor, NULL, &n));
+	for (i = 0; i < NCONNS; i++)
+		pubsub_client_gone(ps, &conns[i]);
+	ck_assert(pubsub_cursor_next(cur, 1, record_cursor, NULL, &n));
+	pubsub_cursor_free(cur);
+}
+END_TEST
+
 /* --- against a model ----------------------------------------------------- */
 
 struct model_sub {
@@ -1021,6 +1144,8 @@ pubsub_suite(void)
 	tcase_add_test(tc, test_kill_during_walk);
 	tcase_add_test(tc, test_kill_last_subscriber_during_walk);
 	tcase_add_test(tc, test_kill_everyone_during_walk);
+	tcase_add_test(tc, test_cursor_as_match);
+	tcase_add_test(tc, test_cursor_changes_between_slices);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("model");

@@ -46,6 +46,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <assert.h>
 #include <errno.h>
@@ -77,6 +78,7 @@ struct sub {
 	struct htab_entry	 ce;	/* the client's, keyed by &t */
 	struct topic		*t;
 	struct hub_client	*c;
+	uint64_t		 seq;	/* when it was made: ps->seq */
 	struct sub		*tnext, *tprev;	/* the topic's list */
 	struct sub		*cnext, *cprev;	/* the client's */
 };
@@ -90,12 +92,30 @@ struct pubsub_client {
 	uint32_t		 nchannels, npatterns;
 };
 
+/*
+ * A fan-out in slices: the topics a channel matched when it began, in the
+ * order pubsub_match() walks them, and the next subscription to visit.
+ * Every cursor is on ps->cursors, so that dropping a subscription or
+ * freeing a topic moves the cursors off it (sub_free, topic_free); and a
+ * subscription made after the cursor began (seq) is not its.
+ */
+struct pubsub_cursor {
+	struct pubsub			*ps;
+	TAILQ_ENTRY(pubsub_cursor)	 link;
+	uint64_t			 seq;
+	size_t				 idx, ntopics;
+	struct sub			*next;	/* in topics[idx]; NULL: done */
+	struct topic			*topics[];	/* NULL: freed */
+};
+
 struct pubsub {
 	const struct hub_limits	*limits;
 	struct htab		 channels;
 	struct ptree		 patterns;	/* by prefix */
 	struct pubsub_client	*clients;
 	uint64_t		 nclients;
+	uint64_t		 seq;		/* subscriptions ever made */
+	TAILQ_HEAD(, pubsub_cursor) cursors;
 	bool			 walking;	/* for the assertions */
 };
 
@@ -107,6 +127,7 @@ pubsub_new(const struct hub_limits *limits, struct pubsub **out)
 	if ((ps = calloc(1, sizeof(*ps))) == NULL)
 		return -ENOMEM;
 	ps->limits = limits;
+	TAILQ_INIT(&ps->cursors);
 	if (htab_init(&ps->channels, PUBSUB_TAB_INITIAL) < 0) {
 		free(ps);
 		return -ENOMEM;
@@ -173,6 +194,13 @@ topic_new(struct pubsub *ps, const void *name, size_t len, bool pattern)
 static void
 topic_free(struct pubsub *ps, struct topic *t)
 {
+	struct pubsub_cursor	*cur;
+	size_t			 i;
+
+	TAILQ_FOREACH(cur, &ps->cursors, link)
+		for (i = cur->idx; i < cur->ntopics; i++)
+			if (cur->topics[i] == t)
+				cur->topics[i] = NULL;
 	if (t->pattern)
 		(void)ptree_remove(&ps->patterns, t->name, t->len - 1);
 	else
@@ -184,7 +212,12 @@ topic_free(struct pubsub *ps, struct topic *t)
 static void
 sub_free(struct pubsub *ps, struct sub *s)
 {
-	struct topic	*t = s->t;
+	struct topic		*t = s->t;
+	struct pubsub_cursor	*cur;
+
+	TAILQ_FOREACH(cur, &ps->cursors, link)
+		if (cur->next == s)
+			cur->next = s->tnext;
 
 	if (s->tprev != NULL)
 		s->tprev->tnext = s->tnext;
@@ -334,6 +367,7 @@ pubsub_subscribe(struct pubsub *ps, struct hub_client *c, const void *name,
 
 	s->t = t;
 	s->c = c;
+	s->seq = ++ps->seq;
 	s->tprev = t->tail;
 	if (t->tail != NULL)
 		t->tail->tnext = s;
@@ -455,6 +489,110 @@ pubsub_match(struct pubsub *ps, const void *channel, size_t len,
 	return m.n;
 }
 
+struct count {
+	uint64_t	n;
+};
+
+static void
+count_pattern(void *value, const uint8_t *prefix, size_t plen, void *arg)
+{
+	((struct count *)arg)->n += ((struct topic *)value)->nsubs;
+}
+
+uint64_t
+pubsub_match_count(struct pubsub *ps, const void *channel, size_t len)
+{
+	struct topic	*t;
+	struct count	 k = { 0 };
+
+	if ((t = topic_find(ps, channel, len, false)) != NULL)
+		k.n += t->nsubs;
+	(void)ptree_prefixes(&ps->patterns, channel, len, count_pattern, &k);
+	return k.n;
+}
+
+static void
+collect_pattern(void *value, const uint8_t *prefix, size_t plen, void *arg)
+{
+	struct pubsub_cursor	*cur = arg;
+
+	cur->topics[cur->ntopics++] = value;
+}
+
+int
+pubsub_cursor_new(struct pubsub *ps, const void *channel, size_t len,
+    struct pubsub_cursor **out)
+{
+	struct pubsub_cursor	*cur;
+	struct topic		*t;
+
+	/* The exact channel, and at most one pattern per prefix length. */
+	if ((cur = calloc(1, sizeof(*cur) + (len + 2) *
+	    sizeof(cur->topics[0]))) == NULL)
+		return -ENOMEM;
+	cur->ps = ps;
+	cur->seq = ps->seq;
+	if ((t = topic_find(ps, channel, len, false)) != NULL)
+		cur->topics[cur->ntopics++] = t;
+	(void)ptree_prefixes(&ps->patterns, channel, len, collect_pattern,
+	    cur);
+	cur->idx = 0;
+	cur->next = cur->ntopics > 0 ? cur->topics[0]->head : NULL;
+	TAILQ_INSERT_TAIL(&ps->cursors, cur, link);
+	*out = cur;
+	return 0;
+}
+
+/* Move on to the next topic still there; false when there is none. */
+static bool
+cursor_advance(struct pubsub_cursor *cur)
+{
+	while (cur->next == NULL) {
+		if (cur->idx + 1 >= cur->ntopics)
+			return false;
+		cur->idx++;
+		if (cur->topics[cur->idx] != NULL)
+			cur->next = cur->topics[cur->idx]->head;
+	}
+	return true;
+}
+
+bool
+pubsub_cursor_next(struct pubsub_cursor *cur, size_t budget,
+    pubsub_match_fn *fn, void *arg, uint64_t *n)
+{
+	struct pubsub	*ps = cur->ps;
+	struct topic	*t;
+	struct sub	*s;
+
+	assert(!ps->walking);
+	ps->walking = true;
+	while (budget > 0 && cursor_advance(cur)) {
+		s = cur->next;
+		cur->next = s->tnext;
+		budget--;	/* visited counts: the work is bounded */
+		if (s->seq > cur->seq || hub_client_gone(s->c))
+			continue;
+		t = cur->topics[cur->idx];
+		if (t->pattern)
+			fn(s->c, t->name, t->len, arg);
+		else
+			fn(s->c, NULL, 0, arg);
+		(*n)++;
+	}
+	ps->walking = false;
+	return !cursor_advance(cur);
+}
+
+void
+pubsub_cursor_free(struct pubsub_cursor *cur)
+{
+	if (cur == NULL)
+		return;
+	TAILQ_REMOVE(&cur->ps->cursors, cur, link);
+	free(cur);
+}
+
 void
 pubsub_stats(const struct pubsub *ps, struct pubsub_stats *st)
 {
@@ -467,6 +605,8 @@ pubsub_stats(const struct pubsub *ps, struct pubsub_stats *st)
 void
 pubsub_free(struct pubsub *ps)
 {
+	/* A fan-out in slices belongs to a request: ended with it. */
+	assert(TAILQ_EMPTY(&ps->cursors));
 	/* Normally no connection is left; detach any that is, all the same. */
 	while (ps->clients != NULL)
 		sub_drop(ps, ps->clients->head);

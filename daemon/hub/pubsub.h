@@ -85,6 +85,30 @@ uint64_t	pubsub_match(struct pubsub *, const void *channel, size_t len,
 /* Body bytes of the largest push a PUBLISH of these sizes can cause. */
 uint64_t	pubsub_push_size(size_t clen, size_t mlen);
 
+/*
+ * How many subscriptions a channel matches now (live or not): what one
+ * pubsub_match() would visit. O(channel length).
+ */
+uint64_t	pubsub_match_count(struct pubsub *, const void *channel,
+		    size_t len);
+
+/*
+ * A fan-out in slices, for a channel whose subscribers are too many for
+ * one loop turn. pubsub_cursor_new() takes the channel's matches as they
+ * are now (0 or -ENOMEM); each pubsub_cursor_next() visits at most budget
+ * more subscriptions, in pubsub_match()'s order, calling fn for the live
+ * ones and counting them in *n, and returns true once all are visited.
+ * Between calls subscriptions may come and go: one dropped is not
+ * visited, one made after the cursor began is not either. Free it with
+ * pubsub_cursor_free() (also before it is done).
+ */
+struct pubsub_cursor;
+int	pubsub_cursor_new(struct pubsub *, const void *channel, size_t len,
+	    struct pubsub_cursor **);
+bool	pubsub_cursor_next(struct pubsub_cursor *, size_t budget,
+	    pubsub_match_fn *, void *arg, uint64_t *n);
+void	pubsub_cursor_free(struct pubsub_cursor *);
+
 struct pubsub_stats {
 	uint64_t	channels;	/* with at least one subscriber */
 	uint64_t	patterns;	/* distinct, with at least one */

@@ -131,7 +131,7 @@ block_done(struct waiter *w, struct reply *r)
 	}
 	conn_unblocked(c);
 	/* One SET may wake many waiters: the limit holds as they are. */
-	server_client_mem_check(c->srv);
+	server_client_mem_check(c->srv, c->user);
 	return 0;
 }
 

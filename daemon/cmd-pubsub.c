@@ -202,7 +202,7 @@ deliver(struct hub_client *hc, const uint8_t *pattern, size_t plen,
 	if ((ret = reply_end(&r)) == 0) {
 		d->count++;
 		/* N subscribers must not hold N x output_limit at once. */
-		server_client_mem_check(d->srv);
+		server_client_mem_check(d->srv, c->user);
 		return;
 	}
 	if (ret == -ENOBUFS) {

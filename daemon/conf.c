@@ -123,6 +123,11 @@ static const struct key keys[] = {
 	    F(subscriptions_max), 1, 1000000 },
 	{ "client_memory_max", CONF_K_CLIENT_MEMORY_MAX, V_SIZE, R_LIVE,
 	    F(client_memory_max), 0, (uint64_t)SIZE_MAX },
+	{ "max_clients_per_uid", CONF_K_MAX_CLIENTS_PER_UID, V_INT, R_LIVE,
+	    F(max_clients_per_uid), 0, 1000000 },
+	{ "client_memory_max_per_uid", CONF_K_CLIENT_MEMORY_MAX_PER_UID,
+	    V_SIZE, R_LIVE, F(client_memory_max_per_uid), 0,
+	    (uint64_t)SIZE_MAX - 1 },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -164,6 +169,8 @@ conf_defaults(struct conf *c)
 	c->max_memory = 256 * MIB;
 	c->subscriptions_max = 1024;
 	c->client_memory_max = 512 * MIB;
+	c->max_clients_per_uid = CONF_AUTO;
+	c->client_memory_max_per_uid = CONF_AUTO_SIZE;
 }
 
 const char *
@@ -568,6 +575,20 @@ key_equal(const struct conf *a, const struct conf *b, const struct key *k)
 	}
 }
 
+/* Is the key left to follow another (CONF_AUTO), so out of its range? */
+static bool
+key_auto(const struct conf *c, const struct key *k)
+{
+	switch (k->key) {
+	case CONF_K_MAX_CLIENTS_PER_UID:
+		return c->max_clients_per_uid == CONF_AUTO;
+	case CONF_K_CLIENT_MEMORY_MAX_PER_UID:
+		return c->client_memory_max_per_uid == CONF_AUTO_SIZE;
+	default:
+		return false;
+	}
+}
+
 /* A numeric field's current value, to re-check ranges in conf_check(). */
 static uint64_t
 key_number(const struct conf *c, const struct key *k)
@@ -612,7 +633,8 @@ conf_check(struct conf *c, char *errbuf, size_t errlen)
 		case V_SIZE:
 		case V_MS:
 			v = key_number(c, &keys[i]);
-			if (v < keys[i].min || v > keys[i].max) {
+			if (!key_auto(c, &keys[i]) &&
+			    (v < keys[i].min || v > keys[i].max)) {
 				seterr(errbuf, errlen, "%s is out of range",
 				    keys[i].name);
 				return -EINVAL;

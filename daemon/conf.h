@@ -42,6 +42,8 @@ enum conf_key {
 	CONF_K_MAX_MEMORY,
 	CONF_K_SUBSCRIPTIONS_MAX,
 	CONF_K_CLIENT_MEMORY_MAX,
+	CONF_K_MAX_CLIENTS_PER_UID,
+	CONF_K_CLIENT_MEMORY_MAX_PER_UID,
 	CONF_K_COUNT
 };
 #define CONF_KEY_BIT(k)	(UINT64_C(1) << (k))
@@ -75,7 +77,22 @@ struct conf {
 	int	 subscriptions_max;		/* 1024 per connection */
 	size_t	 client_memory_max;		/* 512 MiB, all connections'
 						   buffers and state; 0 = off */
+
+	/* Per-uid quotas; root is exempt, TCP is one user (server.c). */
+	int	 max_clients_per_uid;		/* CONF_AUTO: max_clients / 4;
+						   0 = no limit */
+	size_t	 client_memory_max_per_uid;	/* CONF_AUTO_SIZE: half of
+						   client_memory_max; 0 = no
+						   limit */
 };
+
+/*
+ * "Not set": the value follows another key as it runs (the server reads
+ * it through server_max_clients_per_uid() and the like). Never written in
+ * a file: the keys' ranges leave these values out.
+ */
+#define CONF_AUTO	(-1)
+#define CONF_AUTO_SIZE	SIZE_MAX
 
 /* Which settings the command line set, so a reload keeps them. */
 struct conf_set {

@@ -248,8 +248,6 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	c->srv = srv;
 	c->fd = fd;
 	c->id = ++srv->next_conn_id;
-	c->hc.mem.parent = &srv->client_mem;
-	buf_acct_charge(&c->hc.mem, sizeof(*c));
 	c->uid = (uid_t)-1;
 	if (tcp)
 		c->flags |= CONN_F_TCP;
@@ -257,6 +255,12 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 		c->uid = cred.uid;
 		c->pid = cred.pid;
 	}
+	/* Its account rolls up into its uid's, and that into client_mem. */
+	if ((ret = server_user_join(srv, c)) < 0) {
+		free(c);
+		return ret;
+	}
+	buf_acct_charge(&c->hc.mem, sizeof(*c));
 	buf_init(&c->in, in_limit(srv));
 	buf_init(&c->out, srv->conf.output_limit);
 	c->in.acct = c->out.acct = &c->hc.mem;
@@ -264,6 +268,7 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	ev_defer_init(&c->defer, conn_deferred, c);
 	if ((ret = ev_io_add(srv->loop, fd, EV_READ, conn_io, c)) < 0) {
 		buf_acct_release(&c->hc.mem, sizeof(*c));
+		server_user_leave(srv, c);
 		free(c);
 		return ret;
 	}
@@ -502,7 +507,7 @@ conn_free(struct conn *c)
 	/* Every charge was released with what it charged for. */
 	assert(c->hc.mem.bytes == 0);
 	free(c);
-	server_client_mem_check(srv);
+	server_client_mem_check(srv, NULL);
 }
 
 /* Arm the timer for the nearest deadline; lazily, never to a later one. */
@@ -929,7 +934,7 @@ conn_end_turn(struct conn *c)
 	}
 	conn_update(c);
 	/* What this turn made anyone hold counts against the limit now. */
-	server_client_mem_check(srv);
+	server_client_mem_check(srv, c->user);
 }
 
 static void
@@ -1080,6 +1085,7 @@ conn_destroy(struct conn *c)
 		ev_timer_stop(srv->loop, &c->timer);
 		c->flags |= CONN_F_DEAD;
 		c->hc.flags |= HUB_CLIENT_F_GONE;
+		buf_acct_reparent(&c->hc.mem, NULL);
 	}
 	conn_release(c);
 	ev_defer_cancel(srv->loop, &c->defer);

@@ -62,6 +62,9 @@ struct conn {
 	int		 mask;		/* what the loop watches now */
 	unsigned int	 flags;
 	uid_t		 uid;		/* (uid_t)-1 over TCP */
+	/* Its uid's quotas (server_user_join), and the uid's other conns. */
+	struct server_user *user;
+	struct conn	*uprev, *unext;
 	pid_t		 pid;		/* 0 over TCP */
 
 	struct buf	 in;		/* only a partial frame or leftovers */

@@ -50,6 +50,8 @@ enum {
 	OPT_MAX_MEMORY,
 	OPT_SUBSCRIPTIONS_MAX,
 	OPT_CLIENT_MEMORY_MAX,
+	OPT_MAX_CLIENTS_PER_UID,
+	OPT_CLIENT_MEMORY_MAX_PER_UID,
 };
 
 static const struct option longopts[] = {
@@ -76,6 +78,10 @@ static const struct option longopts[] = {
 	    OPT_SUBSCRIPTIONS_MAX },
 	{ "client-memory-max",	required_argument,	NULL,
 	    OPT_CLIENT_MEMORY_MAX },
+	{ "max-clients-per-uid", required_argument,	NULL,
+	    OPT_MAX_CLIENTS_PER_UID },
+	{ "client-memory-max-per-uid", required_argument, NULL,
+	    OPT_CLIENT_MEMORY_MAX_PER_UID },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -104,6 +110,8 @@ static const struct {
 	{ OPT_MAX_MEMORY, "max_memory" },
 	{ OPT_SUBSCRIPTIONS_MAX, "subscriptions_max" },
 	{ OPT_CLIENT_MEMORY_MAX, "client_memory_max" },
+	{ OPT_MAX_CLIENTS_PER_UID, "max_clients_per_uid" },
+	{ OPT_CLIENT_MEMORY_MAX_PER_UID, "client_memory_max_per_uid" },
 };
 
 static struct {
@@ -130,7 +138,9 @@ usage(int status)
 "              [--output-timeout secs] [--frame-timeout secs]\n"
 "              [--idle-timeout secs] [--shutdown-timeout secs]\n"
 "              [--key-max size] [--value-max size] [--max-memory size]\n"
-"              [--subscriptions-max n] [--client-memory-max size]\n");
+"              [--subscriptions-max n] [--client-memory-max size]\n"
+"              [--max-clients-per-uid n]\n"
+"              [--client-memory-max-per-uid size]\n");
 	exit(status);
 }
 

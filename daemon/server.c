@@ -12,6 +12,16 @@
  * to accept and refuse the pending connection, and accepting pauses
  * briefly: a level-triggered listener left readable would spin the loop.
  *
+ * Per-uid quotas (dbus-broker's per-user accounting): every uid with a
+ * live connection has one struct server_user in srv->users, a hash table
+ * by uid, with its connection count and a memory account between its
+ * connections' and the server's. TCP clients have no uid and share the
+ * pseudo-user "tcp"; root is exempt from both limits. A connection over
+ * max_clients_per_uid is refused at accept as a full server refuses; one
+ * uid past client_memory_max_per_uid loses its own biggest connections,
+ * nobody else's. Both are O(1) per accept and close; an eviction walks
+ * only that uid's connections.
+ *
  * Signals arrive through a signalfd watched by the loop; no work happens
  * in signal context.
  *
@@ -28,6 +38,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #ifdef HAVE_MALLOC_H
@@ -84,6 +95,133 @@ refuse(struct server *srv, int fd, const char *why)
 		log_warnx("refused a client: %s", why);
 }
 
+int
+server_max_clients_per_uid(const struct server *srv)
+{
+	int	n = srv->conf.max_clients_per_uid;
+
+	if (n != CONF_AUTO)
+		return n;
+	/* A quarter of what runs (size_clients() may have lowered it). */
+	n = srv->max_clients / 4;
+	return n > 0 ? n : 1;
+}
+
+static struct server_user *
+user_find(const struct server *srv, uid_t uid)
+{
+	struct htab_entry	*e;
+
+	if (srv->users.buckets == NULL)
+		return NULL;
+	e = htab_find(&srv->users, &uid, sizeof(uid));
+	return e == NULL ? NULL : container_of(e, struct server_user, entry);
+}
+
+/* "uid 1000" or "tcp", for messages. */
+static void
+user_name(char *buf, size_t len, uid_t uid)
+{
+	if (uid == SERVER_UID_TCP)
+		snprintf(buf, len, "tcp");
+	else
+		snprintf(buf, len, "uid %ld", (long)uid);
+}
+
+int
+server_user_join(struct server *srv, struct conn *c)
+{
+	struct server_user	*u;
+	int			 ret;
+
+	if ((u = user_find(srv, c->uid)) == NULL) {
+		/* No client, no table: it is made (and freed) on demand. */
+		if (srv->users.buckets == NULL &&
+		    (ret = htab_init(&srv->users, 8)) < 0)
+			return ret;
+		if ((u = calloc(1, sizeof(*u))) == NULL) {
+			if (srv->users.count == 0)
+				htab_free(&srv->users);
+			return -ENOMEM;
+		}
+		u->uid = c->uid;
+		u->mem.parent = &srv->client_mem;
+		u->entry.key = (const uint8_t *)&u->uid;
+		u->entry.klen = sizeof(u->uid);
+		htab_insert(&srv->users, &u->entry);
+	}
+	u->nconns++;
+	c->user = u;
+	c->uprev = NULL;
+	c->unext = u->conns;
+	if (u->conns != NULL)
+		u->conns->uprev = c;
+	u->conns = c;
+	buf_acct_reparent(&c->hc.mem, &u->mem);
+	return 0;
+}
+
+void
+server_user_leave(struct server *srv, struct conn *c)
+{
+	struct server_user	*u = c->user;
+
+	if (u == NULL)
+		return;
+	/* A live connection's account goes with it (conn_kill did it). */
+	if (c->hc.mem.parent == &u->mem)
+		buf_acct_reparent(&c->hc.mem, NULL);
+	if (c->uprev != NULL)
+		c->uprev->unext = c->unext;
+	else
+		u->conns = c->unext;
+	if (c->unext != NULL)
+		c->unext->uprev = c->uprev;
+	c->user = NULL;
+	c->uprev = c->unext = NULL;
+	assert(u->nconns > 0);
+	if (--u->nconns > 0)
+		return;
+	assert(u->conns == NULL && u->mem.bytes == 0);
+	htab_remove(&srv->users, &u->entry);
+	free(u);
+	if (srv->users.count == 0)
+		htab_free(&srv->users);
+}
+
+/*
+ * Is a new connection from uid over its max_clients_per_uid? Then the
+ * sentence for its refusal is in why. Root is exempt.
+ */
+static bool
+user_full(struct server *srv, uid_t uid, char *why, size_t len)
+{
+	struct server_user	*u;
+	char			 name[32];
+	int			 max = server_max_clients_per_uid(srv);
+
+	if (uid == 0 || max == 0 || (u = user_find(srv, uid)) == NULL ||
+	    u->nconns < (uint32_t)max)
+		return false;
+	user_name(name, sizeof(name), uid);
+	snprintf(why, len, "%s: %u connections, limit %d", name, u->nconns,
+	    max);
+	return true;
+}
+
+/* The peer's uid for the quotas: SERVER_UID_TCP over TCP (or unknown). */
+static uid_t
+peer_uid(int fd, bool tcp)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof(cred);
+
+	if (tcp || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+	    &len) != 0)
+		return SERVER_UID_TCP;
+	return cred.uid;
+}
+
 static void
 accept_watch(struct server *srv, int mask)
 {
@@ -136,6 +274,7 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 	struct server	*srv = arg;
 	struct conn	*c;
 	bool		 tcp = false;
+	char		 why[96];
 	int		 fd, i, ret, one = 1;
 
 	for (i = 0; i < srv->nlisteners; i++)
@@ -171,6 +310,12 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 			refuse(srv, fd, "too many clients");
 			continue;
 		}
+		/* One uid must not take every slot from the others. */
+		if (user_full(srv, peer_uid(fd, tcp), why, sizeof(why))) {
+			srv->stats.clients_refused_uid++;
+			refuse(srv, fd, why);
+			continue;
+		}
 		if (tcp)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 			    sizeof(one));
@@ -201,6 +346,31 @@ biggest_conn(struct server *srv)
 	return best;
 }
 
+/* The same among u's connections. */
+static struct conn *
+biggest_user_conn(struct server_user *u)
+{
+	struct conn	*c, *best = NULL;
+
+	for (c = u->conns; c != NULL; c = c->unext)
+		if (!(c->flags & (CONN_F_DEAD | CONN_F_BUSY)) &&
+		    (best == NULL || c->hc.mem.bytes > best->hc.mem.bytes))
+			best = c;
+	return best;
+}
+
+/* u's memory as its limit sees it now (less the busy connection's). */
+static uint64_t
+user_mem_used(const struct server *srv, const struct server_user *u)
+{
+	uint64_t	used = u->mem.bytes;
+	struct conn	*b = srv->busy;
+
+	if (b != NULL && b->user == u && !(b->flags & CONN_F_DEAD))
+		used -= b->hc.mem.bytes;
+	return used;
+}
+
 uint64_t
 server_client_mem_used(const struct server *srv)
 {
@@ -222,12 +392,33 @@ server_client_mem_used(const struct server *srv)
  * only when the limit is reached.
  */
 void
-server_client_mem_over(struct server *srv)
+server_client_mem_over(struct server *srv, struct server_user *u)
 {
 	struct conn	*c;
-	uint64_t	 max = srv->conf.client_memory_max;
-	char		 why[160];
+	uint64_t	 max = srv->conf.client_memory_max, umax;
+	char		 why[200], name[32];
 
+	/*
+	 * First the uid that grew, on its own: its connections only. Each
+	 * kill takes the connection's account out of u's at once.
+	 */
+	umax = server_client_mem_max_per_uid(srv);
+	while (server_user_mem_maybe_over(srv, u) &&
+	    user_mem_used(srv, u) > umax &&
+	    (c = biggest_user_conn(u)) != NULL) {
+		user_name(name, sizeof(name), u->uid);
+		snprintf(why, sizeof(why), "%s: client_memory_max_per_uid "
+		    "(%llu) reached (%llu held): dropping its connection "
+		    "using the most (%llu bytes)", name,
+		    (unsigned long long)umax,
+		    (unsigned long long)u->mem.bytes,
+		    (unsigned long long)c->hc.mem.bytes);
+		srv->stats.clients_evicted++;
+		srv->stats.clients_evicted_uid++;
+		srv->stats.clients_dropped++;
+		conn_kill(c, log_ratelimit_ok(&rl_evict, ev_now(srv->loop)) ?
+		    why : NULL);
+	}
 	while (max != 0 && server_client_mem_used(srv) > max &&
 	    (c = biggest_conn(srv)) != NULL) {
 		snprintf(why, sizeof(why), "client_memory_max (%llu) reached "
@@ -279,6 +470,7 @@ server_conn_closed(struct server *srv, struct conn *c)
 	pubsub_client_gone(srv->pubsub, &c->hc);
 	lock_client_gone(srv->locks, &c->hc);
 	serve_hub(srv);
+	server_user_leave(srv, c);
 	srv->nclients--;
 	if (srv->accept_paused) {
 		/* An fd came free: no need to wait out the pause. */
@@ -772,6 +964,9 @@ server_free(struct server *srv)
 
 	while (srv->conns != NULL)
 		conn_destroy(srv->conns);
+	/* Each user went with its last connection; the table with them. */
+	assert(srv->users.count == 0);
+	htab_free(&srv->users);
 	for (i = 0; i < srv->nlisteners; i++) {
 		if (srv->listeners[i].fd >= 0 && srv->loop != NULL)
 			ev_io_del(srv->loop, srv->listeners[i].fd);

@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "ev.h"
+#include "htab.h"
 #include "hub.h"
 #include "listen.h"
 #include "systemd.h"
@@ -55,6 +56,8 @@ struct server_stats {
 	uint64_t	bytes_out;
 	uint64_t	accept_paused;		/* times fd exhaustion paused accept */
 	uint64_t	clients_evicted;	/* client_memory_max reached */
+	uint64_t	clients_refused_uid;	/* max_clients_per_uid */
+	uint64_t	clients_evicted_uid;	/* client_memory_max_per_uid */
 	uint64_t	sockets_recreated;	/* our socket file was lost */
 };
 
@@ -63,6 +66,28 @@ struct kv;
 struct queues;
 struct pubsub;
 struct locks;
+
+/* The pseudo-user of every TCP client (no peer credentials), "tcp". */
+#define SERVER_UID_TCP	((uid_t)-1)
+
+/*
+ * A uid with live connections (TCP clients together are one, uid
+ * SERVER_UID_TCP), for the per-uid quotas: how many it has, what they
+ * hold, and which they are. In srv->users by uid; made by its first
+ * connection (conn_new), freed with its last (server_conn_closed), so
+ * there is at most one per uid that has a connection.
+ */
+struct server_user {
+	struct htab_entry	 entry;		/* key: uid */
+	uid_t			 uid;
+	uint32_t		 nconns;	/* not yet released, as nclients */
+	/*
+	 * Its live connections' accounts roll up here, and this into the
+	 * server's client_mem: client_memory_max_per_uid is checked on it.
+	 */
+	struct buf_acct		 mem;
+	struct conn		*conns;		/* by conn.unext, newest first */
+};
 
 struct server {
 	struct conf		 conf;
@@ -92,6 +117,8 @@ struct server {
 	 */
 	struct buf_acct		 client_mem;
 	uint64_t		 client_mem_mark;	/* peak since a trim */
+	/* struct server_user by uid; empty (no buckets) with no client. */
+	struct htab		 users;
 	/*
 	 * The connection whose requests are running (CONN_F_BUSY), or
 	 * NULL. Within its request, what it holds (the request's own frame,
@@ -157,9 +184,36 @@ server_mem_release(struct server *srv, uint64_t n)
 	hub_data_release(&srv->data, n);
 }
 
-void	server_client_mem_over(struct server *);
+void	server_client_mem_over(struct server *, struct server_user *);
 /* Client memory as the limit sees it now (less the busy connection's). */
 uint64_t	server_client_mem_used(const struct server *);
+
+/* max_clients_per_uid as it runs: 0 for none, else at least 1. */
+int	server_max_clients_per_uid(const struct server *);
+/* client_memory_max_per_uid as it runs; 0 for none. */
+static inline uint64_t
+server_client_mem_max_per_uid(const struct server *srv)
+{
+	if (srv->conf.client_memory_max_per_uid != CONF_AUTO_SIZE)
+		return srv->conf.client_memory_max_per_uid;
+	return srv->conf.client_memory_max / 2;
+}
+/*
+ * May u (NULL: none) be over its client_memory_max_per_uid? Cheap: its
+ * whole account, the busy connection's share included, against the
+ * limit; server_client_mem_over() then looks closer. Root is exempt.
+ */
+static inline bool
+server_user_mem_maybe_over(const struct server *srv,
+    const struct server_user *u)
+{
+	uint64_t	max;
+
+	if (u == NULL || u->uid == 0)
+		return false;
+	max = server_client_mem_max_per_uid(srv);
+	return max != 0 && u->mem.bytes > max;
+}
 
 /* Has client memory dropped enough since its peak to give pages back? */
 static inline bool
@@ -169,21 +223,25 @@ server_trim_due(const struct server *srv)
 	    SERVER_TRIM_BYTES && !ev_timer_active(&srv->trim_timer);
 }
 /*
- * After client memory may have changed (a turn, a free): past
- * client_memory_max, drop the connections using the most until under it;
- * after a large drop, have pages given back to the kernel shortly (once
- * the dead connections of this turn are freed). Cheap when neither.
+ * After client memory may have changed (a turn, a free, output queued
+ * for a connection): past client_memory_max_per_uid for u, the uid whose
+ * connection grew (NULL: none grew), drop that uid's connections using
+ * the most until it is under; past client_memory_max, drop the
+ * connections using the most of all until under it; after a large drop,
+ * have pages given back to the kernel shortly (once the dead connections
+ * of this turn are freed). Cheap when none of these.
  */
 static inline void
-server_client_mem_check(struct server *srv)
+server_client_mem_check(struct server *srv, struct server_user *u)
 {
 	uint64_t	used = server_client_mem_used(srv);
 
 	if (used > srv->client_mem_mark)
 		srv->client_mem_mark = used;
 	if (server_trim_due(srv) || (srv->conf.client_memory_max != 0 &&
-	    used > srv->conf.client_memory_max))
-		server_client_mem_over(srv);
+	    used > srv->conf.client_memory_max) ||
+	    server_user_mem_maybe_over(srv, u))
+		server_client_mem_over(srv, u);
 }
 
 /*
@@ -220,5 +278,13 @@ extern int	(*server_reload_hook)(struct server *);
 
 /* Connection bookkeeping for conn.c. */
 void	server_conn_closed(struct server *, struct conn *);
+/*
+ * Count a new connection (c->uid set; SERVER_UID_TCP over TCP) with its
+ * uid, and put its account (c->hc.mem, holding nothing yet) under the
+ * uid's. 0 or -ENOMEM. Undone by server_conn_closed(), or by
+ * server_user_leave() if the connection is never made.
+ */
+int	server_user_join(struct server *, struct conn *);
+void	server_user_leave(struct server *, struct conn *);
 
 #endif /* IOMUXD_SERVER_H */

@@ -105,6 +105,11 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "max_clients", (uint64_t)srv->max_clients);
 	reply_pair_u64(r, "clients_accepted", srv->stats.clients_accepted);
 	reply_pair_u64(r, "clients_refused", srv->stats.clients_refused);
+	reply_pair_u64(r, "max_clients_per_uid",
+	    (uint64_t)server_max_clients_per_uid(srv));
+	reply_pair_u64(r, "clients_refused_uid",
+	    srv->stats.clients_refused_uid);
+	reply_pair_u64(r, "client_uids", (uint64_t)srv->users.count);
 	reply_pair_u64(r, "clients_timed_out", srv->stats.clients_timed_out);
 	reply_pair_u64(r, "clients_dropped", srv->stats.clients_dropped);
 	reply_pair_u64(r, "requests", srv->stats.requests);
@@ -142,6 +147,10 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "client_memory", srv->client_mem.bytes);
 	reply_pair_u64(r, "client_memory_max", srv->conf.client_memory_max);
 	reply_pair_u64(r, "clients_evicted", srv->stats.clients_evicted);
+	reply_pair_u64(r, "client_memory_max_per_uid",
+	    server_client_mem_max_per_uid(srv));
+	reply_pair_u64(r, "clients_evicted_uid",
+	    srv->stats.clients_evicted_uid);
 	reply_pair_u64(r, "sockets_recreated", srv->stats.sockets_recreated);
 	reply_pair_u64(r, "publishes_sliced", srv->stats.publishes_sliced);
 	reply_pair_u64(r, "publish_slices", srv->stats.publish_slices);

@@ -492,7 +492,9 @@ static const char every_key[] =
     "value_max = 1M\n"
     "max_memory = 1G\n"
     "subscriptions_max = 10\n"
-    "client_memory_max = 64M\n";
+    "client_memory_max = 64M\n"
+    "max_clients_per_uid = 7\n"
+    "client_memory_max_per_uid = 16M\n";
 
 #define BIT(k)	CONF_KEY_BIT(CONF_K_ ## k)
 
@@ -526,6 +528,8 @@ START_TEST(test_apply_every_key)
 	ck_assert_uint_eq(run.max_memory, 1024 * 1024 * 1024);
 	ck_assert_int_eq(run.subscriptions_max, 10);
 	ck_assert_uint_eq(run.client_memory_max, 64 * 1024 * 1024);
+	ck_assert_int_eq(run.max_clients_per_uid, 7);
+	ck_assert_uint_eq(run.client_memory_max_per_uid, 16 * 1024 * 1024);
 
 	/* At the next start: the running values stay, and are reported. */
 	ck_assert_str_eq(run.socket_path, "");
@@ -825,6 +829,41 @@ START_TEST(test_parse_mode)
 }
 END_TEST
 
+/*
+ * The per-uid quotas: unset they follow another limit (CONF_AUTO, which
+ * conf_check() accepts though no file can write it), 0 is no limit, and
+ * a reload that removes them brings the default back.
+ */
+START_TEST(test_per_uid_keys)
+{
+	struct conf	c;
+	char		err[256];
+
+	conf_defaults(&c);
+	ck_assert_int_eq(c.max_clients_per_uid, CONF_AUTO);
+	ck_assert_uint_eq(c.client_memory_max_per_uid, CONF_AUTO_SIZE);
+	ck_assert_int_eq(conf_check(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(load_text(&c, "max_clients_per_uid = 0\n"
+	    "client_memory_max_per_uid = 0\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.max_clients_per_uid, 0);
+	ck_assert_uint_eq(c.client_memory_max_per_uid, 0);
+	ck_assert_int_eq(load_text(&c, "# none\n", NULL, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(c.max_clients_per_uid, CONF_AUTO);
+	ck_assert_uint_eq(c.client_memory_max_per_uid, CONF_AUTO_SIZE);
+	ck_assert_int_eq(load_text(&c, "max_clients_per_uid = -1\n", NULL,
+	    err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(load_text(&c, "max_clients_per_uid = 1000001\n",
+	    NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(load_text(&c, "client_memory_max_per_uid = "
+	    "18446744073709551615\n", NULL, err, sizeof(err)), -EINVAL);
+	/* Any other negative value set directly is still out of range. */
+	conf_defaults(&c);
+	c.max_clients_per_uid = -2;
+	ck_assert_int_eq(conf_check(&c, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -855,6 +894,11 @@ conf_suite(void)
 	tcase_add_test(tc, test_locked);
 	tcase_add_test(tc, test_atomic_reload);
 	tcase_add_test(tc, test_check);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("per_uid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_per_uid_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reload");

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct sockaddr;
+
 #define LISTEN_F_UNIX		0x01	/* AF_UNIX (else TCP) */
 #define LISTEN_F_INHERITED	0x02	/* from systemd: never unlink */
 #define LISTEN_F_CREATED_PATH	0x04	/* we bound it: unlink at exit */
@@ -97,6 +99,15 @@ int	listen_unix_renew(struct listener *, const char **errmsg);
  * open file description) is the child's, but the pid in it the parent's.
  */
 void	listen_owner_update(struct listener *);
+
+/*
+ * Is this a loopback address: 127.0.0.0/8, ::1, or 127.0.0.0/8 mapped
+ * into IPv6 (::ffff:127.x.y.z)? The any-addresses (0.0.0.0, ::) are not,
+ * nor is anything that is not AF_INET or AF_INET6. The one test behind
+ * tcp_allow_remote, for --tcp (listen_tcp()) and for sockets handed in
+ * (listen_adopt()) alike.
+ */
+bool	listen_addr_is_loopback(const struct sockaddr *);
 
 /*
  * Create a TCP listener on "ADDR:PORT" ("[v6]:PORT" for IPv6). A

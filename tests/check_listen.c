@@ -5,8 +5,8 @@
  * check_listen.c: unit tests for listen.c (RELIABILITY.md #6-#8: path
  * length, stale and live sockets, non-sockets, permissions and the umask
  * race, listen_close() ownership, the lock file's pid and a lock held
- * with no socket, a socket file lost and re-made, TCP address rules,
- * adoption) and for systemd.c's systemd_listen_collect() with real
+ * with no socket, a socket file lost and re-made, TCP address rules and
+ * the one loopback test behind them, adoption and its address check) and for systemd.c's systemd_listen_collect() with real
  * sockets passed as LISTEN_FDS.
  *
  * Every test works in its own mkdtemp(3) directory and on 127.0.0.1.
@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <check.h>
@@ -739,6 +740,66 @@ START_TEST(test_tcp_ipv6)
 }
 END_TEST
 
+/* The one loopback test of --tcp and of adopted sockets. */
+static int
+loopback4(const char *addr)
+{
+	struct sockaddr_in	 sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
+	return listen_addr_is_loopback((struct sockaddr *)&sin);
+}
+
+static int
+loopback6(const char *addr)
+{
+	struct sockaddr_in6	 sin6;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, &sin6.sin6_addr), 1);
+	return listen_addr_is_loopback((struct sockaddr *)&sin6);
+}
+
+START_TEST(test_addr_loopback)
+{
+	static const char *const	 yes4[] = {
+		"127.0.0.1", "127.0.0.0", "127.0.0.2", "127.1.2.3",
+		"127.255.255.255",
+	};
+	static const char *const	 no4[] = {
+		"0.0.0.0", "126.255.255.255", "128.0.0.1", "10.0.0.1",
+		"192.168.1.1", "255.255.255.255", "1.127.0.1",
+	};
+	static const char *const	 yes6[] = {
+		"::1", "::ffff:127.0.0.1", "::ffff:127.9.8.7",
+	};
+	static const char *const	 no6[] = {
+		"::", "::2", "fe80::1", "2001:db8::1", "::ffff:0.0.0.0",
+		"::ffff:10.0.0.1", "::ffff:128.0.0.1",
+		"::127.0.0.1",		/* v4-compatible, not v4-mapped */
+		"::1:0", "ff02::1", "0:0:0:0:0:1:7f00:1",
+	};
+	struct sockaddr_un		 sun;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(yes4) / sizeof(yes4[0]); i++)
+		ck_assert_msg(loopback4(yes4[i]), "%s not loopback", yes4[i]);
+	for (i = 0; i < sizeof(no4) / sizeof(no4[0]); i++)
+		ck_assert_msg(!loopback4(no4[i]), "%s loopback", no4[i]);
+	for (i = 0; i < sizeof(yes6) / sizeof(yes6[0]); i++)
+		ck_assert_msg(loopback6(yes6[i]), "%s not loopback", yes6[i]);
+	for (i = 0; i < sizeof(no6) / sizeof(no6[0]); i++)
+		ck_assert_msg(!loopback6(no6[i]), "%s loopback", no6[i]);
+	/* Not an IP address at all: not loopback. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	ck_assert(!listen_addr_is_loopback((struct sockaddr *)&sun));
+}
+END_TEST
+
 START_TEST(test_tcp_bad)
 {
 	static const char *const	 bad[] = {
@@ -1185,6 +1246,7 @@ listen_suite(void)
 	tcase_add_test(tc, test_tcp_remote);
 	tcase_add_test(tc, test_tcp_ipv6);
 	tcase_add_test(tc, test_tcp_bad);
+	tcase_add_test(tc, test_addr_loopback);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("adopt");

@@ -702,7 +702,7 @@ out:
 }
 
 int
-listen_adopt(struct listener *l, int fd, const char *name)
+listen_adopt(struct listener *l, int fd, const char *name, bool allow_remote)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 slen = sizeof(ss);
@@ -725,6 +725,15 @@ listen_adopt(struct listener *l, int fd, const char *name)
 	if (ss.ss_family != AF_UNIX && ss.ss_family != AF_INET &&
 	    ss.ss_family != AF_INET6)
 		return -EAFNOSUPPORT;
+	/*
+	 * The rule of --tcp holds for a socket someone else bound: who
+	 * writes a socket unit must not open iomuxd to the network by
+	 * accident. Checked before touching the fd, which stays the
+	 * caller's as it came.
+	 */
+	if (ss.ss_family != AF_UNIX && !allow_remote &&
+	    !listen_addr_is_loopback((struct sockaddr *)&ss))
+		return -EPERM;
 
 	/* Inherited sockets are blocking; accept(2) must never block. */
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||

@@ -121,13 +121,16 @@ int	listen_tcp(struct listener *, const char *addrport, bool allow_remote,
  * Adopt an inherited listening fd: the one check of sockets handed in
  * (by systemd.c), then set O_NONBLOCK and CLOEXEC. 0/-errno: -ENOTSOCK,
  * -EINVAL if fd is not a listening stream socket, -EAFNOSUPPORT if it is
- * neither AF_UNIX nor AF_INET/AF_INET6. 'name'
+ * neither AF_UNIX nor AF_INET/AF_INET6, -EPERM if it is bound to an
+ * address that is not loopback (listen_addr_is_loopback(); 0.0.0.0 and
+ * :: included) unless allow_remote: the same rule as listen_tcp(). 'name'
  * NULL or "" takes the socket's own address (its path, or ADDR:PORT),
  * which is what logs and STATUS want. On success the listener owns fd
  * (flags LISTEN_F_INHERITED, plus LISTEN_F_UNIX for AF_UNIX); on failure
- * the caller still does.
+ * the caller still does, and the fd is unchanged.
  */
-int	listen_adopt(struct listener *, int fd, const char *name);
+int	listen_adopt(struct listener *, int fd, const char *name,
+	    bool allow_remote);
 
 /*
  * Close; unlink the path only if we created it (never an inherited one)

@@ -2,14 +2,21 @@
 /*
  * Copyright (c) 2026 The iomuxd developers
  *
- * serve.c: answer what the hub handed over, and keep its deadline timer.
+ * serve.c: answer what the hub handed over, and run its clocks.
  *
- * The hub decides (it grants a lock to the first live waiter, at once, so
- * its state is always consistent) and this file answers, afterwards. An
- * answer that cannot be queued only marks its connection dead
- * (block_done); that connection's release later gives the lock back to
- * the hub, which hands it on, and serve_hub() runs again. So the hub is
- * never re-entered and nothing here runs inside a hub call.
+ * The hub decides, at once, so its state is always consistent: a lock let
+ * go is granted to its first live waiter, a key written wakes its WAITs,
+ * a PUSH makes a queue with waiters ready. This file answers afterwards,
+ * from whoever made the hub call (a handler, a connection's release, a
+ * timer): it takes the waiters off the hub's lists and builds their
+ * replies. An answer that cannot be queued only marks its connection dead
+ * (block_done); that connection's release later gives back what it held
+ * (its lock, its items in flight), the hub hands it on, and serve_hub()
+ * runs again. So the hub is never re-entered, and nothing here runs
+ * inside a hub call.
+ *
+ * The hub's clocks read the loop's time and arm one timer per module
+ * that has deadlines (key expiry, lock leases).
  */
 
 #include <sys/types.h>

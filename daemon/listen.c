@@ -563,8 +563,8 @@ listen_sock_name(int fd, char *buf, size_t len)
 	}
 }
 
-static int
-is_loopback(const struct sockaddr *sa)
+bool
+listen_addr_is_loopback(const struct sockaddr *sa)
 {
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
@@ -576,11 +576,11 @@ is_loopback(const struct sockaddr *sa)
 	case AF_INET6:
 		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
 		if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
-			return 1;
+			return true;
 		return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
 		    sin6->sin6_addr.s6_addr[12] == 127;
 	default:
-		return 0;
+		return false;
 	}
 }
 
@@ -651,7 +651,7 @@ listen_tcp(struct listener *l, const char *addrport, bool allow_remote,
 			return -ENOMEM;
 		return -EINVAL;
 	}
-	if (!is_loopback(res->ai_addr) && !allow_remote) {
+	if (!listen_addr_is_loopback(res->ai_addr) && !allow_remote) {
 		*errmsg = "refusing non-loopback address without "
 		    "--tcp-allow-remote";
 		r = -EPERM;
@@ -702,7 +702,7 @@ out:
 }
 
 int
-listen_adopt(struct listener *l, int fd, const char *name)
+listen_adopt(struct listener *l, int fd, const char *name, bool allow_remote)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 slen = sizeof(ss);
@@ -725,6 +725,15 @@ listen_adopt(struct listener *l, int fd, const char *name)
 	if (ss.ss_family != AF_UNIX && ss.ss_family != AF_INET &&
 	    ss.ss_family != AF_INET6)
 		return -EAFNOSUPPORT;
+	/*
+	 * The rule of --tcp holds for a socket someone else bound: who
+	 * writes a socket unit must not open iomuxd to the network by
+	 * accident. Checked before touching the fd, which stays the
+	 * caller's as it came.
+	 */
+	if (ss.ss_family != AF_UNIX && !allow_remote &&
+	    !listen_addr_is_loopback((struct sockaddr *)&ss))
+		return -EPERM;
 
 	/* Inherited sockets are blocking; accept(2) must never block. */
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct sockaddr;
+
 #define LISTEN_F_UNIX		0x01	/* AF_UNIX (else TCP) */
 #define LISTEN_F_INHERITED	0x02	/* from systemd: never unlink */
 #define LISTEN_F_CREATED_PATH	0x04	/* we bound it: unlink at exit */
@@ -99,6 +101,15 @@ int	listen_unix_renew(struct listener *, const char **errmsg);
 void	listen_owner_update(struct listener *);
 
 /*
+ * Is this a loopback address: 127.0.0.0/8, ::1, or 127.0.0.0/8 mapped
+ * into IPv6 (::ffff:127.x.y.z)? The any-addresses (0.0.0.0, ::) are not,
+ * nor is anything that is not AF_INET or AF_INET6. The one test behind
+ * tcp_allow_remote, for --tcp (listen_tcp()) and for sockets handed in
+ * (listen_adopt()) alike.
+ */
+bool	listen_addr_is_loopback(const struct sockaddr *);
+
+/*
  * Create a TCP listener on "ADDR:PORT" ("[v6]:PORT" for IPv6). A
  * non-loopback address is refused with -EPERM unless allow_remote.
  * Returns 0, -EINVAL for an unparseable address, or -errno.
@@ -110,13 +121,16 @@ int	listen_tcp(struct listener *, const char *addrport, bool allow_remote,
  * Adopt an inherited listening fd: the one check of sockets handed in
  * (by systemd.c), then set O_NONBLOCK and CLOEXEC. 0/-errno: -ENOTSOCK,
  * -EINVAL if fd is not a listening stream socket, -EAFNOSUPPORT if it is
- * neither AF_UNIX nor AF_INET/AF_INET6. 'name'
+ * neither AF_UNIX nor AF_INET/AF_INET6, -EPERM if it is bound to an
+ * address that is not loopback (listen_addr_is_loopback(); 0.0.0.0 and
+ * :: included) unless allow_remote: the same rule as listen_tcp(). 'name'
  * NULL or "" takes the socket's own address (its path, or ADDR:PORT),
  * which is what logs and STATUS want. On success the listener owns fd
  * (flags LISTEN_F_INHERITED, plus LISTEN_F_UNIX for AF_UNIX); on failure
- * the caller still does.
+ * the caller still does, and the fd is unchanged.
  */
-int	listen_adopt(struct listener *, int fd, const char *name);
+int	listen_adopt(struct listener *, int fd, const char *name,
+	    bool allow_remote);
 
 /*
  * Close; unlink the path only if we created it (never an inherited one)

@@ -669,12 +669,11 @@ setup_listeners(struct server *srv, char *errbuf, size_t errlen)
 	char			 path[CONF_PATH_MAX];
 	int			 n, i, ret;
 
+	/* A passed TCP socket must pass the same address rule as --tcp. */
 	n = systemd_listen_collect(&srv->listeners[srv->nlisteners],
-	    SYSTEMD_LISTEN_MAX);
-	if (n < 0) {
-		snprintf(errbuf, errlen, "socket activation: %s", strerror(-n));
+	    SYSTEMD_LISTEN_MAX, srv->conf.tcp_allow_remote, errbuf, errlen);
+	if (n < 0)
 		return n;
-	}
 	if (n > 0) {
 		srv->activated = true;
 		srv->nlisteners += n;

@@ -15,10 +15,14 @@
 #include "systemd.h"
 
 int
-systemd_listen_collect(struct listener *out, int max)
+systemd_listen_collect(struct listener *out, int max, bool allow_remote,
+    char *errbuf, size_t errlen)
 {
 	(void)out;
 	(void)max;
+	(void)allow_remote;
+	(void)errbuf;
+	(void)errlen;
 	if (getenv("LISTEN_FDS") != NULL) {
 		log_warnx("socket activation requested but iomuxd was built "
 		    "without libsystemd; ignoring LISTEN_FDS");

@@ -15,13 +15,17 @@
  * the one check of inherited sockets (a listening AF_UNIX, AF_INET or
  * AF_INET6 stream socket, made non-blocking, as they come blocking);
  * anything else is logged and closed, as dbus-broker does, so it cannot
- * leak.
+ * leak. The exception is a TCP socket on an address that is not loopback
+ * without tcp_allow_remote: dropping it would leave a service that looks
+ * healthy but is not reachable where its unit says, so the start fails
+ * instead, naming the socket as the unit does (FileDescriptorName=).
  *
  * Notifications go through sd_notify(3), a no-op without NOTIFY_SOCKET,
  * so the same binary runs standalone.
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,17 +64,46 @@ free_names(char **names)
 	free(names);
 }
 
+/*
+ * The error for a passed TCP socket that is not on loopback. The name is
+ * the socket unit's FileDescriptorName= (default: the unit's name);
+ * "unknown" is what sd_listen_fds_with_names() reports without
+ * LISTEN_FDNAMES, so then only the fd number is given.
+ */
+static void
+remote_error(char *buf, size_t len, int fd, const char *name)
+{
+	char	 addr[128], who[192];
+
+	listen_sock_name(fd, addr, sizeof(addr));
+	if (*name != '\0' && strcmp(name, "unknown") != 0)
+		snprintf(who, sizeof(who), "socket \"%s\" (fd %d)", name, fd);
+	else
+		snprintf(who, sizeof(who), "socket fd %d", fd);
+	snprintf(buf, len, "socket activation: %s listens on %s, not a "
+	    "loopback address: set tcp_allow_remote = yes in iomuxd.conf, "
+	    "or bind the socket unit to 127.0.0.1", who,
+	    addr[0] != '\0' ? addr : "an unknown address");
+}
+
 int
-systemd_listen_collect(struct listener *out, int max)
+systemd_listen_collect(struct listener *out, int max, bool allow_remote,
+    char *errbuf, size_t errlen)
 {
 	char		**names = NULL;
 	const char	*name;
-	int		 n, i, fd, r, count = 0, is_unix;
+	int		 n, i, j, fd, r, count = 0, is_unix;
 
-	if (max < 0)
+	if (max < 0) {
+		snprintf(errbuf, errlen, "socket activation: %s",
+		    strerror(EINVAL));
 		return -EINVAL;
+	}
 	if ((n = sd_listen_fds_with_names(1, &names)) <= 0) {
 		free_names(names);
+		if (n < 0)
+			snprintf(errbuf, errlen, "socket activation: %s",
+			    strerror(-n));
 		return n;
 	}
 	for (i = 0; i < n; i++) {
@@ -88,7 +121,18 @@ systemd_listen_collect(struct listener *out, int max)
 		 * (type, listening, family) and sets O_NONBLOCK, which
 		 * inherited sockets lack.
 		 */
-		if ((r = listen_adopt(&out[count], fd, NULL)) < 0) {
+		r = listen_adopt(&out[count], fd, NULL, allow_remote);
+		if (r == -EPERM) {
+			remote_error(errbuf, errlen, fd, name);
+			/* Not starting: nothing passed stays open. */
+			for (j = 0; j < count; j++)
+				listen_close(&out[j]);
+			for (j = i; j < n; j++)
+				close(SD_LISTEN_FDS_START + j);
+			free_names(names);
+			return -EPERM;
+		}
+		if (r < 0) {
 			log_warnx("closing inherited fd %d (%s): %s", fd, name,
 			    adopt_error(r));
 			close(fd);

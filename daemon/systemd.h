@@ -14,6 +14,8 @@
 #ifndef IOMUXD_SYSTEMD_H
 #define IOMUXD_SYSTEMD_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SYSTEMD_LISTEN_MAX	8
@@ -25,9 +27,14 @@ struct listener;
  * LISTEN_* from the environment. Each one is adopted into out[] with
  * listen_adopt() (LISTEN_F_INHERITED; named by its address); anything
  * else passed, or past 'max', is logged and closed. Returns the count
- * (0: not activated) or -errno.
+ * (0: not activated) or -errno with a one-line message in errbuf:
+ * -EPERM when a TCP socket is bound to an address that is not loopback
+ * and !allow_remote (tcp_allow_remote), naming the socket by its
+ * FileDescriptorName= and address. Then the daemon must not start, and
+ * every passed fd has been closed; out[] holds nothing.
  */
-int	systemd_listen_collect(struct listener *out, int max);
+int	systemd_listen_collect(struct listener *out, int max,
+	    bool allow_remote, char *errbuf, size_t errlen);
 
 void	systemd_notify_ready(const char *status);
 void	systemd_notify_status(const char *status);

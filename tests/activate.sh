@@ -11,6 +11,12 @@
 #  2. UNIX + TCP named "iomuxd:iomuxd-tcp": reachable via -s and -H.
 #  3. UNIX + TCP without names: the daemon classifies them by type; the
 #     UNIX socket deleted under it is not re-created (it is PID 1's).
+#  4. A passed TCP socket gets the address check of --tcp: on 127.0.0.2
+#     (loopback is all of 127/8) it is served; on 0.0.0.0 the daemon
+#     refuses to start, exit 2, naming the socket by its FileDescriptorName
+#     (--fdname) and its address and saying what to do, and never gets
+#     ready; with tcp_allow_remote = yes in the configuration it starts.
+#     Nothing connects to the 0.0.0.0 socket but from loopback.
 # Exit 77 when systemd-socket-activate is not available, or iomuxd is
 # built without libsystemd.
 
@@ -161,4 +167,76 @@ for b in $IOMUXD_BACKENDS; do
 	    "a deleted activated socket is left to systemd"
 	stop_activated
 done
+
+# start_remote LOGNAME TCP-ADDR DAEMON-ARGS...: UNIX + TCP on TCP-ADDR:PORT,
+# named iomuxd:iomuxd-tcp, then connect to the UNIX socket so that
+# systemd-socket-activate execs iomuxd.  Retries while the port was taken
+# in the meantime.  Sets SOCK, PORT.
+start_remote()
+{
+	r_name=$1
+	r_addr=$2
+	shift 2
+	tries=0
+	SOCK=$T_DIR/$r_name
+	while :; do
+		PORT=$(t_free_port) || t_fail "no free port"
+		rm -f "$SOCK"
+		activate "$r_name" -l "$SOCK" -l "$r_addr:$PORT" \
+		    --fdname=iomuxd:iomuxd-tcp -- "$@"
+		if wait_path "$SOCK"; then
+			# The first connection hands the sockets over.
+			"$IOMUXCTL" -s "$SOCK" -t 2 ping >/dev/null 2>&1
+			return 0
+		fi
+		t_stop_daemon "$A_PID" >/dev/null 2>&1
+		tries=$((tries + 1))
+		[ $tries -lt 5 ] || {
+			cat "$A_LOG" >&2
+			t_fail "systemd-socket-activate did not start ($r_name)"
+		}
+	done
+}
+
+t_log "4a. TCP on 127.0.0.2 (loopback is 127/8): served"
+start_remote lo2 127.0.0.2
+status_ok -H "127.0.0.2:$PORT"
+t_expect_grep "^listeners: (.*,)?127\.0\.0\.2:$PORT(,.*)?\$" "$T_OUT" \
+    "listeners include 127.0.0.2:$PORT"
+t_expect_nogrep 'tcp_allow_remote' "$A_LOG" "no address complaint"
+stop_activated
+rm -f "$SOCK"
+
+t_log "4b. TCP on 0.0.0.0 without tcp_allow_remote: refused at start"
+start_remote any 0.0.0.0
+t_wait_exit "$A_PID" 10 || {
+	cat "$A_LOG" >&2
+	t_fail "iomuxd with a passed 0.0.0.0 socket is still running"
+}
+wait "$A_PID" 2>/dev/null
+rc=$?
+[ "$rc" -eq 2 ] || {
+	cat "$A_LOG" >&2
+	t_fail "refused start exited $rc, expected 2"
+}
+t_ok "refused start exited 2"
+t_expect_grep "\"iomuxd-tcp\".*0\.0\.0\.0:$PORT" "$A_LOG" \
+    "the error names the socket (iomuxd-tcp) and its address"
+t_expect_grep 'set tcp_allow_remote = yes in iomuxd\.conf, or bind the socket unit to 127\.0\.0\.1' \
+    "$A_LOG" "the error says what to do"
+t_expect_nogrep ' ready: ' "$A_LOG" "never got ready"
+[ "$(grep -c 'iomuxd-tcp' "$A_LOG")" -eq 1 ] ||
+    t_fail "expected one error line naming iomuxd-tcp"
+t_ok "one error line"
+rm -f "$SOCK"
+
+t_log "4c. TCP on 0.0.0.0 with tcp_allow_remote = yes: starts"
+printf 'tcp_allow_remote = yes\n' >"$T_DIR/remote.conf"
+start_remote any-ok 0.0.0.0 -c "$T_DIR/remote.conf"
+status_ok -s "$SOCK"
+t_expect_grep "^listeners: (.*,)?0\.0\.0\.0:$PORT(,.*)?\$" "$T_OUT" \
+    "listeners include 0.0.0.0:$PORT"
+status_ok -H "127.0.0.1:$PORT"
+stop_activated
+rm -f "$SOCK"
 exit 0

@@ -5,9 +5,10 @@
  * check_listen.c: unit tests for listen.c (RELIABILITY.md #6-#8: path
  * length, stale and live sockets, non-sockets, permissions and the umask
  * race, listen_close() ownership, the lock file's pid and a lock held
- * with no socket, a socket file lost and re-made, TCP address rules,
- * adoption) and for systemd.c's systemd_listen_collect() with real
- * sockets passed as LISTEN_FDS.
+ * with no socket, a socket file lost and re-made, TCP address rules and
+ * the one loopback test behind them, adoption and its address check) and
+ * for systemd.c's systemd_listen_collect() with real sockets passed as
+ * LISTEN_FDS.
  *
  * Every test works in its own mkdtemp(3) directory and on 127.0.0.1.
  * Tests that must own fds 3.. or change uid do so in a grandchild that
@@ -21,6 +22,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <check.h>
@@ -645,7 +647,7 @@ START_TEST(test_check_inherited)
 
 	path_in(path, sizeof(path), "sock");
 	fd = raw_unix_listener(path, SOCK_STREAM, 1);
-	ck_assert_int_eq(listen_adopt(&l, fd, NULL), 0);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, false), 0);
 	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(listen_unix_check(&l), 0);
 	listen_close(&l);
@@ -739,6 +741,66 @@ START_TEST(test_tcp_ipv6)
 }
 END_TEST
 
+/* The one loopback test of --tcp and of adopted sockets. */
+static int
+loopback4(const char *addr)
+{
+	struct sockaddr_in	 sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
+	return listen_addr_is_loopback((struct sockaddr *)&sin);
+}
+
+static int
+loopback6(const char *addr)
+{
+	struct sockaddr_in6	 sin6;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, &sin6.sin6_addr), 1);
+	return listen_addr_is_loopback((struct sockaddr *)&sin6);
+}
+
+START_TEST(test_addr_loopback)
+{
+	static const char *const	 yes4[] = {
+		"127.0.0.1", "127.0.0.0", "127.0.0.2", "127.1.2.3",
+		"127.255.255.255",
+	};
+	static const char *const	 no4[] = {
+		"0.0.0.0", "126.255.255.255", "128.0.0.1", "10.0.0.1",
+		"192.168.1.1", "255.255.255.255", "1.127.0.1",
+	};
+	static const char *const	 yes6[] = {
+		"::1", "::ffff:127.0.0.1", "::ffff:127.9.8.7",
+	};
+	static const char *const	 no6[] = {
+		"::", "::2", "fe80::1", "2001:db8::1", "::ffff:0.0.0.0",
+		"::ffff:10.0.0.1", "::ffff:128.0.0.1",
+		"::127.0.0.1",		/* v4-compatible, not v4-mapped */
+		"::1:0", "ff02::1", "0:0:0:0:0:1:7f00:1",
+	};
+	struct sockaddr_un		 sun;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(yes4) / sizeof(yes4[0]); i++)
+		ck_assert_msg(loopback4(yes4[i]), "%s not loopback", yes4[i]);
+	for (i = 0; i < sizeof(no4) / sizeof(no4[0]); i++)
+		ck_assert_msg(!loopback4(no4[i]), "%s loopback", no4[i]);
+	for (i = 0; i < sizeof(yes6) / sizeof(yes6[0]); i++)
+		ck_assert_msg(loopback6(yes6[i]), "%s not loopback", yes6[i]);
+	for (i = 0; i < sizeof(no6) / sizeof(no6[0]); i++)
+		ck_assert_msg(!loopback6(no6[i]), "%s loopback", no6[i]);
+	/* Not an IP address at all: not loopback. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	ck_assert(!listen_addr_is_loopback((struct sockaddr *)&sun));
+}
+END_TEST
+
 START_TEST(test_tcp_bad)
 {
 	static const char *const	 bad[] = {
@@ -774,7 +836,7 @@ START_TEST(test_adopt)
 	fd = raw_unix_listener(path, SOCK_STREAM, 1);
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
-	ck_assert_int_eq(listen_adopt(&l, fd, NULL), 0);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, false), 0);
 	ck_assert_int_eq(l.fd, fd);
 	assert_nonblock_cloexec(fd);
 	ck_assert_int_eq(l.flags, LISTEN_F_INHERITED | LISTEN_F_UNIX);
@@ -786,22 +848,22 @@ START_TEST(test_adopt)
 	unlink(path);
 
 	fd = raw_unix_listener(path, SOCK_STREAM, 1);
-	ck_assert_int_eq(listen_adopt(&l, fd, "given"), 0);
+	ck_assert_int_eq(listen_adopt(&l, fd, "given", false), 0);
 	ck_assert_str_eq(l.name, "given");
 	listen_close(&l);
 	unlink(path);
 
 	/* Not a listening stream socket: refused, fd left to the caller. */
 	fd = raw_unix_listener(path, SOCK_STREAM, 0);
-	ck_assert_int_eq(listen_adopt(&l, fd, NULL), -EINVAL);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, false), -EINVAL);
 	ck_assert_int_ge(fcntl(fd, F_GETFD), 0);
 	close(fd);
 	unlink(path);
 	fd = raw_unix_listener(path, SOCK_DGRAM, 0);
-	ck_assert_int_eq(listen_adopt(&l, fd, NULL), -EINVAL);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, false), -EINVAL);
 	close(fd);
 	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(listen_adopt(&l, p[0], NULL), -ENOTSOCK);
+	ck_assert_int_eq(listen_adopt(&l, p[0], NULL, false), -ENOTSOCK);
 	close(p[0]);
 	close(p[1]);
 }
@@ -820,12 +882,91 @@ START_TEST(test_adopt_tcp)
 	ck_assert_int_ge(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(listen(fd, 4), 0);
-	ck_assert_int_eq(listen_adopt(&l, fd, ""), 0);
+	ck_assert_int_eq(listen_adopt(&l, fd, "", false), 0);
 	ck_assert_int_eq(l.flags, LISTEN_F_INHERITED);
 	snprintf(name, sizeof(name), "127.0.0.1:%d", tcp_port(fd));
 	ck_assert_str_eq(l.name, name);
 	assert_nonblock_cloexec(fd);
 	listen_close(&l);
+}
+END_TEST
+
+/*
+ * A blocking TCP listener on addr (numeric, port 0), or -1 if this host
+ * cannot bind it (no IPv6). v6only: IPV6_V6ONLY for AF_INET6.
+ */
+static int
+tcp_bound(const char *addr, int v6only)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 slen;
+	int			 fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		slen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		slen = sizeof(*sin6);
+	} else
+		return -1;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if ((ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &v6only, sizeof(v6only)) == -1) ||
+	    bind(fd, (struct sockaddr *)&ss, slen) == -1 ||
+	    listen(fd, 4) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Passed sockets get the address rule of --tcp: loopback, or allowed. */
+START_TEST(test_adopt_tcp_remote)
+{
+	static const char *const	 v6ok[] = { "::1", "::ffff:127.0.0.1" };
+	struct listener			 l;
+	char				 name[64];
+	size_t				 i;
+	int				 fd;
+
+	ck_assert_int_ge(fd = tcp_bound("0.0.0.0", 0), 0);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, false), -EPERM);
+	/* Refused: the fd is the caller's, as it came. */
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, true), 0);
+	ck_assert_int_eq(l.flags, LISTEN_F_INHERITED);
+	snprintf(name, sizeof(name), "0.0.0.0:%d", tcp_port(fd));
+	ck_assert_str_eq(l.name, name);
+	listen_close(&l);
+
+	/* 127/8 is loopback, not only 127.0.0.1. */
+	ck_assert_int_ge(fd = tcp_bound("127.0.0.2", 0), 0);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, false), 0);
+	listen_close(&l);
+
+	if ((fd = tcp_bound("::", 1)) == -1) {
+		fprintf(stderr, "# no IPv6 here, skipping its cases\n");
+		return;
+	}
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, false), -EPERM);
+	ck_assert_int_eq(listen_adopt(&l, fd, NULL, true), 0);
+	listen_close(&l);
+	for (i = 0; i < sizeof(v6ok) / sizeof(v6ok[0]); i++) {
+		if ((fd = tcp_bound(v6ok[i], 0)) == -1) {
+			fprintf(stderr, "# cannot bind %s, skipping\n",
+			    v6ok[i]);
+			continue;
+		}
+		ck_assert_msg(listen_adopt(&l, fd, NULL, false) == 0,
+		    "%s refused", v6ok[i]);
+		listen_close(&l);
+	}
 }
 END_TEST
 
@@ -942,6 +1083,20 @@ place_fds(const int *fds, int n)
 	return 0;
 }
 
+/* The port of a bound TCP socket, -1 on error; no ck_assert here. */
+static int
+tcp_port_raw(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
 static int
 is_open(int fd)
 {
@@ -979,6 +1134,17 @@ unix_fd(const char *name, int type, int do_listen)
 	    (do_listen && listen(fd, 4) == -1))
 		_exit(91);
 	return fd;
+}
+
+/* The error systemd_listen_collect() wrote last, "" if none. */
+static char	collect_err[512];
+
+static int
+collect(struct listener *out, int max, bool allow_remote)
+{
+	collect_err[0] = '\0';
+	return systemd_listen_collect(out, max, allow_remote, collect_err,
+	    sizeof(collect_err));
 }
 
 static void
@@ -1021,7 +1187,7 @@ collect_named(void)
 	fds[4] = unix_fd("i.sock", SOCK_STREAM, 0);
 	STEP(2, place_fds(fds, 5) == 0);
 	set_listen_env(getpid(), 5, "iomuxd:iomuxd-tcp:pipe:dgram:idle");
-	STEP(7, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 2);
+	STEP(7, collect(out, SYSTEMD_LISTEN_MAX, false) == 2);
 	/* Adopted: inherited, and named by address as STATUS shows them. */
 	snprintf(path, sizeof(path), "%s/u.sock", dir);
 	STEP(8, out[0].fd == 3 &&
@@ -1040,7 +1206,7 @@ collect_named(void)
 	STEP(12, !is_open(5) && !is_open(6) && !is_open(7));
 	STEP(13, env_cleared());
 	/* Once only: the environment is gone. */
-	STEP(14, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
+	STEP(14, collect(out, SYSTEMD_LISTEN_MAX, false) == 0);
 	_exit(0);
 }
 
@@ -1055,7 +1221,7 @@ collect_unnamed(void)
 	fds[1] = unix_fd("u.sock", SOCK_STREAM, 1);
 	STEP(2, place_fds(fds, 2) == 0);
 	set_listen_env(getpid(), 2, NULL);
-	STEP(3, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 2);
+	STEP(3, collect(out, SYSTEMD_LISTEN_MAX, false) == 2);
 	STEP(4, out[0].fd == 3 && !(out[0].flags & LISTEN_F_UNIX));
 	STEP(5, out[1].fd == 4 && (out[1].flags & LISTEN_F_UNIX));
 	STEP(6, env_cleared());
@@ -1072,7 +1238,7 @@ collect_other_pid(void)
 	fd = unix_fd("u.sock", SOCK_STREAM, 1);
 	STEP(1, place_fds(&fd, 1) == 0);
 	set_listen_env(getppid(), 1, "iomuxd");
-	STEP(2, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
+	STEP(2, collect(out, SYSTEMD_LISTEN_MAX, false) == 0);
 	STEP(3, is_open(3));
 	STEP(4, (fcntl(3, F_GETFL) & O_NONBLOCK) == 0);
 	_exit(0);
@@ -1089,9 +1255,76 @@ collect_too_many(void)
 	fds[1] = tcp_listener_fd();
 	STEP(2, place_fds(fds, 2) == 0);
 	set_listen_env(getpid(), 2, "iomuxd:iomuxd-tcp");
-	STEP(3, systemd_listen_collect(out, 1) == 1);
+	STEP(3, collect(out, 1, false) == 1);
 	STEP(4, out[0].fd == 3 && (out[0].flags & LISTEN_F_UNIX));
 	STEP(5, is_open(3) && !is_open(4));
+	_exit(0);
+}
+
+/*
+ * A TCP socket on 0.0.0.0 without tcp_allow_remote: the start fails with
+ * one message naming the socket as its unit does, and no passed fd
+ * (before it, itself, after it) is left open.
+ */
+static void
+collect_remote(void)
+{
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
+	char		 want[128];
+	int		 fds[3], port;
+
+	fds[0] = unix_fd("u.sock", SOCK_STREAM, 1);
+	STEP(1, (fds[1] = tcp_bound("0.0.0.0", 0)) >= 0);
+	fds[2] = unix_fd("v.sock", SOCK_STREAM, 1);
+	STEP(2, place_fds(fds, 3) == 0);
+	set_listen_env(getpid(), 3, "iomuxd:iomuxd-tcp.socket:more");
+	port = tcp_port_raw(4);	/* before the fd is closed */
+	STEP(3, collect(out, SYSTEMD_LISTEN_MAX, false) == -EPERM);
+	snprintf(want, sizeof(want), "socket activation: socket "
+	    "\"iomuxd-tcp.socket\" (fd 4) listens on 0.0.0.0:%d, not a "
+	    "loopback address: ", port);
+	STEP(4, port > 0 && strncmp(collect_err, want, strlen(want)) == 0);
+	STEP(5, strstr(collect_err, "set tcp_allow_remote = yes in "
+	    "iomuxd.conf, or bind the socket unit to 127.0.0.1") != NULL);
+	STEP(6, !is_open(3) && !is_open(4) && !is_open(5));
+	STEP(7, env_cleared());
+	_exit(0);
+}
+
+/* The same with tcp_allow_remote: adopted like any other. */
+static void
+collect_remote_allowed(void)
+{
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
+	char		 name[64];
+	int		 fds[2];
+
+	fds[0] = unix_fd("u.sock", SOCK_STREAM, 1);
+	STEP(1, (fds[1] = tcp_bound("0.0.0.0", 0)) >= 0);
+	STEP(2, place_fds(fds, 2) == 0);
+	set_listen_env(getpid(), 2, "iomuxd:iomuxd-tcp");
+	STEP(3, collect(out, SYSTEMD_LISTEN_MAX, true) == 2);
+	snprintf(name, sizeof(name), "0.0.0.0:%d", tcp_port_raw(4));
+	STEP(4, out[1].fd == 4 && strcmp(out[1].name, name) == 0);
+	STEP(5, collect_err[0] == '\0');
+	_exit(0);
+}
+
+/* Without LISTEN_FDNAMES the fd number is all there is to name. */
+static void
+collect_remote_unnamed(void)
+{
+	struct listener	 out[SYSTEMD_LISTEN_MAX];
+	int		 fd;
+
+	STEP(1, (fd = tcp_bound("0.0.0.0", 0)) >= 0);
+	STEP(2, place_fds(&fd, 1) == 0);
+	set_listen_env(getpid(), 1, NULL);
+	STEP(3, collect(out, SYSTEMD_LISTEN_MAX, false) == -EPERM);
+	STEP(4, strstr(collect_err, "socket fd 3 listens on 0.0.0.0:") !=
+	    NULL);
+	STEP(5, strstr(collect_err, "unknown") == NULL);
+	STEP(6, !is_open(3));
 	_exit(0);
 }
 
@@ -1102,7 +1335,7 @@ collect_none(void)
 	struct listener	 out[SYSTEMD_LISTEN_MAX];
 
 	set_listen_env(getpid(), 1, "iomuxd");
-	STEP(1, systemd_listen_collect(out, SYSTEMD_LISTEN_MAX) == 0);
+	STEP(1, collect(out, SYSTEMD_LISTEN_MAX, false) == 0);
 	STEP(2, env_cleared());
 	STEP(3, systemd_watchdog_interval_ms() == 0);
 	_exit(0);
@@ -1131,6 +1364,9 @@ START_TEST(test_systemd_collect)
 	run_forked(collect_unnamed);
 	run_forked(collect_other_pid);
 	run_forked(collect_too_many);
+	run_forked(collect_remote);
+	run_forked(collect_remote_allowed);
+	run_forked(collect_remote_unnamed);
 }
 END_TEST
 
@@ -1185,12 +1421,14 @@ listen_suite(void)
 	tcase_add_test(tc, test_tcp_remote);
 	tcase_add_test(tc, test_tcp_ipv6);
 	tcase_add_test(tc, test_tcp_bad);
+	tcase_add_test(tc, test_addr_loopback);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("adopt");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_adopt);
 	tcase_add_test(tc, test_adopt_tcp);
+	tcase_add_test(tc, test_adopt_tcp_remote);
 	tcase_add_test(tc, test_sock_name);
 	suite_add_tcase(s, tc);
 

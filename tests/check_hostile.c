@@ -674,30 +674,12 @@ END_TEST
 static void
 stall_frames(const struct tu_daemon *d, int *fds, int n)
 {
-	size_t	 body = 900u << 10;
-	uint8_t	*buf = calloc(1, body + 4);
-	int	 i, rc;
+	int	i;
 
-	ASSERT(buf != NULL, "malloc");
-	tu_put32(buf, 1u << 20);
 	for (i = 0; i < n; i++) {
 		fds[i] = rconnect(d);
-		/* An evicted client may see its write cut short: fine. */
-		rc = tu_write_all(fds[i], buf, body + 4, IO_MS);
-		ASSERT(rc == 0 || rc == -EPIPE || rc == -ECONNRESET,
-		    "stall %d: %s", i, strerror(-rc));
+		rstall(fds[i]);
 	}
-	free(buf);
-}
-
-/* 1 if the daemon has closed fd (end of stream or reset), else 0. */
-static int
-closed_by_peer(int fd)
-{
-	uint8_t	b;
-	ssize_t	n = recv(fd, &b, 1, MSG_DONTWAIT);
-
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 /*
@@ -724,7 +706,7 @@ START_TEST(test_client_memory_limit)
 	still_serving(&d, "while at the client memory limit");
 	tu_sleep_ms(100);
 	for (i = 0; i < 40; i++) {
-		closed += closed_by_peer(fds[i]);
+		closed += rclosed_by_peer(fds[i]);
 		close(fds[i]);
 	}
 	ASSERT(closed >= 20 && closed == dstatus_num(&d, "clients_evicted"),
@@ -915,7 +897,7 @@ START_TEST(test_publish_fanout_bounded)
 	    "1700 pushes of 512 KiB and nobody was dropped");
 	still_serving(&d, "after the fan-out");
 	for (i = 0; i < FANOUT_N; i++) {
-		closed += closed_by_peer(fds[i]);
+		closed += rclosed_by_peer(fds[i]);
 		close(fds[i]);
 	}
 	ASSERT(closed > 0, "every deaf subscriber kept");
@@ -968,7 +950,7 @@ START_TEST(test_wait_fanout_bounded)
 	    " and nobody was evicted");
 	still_serving(&d, "after the fan-out");
 	for (i = 0; i < FANOUT_N; i++) {
-		closed += closed_by_peer(fds[i]);
+		closed += rclosed_by_peer(fds[i]);
 		close(fds[i]);
 	}
 	ASSERT(closed > 0, "every deaf waiter kept");

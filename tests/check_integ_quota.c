@@ -312,35 +312,17 @@ END_TEST
 
 /*
  * n connections as uid (0: root), each holding a stalled partial frame
- * of 900 KiB (frame_max is 1 MiB), as check_hostile's stall_frames().
+ * of 900 KiB (rstall()).
  */
 static void
 ustall(const struct tu_daemon *d, uid_t uid, int *fds, int n)
 {
-	size_t	 body = 900u << 10;
-	uint8_t	*buf = calloc(1, body + 4);
-	int	 i, rc;
+	int	i;
 
-	ASSERT(buf != NULL, "malloc");
-	tu_put32(buf, 1u << 20);
 	for (i = 0; i < n; i++) {
 		fds[i] = uid == 0 ? rconnect(d) : uconnect(d, uid);
-		/* An evicted client may see its write cut short: fine. */
-		rc = tu_write_all(fds[i], buf, body + 4, IO_MS);
-		ASSERT(rc == 0 || rc == -EPIPE || rc == -ECONNRESET,
-		    "stall %d as uid %ld: %s", i, (long)uid, strerror(-rc));
+		rstall(fds[i]);
 	}
-	free(buf);
-}
-
-/* 1 if the daemon has closed fd (end of stream or reset), else 0. */
-static int
-closed_by_peer(int fd)
-{
-	uint8_t	b;
-	ssize_t	n = recv(fd, &b, 1, MSG_DONTWAIT);
-
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 /* How many of fds[0..n) the daemon closed; closes them all. */
@@ -350,7 +332,7 @@ count_closed(int *fds, int n)
 	int	i, closed = 0;
 
 	for (i = 0; i < n; i++) {
-		closed += closed_by_peer(fds[i]);
+		closed += rclosed_by_peer(fds[i]);
 		close(fds[i]);
 	}
 	return closed;

@@ -26,29 +26,13 @@
 #include "check-run.h"
 #include "codec.h"
 #include "hub.h"
+#include "hub-clock.h"
 #include "iomux-proto.h"
 #include "kv.h"
 
 static struct hub_limits hlimits;
 static struct hub_data	 data;
 static struct kv	*kv;
-static uint64_t		 now_v;		/* the clock, ms */
-static uint64_t		 armed;		/* what the store asked for */
-
-static uint64_t
-clock_now(void *arg)
-{
-	return now_v;
-}
-
-static int
-clock_arm(void *arg, uint64_t when)
-{
-	armed = when;
-	return 0;
-}
-
-static const struct hub_clock	clk = { clock_now, clock_arm, NULL };
 
 static void
 setup(void)

@@ -24,6 +24,7 @@
 
 #include "check-run.h"
 #include "hub.h"
+#include "hub-clock.h"
 #include "iomux-proto.h"
 #include "lock.h"
 
@@ -34,23 +35,6 @@ static struct hub_data		data;
 static struct hub_client	cl[NCLIENTS];
 static struct hub_waiter	wt[NCLIENTS];
 static struct locks		*ls;
-static uint64_t			 now_v;		/* the clock, ms */
-static uint64_t			 armed;		/* what the locks asked for */
-
-static uint64_t
-clock_now(void *arg)
-{
-	return now_v;
-}
-
-static int
-clock_arm(void *arg, uint64_t when)
-{
-	armed = when;
-	return 0;
-}
-
-static const struct hub_clock	clk = { clock_now, clock_arm, NULL };
 
 static void
 setup(void)

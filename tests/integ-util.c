@@ -7,6 +7,7 @@
  * drive a real iomuxd (see integ-util.h).
  */
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -290,6 +291,33 @@ rwrite(int fd, const void *buf, size_t n)
 
 	rc = tu_write_all(fd, buf, n, IO_MS);
 	ASSERT(rc == 0, "write %zu raw bytes: %s", n, strerror(-rc));
+}
+
+void
+rstall(int fd)
+{
+	static uint8_t	*buf;
+	size_t		 body = RSTALL_BYTES;
+	int		 rc;
+
+	/* One buffer for every stall of the test: its content never changes. */
+	if (buf == NULL) {
+		ASSERT((buf = calloc(1, body + 4)) != NULL, "malloc");
+		tu_put32(buf, 1u << 20);
+	}
+	/* An evicted client may see its write cut short: fine. */
+	rc = tu_write_all(fd, buf, body + 4, IO_MS);
+	ASSERT(rc == 0 || rc == -EPIPE || rc == -ECONNRESET,
+	    "stall fd %d: %s", fd, strerror(-rc));
+}
+
+int
+rclosed_by_peer(int fd)
+{
+	uint8_t	b;
+	ssize_t	n = recv(fd, &b, 1, MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 /*

@@ -100,6 +100,16 @@ void	rexpect_eof(int fd, int ms, const char *what);
 void	rexpect_refused(int fd, uint16_t code, uint32_t id, const char *what);
 /* Write every one of n raw bytes. */
 void	rwrite(int fd, const void *buf, size_t n);
+/*
+ * Hold a stalled partial frame on fd: a length of 1 MiB (the default
+ * frame_max) and RSTALL_BYTES of its body, memory a client makes the
+ * daemon hold without ever completing a request. A write cut short by
+ * the daemon closing fd (an eviction) is not an error.
+ */
+#define RSTALL_BYTES	(900u << 10)
+void	rstall(int fd);
+/* 1 if the daemon has closed fd (end of stream or reset), else 0. */
+int	rclosed_by_peer(int fd);
 /* The 14 bytes of a request header by hand; len is announced as given. */
 void	rput_header(uint8_t *p, uint32_t len, uint16_t op, uint32_t id,
 	    uint16_t argc);

@@ -74,6 +74,47 @@ struct hub_clock {
 };
 
 /*
+ * A module's one deadline on its clock (the store's next expiry, the
+ * locks' next lease end): the clock is asked again only when it changes,
+ * or after it fired, or when asking failed.
+ */
+struct hub_alarm {
+	struct hub_clock	 clock;
+	uint64_t		 armed;	/* what the clock was asked for */
+};
+
+static inline void
+hub_alarm_init(struct hub_alarm *a, const struct hub_clock *clock)
+{
+	a->clock = *clock;
+	a->armed = HUB_NO_DEADLINE;
+}
+
+static inline uint64_t
+hub_alarm_now(const struct hub_alarm *a)
+{
+	return a->clock.now(a->clock.arg);
+}
+
+/* Be called back at 'when' (HUB_NO_DEADLINE: not at all). */
+static inline void
+hub_alarm_set(struct hub_alarm *a, uint64_t when)
+{
+	if (when == a->armed)
+		return;
+	a->armed = when;
+	if (a->clock.arm(a->clock.arg, when) < 0)
+		a->armed = HUB_NO_DEADLINE;	/* ask again next time */
+}
+
+/* It fired: nothing is armed any more. */
+static inline void
+hub_alarm_fired(struct hub_alarm *a)
+{
+	a->armed = HUB_NO_DEADLINE;
+}
+
+/*
  * What an allocation of n bytes takes from the heap, for accounting that
  * must not under-count many small blocks: glibc's chunk is the request
  * plus an 8-byte header, rounded up to 16, and at least 32.

@@ -73,12 +73,11 @@ struct kv_wait {
 
 struct kv {
 	struct hub_data		*data;
-	struct hub_clock	 clock;
+	struct hub_alarm	 alarm;		/* the heap's top deadline */
 	struct htab		 keys;
 	struct htab		 waits;
 	TAILQ_HEAD(, kv_wait)	 ready;		/* keys written, waiters */
 	struct heap		 expiry;	/* entries with a deadline */
-	uint64_t		 armed;		/* the clock's, or none */
 	bool			 expiring;	/* in kv_reap() */
 	uint64_t		 data_bytes;	/* ours, of data's */
 	uint64_t		 expired, expire_runs, expire_checks;
@@ -100,7 +99,7 @@ kv_entry_cost(size_t klen, size_t vlen)
 static inline uint64_t
 now_ms(const struct kv *kv)
 {
-	return kv->clock.now(kv->clock.arg);
+	return hub_alarm_now(&kv->alarm);
 }
 
 static inline bool
@@ -121,11 +120,7 @@ arm(struct kv *kv)
 		return;
 	when = heap_top(&kv->expiry) != NULL ? heap_top(&kv->expiry)->key :
 	    HUB_NO_DEADLINE;
-	if (when == kv->armed)
-		return;
-	kv->armed = when;
-	if (kv->clock.arm(kv->clock.arg, when) < 0)
-		kv->armed = HUB_NO_DEADLINE;	/* ask again next time */
+	hub_alarm_set(&kv->alarm, when);
 }
 
 /* Give e the deadline 'when' (0: none); heap room reserved if needed. */
@@ -365,7 +360,7 @@ kv_reap(struct kv *kv)
 	uint64_t		 now = now_ms(kv);
 	size_t			 n = 0;
 
-	kv->armed = HUB_NO_DEADLINE;	/* it fired */
+	hub_alarm_fired(&kv->alarm);
 	kv->expire_runs++;
 	kv->expiring = true;
 	while ((top = heap_top(&kv->expiry)) != NULL) {
@@ -375,9 +370,7 @@ kv_reap(struct kv *kv)
 		if (n == KV_EXPIRE_BATCH) {
 			/* Let the loop serve clients; go on next pass. */
 			kv->expiring = false;
-			kv->armed = now;
-			if (kv->clock.arm(kv->clock.arg, now) < 0)
-				kv->armed = HUB_NO_DEADLINE;
+			hub_alarm_set(&kv->alarm, now);
 			return;
 		}
 		kv->expire_checks++;
@@ -401,8 +394,7 @@ kv_new(struct hub_data *data, const struct hub_clock *clock, struct kv **out)
 	if ((kv = calloc(1, sizeof(*kv))) == NULL)
 		return -ENOMEM;
 	kv->data = data;
-	kv->clock = *clock;
-	kv->armed = HUB_NO_DEADLINE;
+	hub_alarm_init(&kv->alarm, clock);
 	TAILQ_INIT(&kv->ready);
 	heap_init(&kv->expiry, KV_HEAP_MIN);
 	if (htab_init(&kv->keys, KV_TABLE_INIT) < 0)

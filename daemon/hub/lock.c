@@ -51,8 +51,7 @@ struct lock {
 
 struct locks {
 	struct hub_data		*data;
-	struct hub_clock	 clock;
-	uint64_t		 armed;		/* the clock's, or none */
+	struct hub_alarm	 alarm;		/* the nearest lease's end */
 	struct htab		 tab;
 	struct heap		 leases;
 	struct hub_waitq	 granted;	/* to be answered */
@@ -71,8 +70,7 @@ lock_new(struct hub_data *data, const struct hub_clock *clock,
 	if ((ls = calloc(1, sizeof(*ls))) == NULL)
 		return -ENOMEM;
 	ls->data = data;
-	ls->clock = *clock;
-	ls->armed = HUB_NO_DEADLINE;
+	hub_alarm_init(&ls->alarm, clock);
 	if ((ret = htab_init(&ls->tab, LOCK_HTAB_INITIAL)) < 0) {
 		free(ls);
 		return ret;
@@ -142,7 +140,7 @@ lock_holder(const struct lock *l)
 static uint64_t
 now_ms(const struct locks *ls)
 {
-	return ls->clock.now(ls->clock.arg);
+	return hub_alarm_now(&ls->alarm);
 }
 
 /* Ask the clock for the nearest lease's end, if that changed. */
@@ -150,13 +148,8 @@ static void
 arm(struct locks *ls)
 {
 	const struct heap_node	*n = heap_top(&ls->leases);
-	uint64_t		 when = n != NULL ? n->key : HUB_NO_DEADLINE;
 
-	if (when == ls->armed)
-		return;
-	ls->armed = when;
-	if (ls->clock.arm(ls->clock.arg, when) < 0)
-		ls->armed = HUB_NO_DEADLINE;	/* ask again next time */
+	hub_alarm_set(&ls->alarm, n != NULL ? n->key : HUB_NO_DEADLINE);
 }
 
 /* Delete l if nobody holds it or waits for it. */
@@ -340,7 +333,7 @@ lock_reap(struct locks *ls)
 	struct lock		*l;
 	uint64_t		 now = now_ms(ls);
 
-	ls->armed = HUB_NO_DEADLINE;	/* it fired */
+	hub_alarm_fired(&ls->alarm);
 	while ((n = heap_top(&ls->leases)) != NULL && n->key <= now) {
 		l = container_of(n, struct lock, lease);
 		ls->leases_expired++;

@@ -176,6 +176,18 @@ struct delivery {
 	uint64_t	 count;
 };
 
+static void
+delivery_init(struct delivery *d, struct server *srv, const void *channel,
+    size_t clen, const void *msg, size_t mlen)
+{
+	d->srv = srv;
+	d->channel = channel;
+	d->clen = clen;
+	d->msg = msg;
+	d->mlen = mlen;
+	d->count = 0;
+}
+
 /*
  * Queue one message to a subscriber, into its output (or scratch, for the
  * publisher itself): the output limit applies as it is produced, and so
@@ -305,12 +317,8 @@ publish_sliced(struct conn *c, const struct proto_arg *args,
 		memcpy(job->data, args[0].p, args[0].len);
 	if (args[1].len > 0)
 		memcpy(job->data + args[0].len, args[1].p, args[1].len);
-	job->d.srv = srv;
-	job->d.channel = job->data;
-	job->d.clen = args[0].len;
-	job->d.msg = job->data + args[0].len;
-	job->d.mlen = args[1].len;
-	job->d.count = 0;
+	delivery_init(&job->d, srv, job->data, args[0].len,
+	    job->data + args[0].len, args[1].len);
 	job->size = size;
 	if ((job->w = block_start(r, IOMUX_TIMEOUT_FOREVER, job_cancel,
 	    job)) == NULL) {
@@ -358,12 +366,7 @@ op_publish(struct conn *c, const struct proto_frame *f,
 	if (pubsub_match_count(srv->pubsub, args[0].p, args[0].len) >
 	    PUBLISH_SLICE && publish_sliced(c, args, r))
 		return;
-	d.srv = srv;
-	d.channel = args[0].p;
-	d.clen = args[0].len;
-	d.msg = args[1].p;
-	d.mlen = args[1].len;
-	d.count = 0;
+	delivery_init(&d, srv, args[0].p, args[0].len, args[1].p, args[1].len);
 	(void)pubsub_match(srv->pubsub, d.channel, d.clen, deliver, &d);
 	n = d.count;
 	reply_begin(r, IOMUX_ST_OK);

@@ -245,12 +245,13 @@ struct rec_scan {
 	enum rec_scan_status	 status;
 	uint64_t		 records;	/* good records */
 	uint64_t		 last_seq;	/* first - 1 if none */
-	uint16_t		 last_code;	/* kind of the last, 0 if none */
+	uint16_t		 last_code;	/* the last one's kind, or 0 */
 	size_t			 good_end;	/* offset after the last good */
-	int			 bad_error;	/* rec_next() at good_end, or 0 */
-	size_t			 next_good;	/* a good record after a bad
-						 * one (truncation would lose
-						 * it), else good_end */
+	int			 bad_error;	/* rec_next() at good_end */
+	/* A good record after the bad place, which truncation would lose;
+	 * good_end if none was found (or, for a bad seq, length or frame,
+	 * looked for). */
+	size_t			 next_good;
 };
 
 /*

@@ -9,8 +9,10 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -180,6 +183,105 @@ lconnect(const struct tu_daemon *d)
 	ASSERT(rc == 0 && c != NULL, "iomux_connect_unix %s: %s (%s)",
 	    d->sock, strerror(-rc), err);
 	return c;
+}
+
+/* ---- clients that are real uids --------------------------------------- */
+
+/* Send fd over the socket s (SCM_RIGHTS); 0 or -errno. */
+static int
+send_fd(int s, int fd)
+{
+	struct msghdr	 m;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	char		 b = 'f';
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} u;
+
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &b;
+	iov.iov_len = 1;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(s, &m, 0) == 1 ? 0 : -errno;
+}
+
+/* One fd from s, or -errno (-EBADMSG: none came). */
+static int
+recv_fd(int s)
+{
+	struct msghdr	 m;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	char		 b;
+	int		 fd;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} u;
+
+	memset(&m, 0, sizeof(m));
+	iov.iov_base = &b;
+	iov.iov_len = 1;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	if (recvmsg(s, &m, 0) != 1)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+int
+uconnect(const struct tu_daemon *d, uid_t uid, gid_t gid,
+    const gid_t *groups, int ngroups)
+{
+	pid_t	pid;
+	int	sv[2], fd, st;
+
+	ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
+	    "socketpair: %s", strerror(errno));
+	pid = fork();
+	ASSERT(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sv[0]);
+		if (chdir(d->dir) != 0 ||
+		    setgroups((size_t)ngroups, groups) != 0 ||
+		    setgid(gid) != 0 || setuid(uid) != 0)
+			_exit(2);
+		if ((fd = tu_connect_unix("sock", IO_MS)) < 0)
+			_exit(3);
+		_exit(send_fd(sv[1], fd) == 0 ? 0 : 4);
+	}
+	close(sv[1]);
+	fd = recv_fd(sv[0]);
+	close(sv[0]);
+	ASSERT(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0 && fd >= 0,
+	    "connect as uid %ld gid %ld: child status 0x%x, fd %d",
+	    (long)uid, (long)gid, st, fd);
+	return fd;
+}
+
+void
+dshare(const struct tu_daemon *d)
+{
+	ASSERT(chmod(d->dir, 0711) == 0, "chmod %s: %s", d->dir,
+	    strerror(errno));
 }
 
 /* ---- raw sockets: frames by hand (testutil.h), asserting --------------- */

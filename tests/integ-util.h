@@ -16,6 +16,8 @@
 #ifndef IOMUXD_INTEG_UTIL_H
 #define IOMUXD_INTEG_UTIL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -76,6 +78,24 @@ void	dstop(struct tu_daemon *d);
 
 /* A libiomux client connected to d's socket. */
 struct iomux_client	*lconnect(const struct tu_daemon *d);
+
+/*
+ * Clients that are real uids. uconnect() forks a child that enters d's
+ * directory, drops to uid, gid and the ngroups supplementary groups
+ * (setgroups, setgid, setuid) and connects to "sock" there: the kernel
+ * records the peer credentials at connect time (SO_PEERCRED), so the
+ * child hands the connected socket back over SCM_RIGHTS and exits, and
+ * the test drives every connection from one process. The relative path
+ * means the 0700 test directories above d's need not be searchable by
+ * uid, but d's own must be (dshare()) and the socket must let uid in
+ * (--socket-mode 0666). Returns a raw non-blocking fd, the caller's to
+ * close; whether the daemon accepted or refused it is for the caller to
+ * read. Fails the test if the child cannot connect. Needs root.
+ */
+int	uconnect(const struct tu_daemon *d, uid_t uid, gid_t gid,
+	    const gid_t *groups, int ngroups);
+/* Make d's directory 0711, so that any uid can reach its socket. */
+void	dshare(const struct tu_daemon *d);
 
 /*
  * Raw sockets, frames encoded and parsed by testutil.h's hand-written

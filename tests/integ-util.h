@@ -29,6 +29,10 @@
 
 #define IO_MS		5000	/* bound for a reply that must come */
 
+#ifndef IOMUX_OP_WHOAMI
+#define IOMUX_OP_WHOAMI	0x0004	/* iomux-proto.h has it with the policy */
+#endif
+
 /*
  * A failed assertion ends the forked test with _exit(): first kill the
  * daemons it started and show their logs.
@@ -144,6 +148,81 @@ long long	dstatus_num(const struct tu_daemon *d, const char *name);
  */
 long long	dwait_status(const struct tu_daemon *d, const char *name,
 		    long long want, int ms);
+
+/* ---- the access-policy suites: raw requests as real uids ---------------- */
+
+/*
+ * For connections from uconnect() or tu_connect_tcp(), which libiomux
+ * cannot adopt: requests by hand with asserted replies (check_integ_policy,
+ * check_integ_auth). Arguments are struct tu_arg: RA("text"), RA32(n),
+ * RA64(n); RNONE is absent. Every helper takes the caller's __LINE__.
+ */
+#define RA(s)		((struct tu_arg){ (s), (uint32_t)strlen(s) })
+#define RA32(x)		((struct tu_arg){ BE32(x), 4 })
+#define RA64(x)		((struct tu_arg){ BE64(x), 8 })
+#define RNONE		((struct tu_arg){ NULL, TU_ABSENT })
+#define RARGV(...)	((const struct tu_arg[]){ __VA_ARGS__ })
+#define RNARG(...)	(sizeof(RARGV(__VA_ARGS__)) / sizeof(struct tu_arg))
+
+/*
+ * Start a daemon for clients of any uid: DIR/iomuxd.conf is "socket_mode
+ * = 0666", "token_file = TOKEN_FILE" (if not NULL), then conf (rule lines
+ * and other keys); with "--tcp TCP" if tcp is not NULL. d's directory is
+ * made 0711 (dshare()).
+ */
+void	dstart_rules(struct tu_daemon *d, const char *backend,
+	    const char *conf, const char *tcp, const char *token_file);
+
+/* Send one request; the next frame must be its reply (free f). */
+uint16_t	rcall(int line, int fd, struct tu_frame *f, uint16_t op,
+		    size_t argc, const struct tu_arg *argv);
+/* rcall() whose status must be st; the reply is freed. */
+void	rreq(int line, int fd, uint16_t st, uint16_t op, size_t argc,
+	    const struct tu_arg *argv);
+#define RREQ(fd, st, op, ...)						\
+	rreq(__LINE__, (fd), (st), (op), RNARG(__VA_ARGS__),		\
+	    RARGV(__VA_ARGS__))
+#define RREQ0(fd, st, op)	rreq(__LINE__, (fd), (st), (op), 0, NULL)
+/*
+ * The request is EDENIED with one message, which is exactly want (or
+ * alt, if not NULL), or with part set contains want; and the connection
+ * stays open: a PING on it afterwards gets OK.
+ */
+void	rdenied(int line, int fd, const char *want, const char *alt,
+	    int part, uint16_t op, size_t argc, const struct tu_arg *argv);
+#define RDENY(fd, msg, op, ...)						\
+	rdenied(__LINE__, (fd), (msg), NULL, 0, (op),			\
+	    RNARG(__VA_ARGS__), RARGV(__VA_ARGS__))
+#define RDENY0(fd, msg, op)						\
+	rdenied(__LINE__, (fd), (msg), NULL, 0, (op), 0, NULL)
+#define RDENY_HAS(fd, part, op, ...)					\
+	rdenied(__LINE__, (fd), (part), NULL, 1, (op),			\
+	    RNARG(__VA_ARGS__), RARGV(__VA_ARGS__))
+#define RDENY0_HAS(fd, part, op)					\
+	rdenied(__LINE__, (fd), (part), NULL, 1, (op), 0, NULL)
+/* The message of a reply as a C string (a static buffer, cut at 1023). */
+const char	*rtext(const struct tu_arg *a);
+/*
+ * STATUS on fd: OK with details "yes" and the admin fields, or (details
+ * 0) exactly the summary fields with details "no".
+ */
+void	rstatus_is(int line, int fd, int details);
+#define RSTATUS_IS(fd, details)	rstatus_is(__LINE__, (fd), (details))
+/* An admin STATUS field on fd as a number. */
+long long	rstat_num(int line, int fd, const char *name);
+#define RSTAT(fd, name)	rstat_num(__LINE__, (fd), (name))
+/* Poll rstat_num() until it is want, at most 3 s; the last value. */
+long long	rwait_stat(int line, int fd, const char *name, long long want);
+#define RWAIT_STAT(fd, name, v)	rwait_stat(__LINE__, (fd), (name), (v))
+/*
+ * WHOAMI (opcode 0x0004) on fd is OK; its reply in f (free it). Its
+ * "grant" values, in order and joined with '|', must be grants ("" for
+ * none).
+ */
+void	rwhoami(int line, int fd, struct tu_frame *f, const char *grants);
+/* The value of pair name in f must be want (NULL: the pair is absent). */
+void	rfield_is(int line, const struct tu_frame *f, const char *name,
+	    const char *want);
 
 /* ---- the connection suites' STATUS and PING ------------------------- */
 

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * check_integ_auth.c: the TCP side of the access policy of the real
+ * iomuxd (issue 7): the token file (made only with a TCP listener, mode
+ * 0640, 64 lowercase hex characters and a newline, new at every start,
+ * removed at a clean stop), HELLO with the right token, a wrong one or
+ * none, what each gets under the default rules and under `tcp`/`any`
+ * rules, auth_failures, and WHOAMI and HELLO's auth pair over TCP and
+ * UNIX. check_integ_policy.c has the UNIX rules.
+ *
+ * Every denial must be EDENIED with the message of the spec, and the
+ * connection must stay open (rdenied() PINGs on it afterwards). The
+ * token file always goes into the test's own directory (token_file):
+ * the default, beside the default socket, is no place for a test.
+ *
+ * The suite is skipped unless it runs as root, like check_integ_policy:
+ * its UNIX clients are real uids.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "iomux.h"
+#include "integ-util.h"
+#include "testutil.h"
+
+#define NOBODY		65534
+#define TOKEN_LEN	64
+
+/* A daemon with a TCP listener on a free port and its token file. */
+struct tdaemon {
+	struct tu_daemon	d;
+	char			hp[32];
+	int			port;
+	char			tokdir[PATH_MAX];
+	char			tokfile[PATH_MAX];
+	char			token[TOKEN_LEN + 1];
+};
+
+/*
+ * Read the token file: it must be 64 lowercase hex characters and a
+ * newline, mode 0640, owned by the daemon's uid and gid (ours: root).
+ */
+static void
+read_token(const char *path, char *token)
+{
+	struct stat	st;
+	char		buf[TOKEN_LEN + 8];
+	ssize_t		n;
+	int		fd, i;
+
+	ASSERT(stat(path, &st) == 0, "token file %s: %s", path,
+	    strerror(errno));
+	ASSERT(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0640,
+	    "token file %s: mode %o, want a regular file of mode 0640", path,
+	    (unsigned)st.st_mode);
+	ASSERT(st.st_uid == geteuid() && st.st_gid == getegid(), "token "
+	    "file owned by %ld:%ld, want the daemon's %ld:%ld",
+	    (long)st.st_uid, (long)st.st_gid, (long)geteuid(),
+	    (long)getegid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT(fd >= 0, "open %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	ASSERT(n == TOKEN_LEN + 1 && buf[TOKEN_LEN] == '\n', "token file "
+	    "of %zd bytes, want 64 and a newline", n);
+	for (i = 0; i < TOKEN_LEN; i++)
+		ASSERT((buf[i] >= '0' && buf[i] <= '9') ||
+		    (buf[i] >= 'a' && buf[i] <= 'f'), "token byte %d is "
+		    "0x%02x, want a lowercase hex digit", i,
+		    (unsigned char)buf[i]);
+	memcpy(token, buf, TOKEN_LEN);
+	token[TOKEN_LEN] = '\0';
+}
+
+/*
+ * Start a daemon with conf (rule lines), --tcp on a free loopback port
+ * and token_file in a directory of its own; read its token.
+ */
+static void
+tstart(struct tdaemon *t, const char *backend, const char *conf)
+{
+	int	rc;
+
+	memset(t, 0, sizeof *t);
+	rc = tu_tmpdir(t->tokdir, sizeof t->tokdir);
+	ASSERT(rc == 0, "mkdtemp: %s", strerror(-rc));
+	ASSERT((size_t)snprintf(t->tokfile, sizeof t->tokfile, "%s/token",
+	    t->tokdir) < sizeof t->tokfile, "path too long");
+	t->port = tu_free_tcp_port();
+	ASSERT(t->port > 0, "no free port: %s", strerror(-t->port));
+	snprintf(t->hp, sizeof t->hp, "127.0.0.1:%d", t->port);
+	dstart_rules(&t->d, backend, conf, t->hp, t->tokfile);
+	read_token(t->tokfile, t->token);
+}
+
+/* Stop cleanly: the token file goes with the daemon. */
+static void
+tstop(struct tdaemon *t)
+{
+	struct stat	st;
+
+	dstop(&t->d);
+	ASSERT(lstat(t->tokfile, &st) == -1 && errno == ENOENT, "the token "
+	    "file %s outlived a clean stop", t->tokfile);
+	tu_rmtree(t->tokdir);
+}
+
+/* A raw TCP connection to t. */
+static int
+tconnect(const struct tdaemon *t)
+{
+	int	fd;
+
+	fd = tu_connect_tcp(t->port, IO_MS);
+	ASSERT(fd >= 0, "connect %s: %s", t->hp, strerror(-fd));
+	return fd;
+}
+
+/* HELLO with token (NULL: none) is OK, with the pair auth = want. */
+static void
+hello_ok(int line, int fd, const char *token, const char *want)
+{
+	struct tu_frame	f;
+
+	if (token != NULL)
+		rcall(line, fd, &f, IOMUX_OP_HELLO, 3,
+		    RARGV(RA32(1), RNONE, RA(token)));
+	else
+		rcall(line, fd, &f, IOMUX_OP_HELLO, 2,
+		    RARGV(RA32(1), RA("check_integ_auth")));
+	ASSERT(f.code == IOMUX_ST_OK, "line %d: HELLO: status 0x%04x \"%s\"",
+	    line, f.code, f.nargs > 0 ? rtext(&f.args[0]) : "");
+	rfield_is(line, &f, "auth", want);
+	tu_frame_free(&f);
+}
+#define HELLO_OK(fd, token, auth)					\
+	hello_ok(__LINE__, (fd), (token), (auth))
+
+/* HELLO with this token is EDENIED "hello: wrong token"; fd stays. */
+#define HELLO_WRONG(fd, token)						\
+	rdenied(__LINE__, (fd), "hello: wrong token", NULL, 0,		\
+	    IOMUX_OP_HELLO, 3, RARGV(RA32(1), RA("x"), RA(token)))
+
+/* WHOAMI over TCP: listener tcp, auth, rules, grants; no peer fields. */
+static void
+whoami_tcp(int line, int fd, const char *auth, const char *rules,
+    const char *grants)
+{
+	struct tu_frame	f;
+
+	rwhoami(line, fd, &f, grants);
+	rfield_is(line, &f, "listener", "tcp");
+	rfield_is(line, &f, "auth", auth);
+	rfield_is(line, &f, "rules", rules);
+	rfield_is(line, &f, "uid", NULL);
+	rfield_is(line, &f, "pid", NULL);
+	tu_frame_free(&f);
+}
+#define WHOAMI_TCP(fd, auth, rules, grants)				\
+	whoami_tcp(__LINE__, (fd), (auth), (rules), (grants))
+
+/* ---- the token file ---------------------------------------------------- */
+
+/*
+ * Made only when a TCP listener exists; new at every start; removed at a
+ * clean stop (tstop() checks).
+ */
+START_TEST(test_token_file)
+{
+	struct tdaemon		t;
+	struct tu_daemon	d;
+	struct stat		st;
+	char			first[TOKEN_LEN + 1];
+
+	tstart(&t, BACKEND, "");
+	memcpy(first, t.token, sizeof first);
+	tstop(&t);
+	tstart(&t, BACKEND, "");
+	ASSERT(strcmp(first, t.token) != 0, "the same token at two starts");
+	tstop(&t);
+
+	/* No TCP listener, no token file. */
+	ASSERT(mkdir(t.tokdir, 0700) == 0, "mkdir %s: %s", t.tokdir,
+	    strerror(errno));
+	dstart_rules(&d, BACKEND, "", NULL, t.tokfile);
+	ASSERT(lstat(t.tokfile, &st) == -1 && errno == ENOENT, "a token "
+	    "file without a TCP listener");
+	lping_fresh(&d, "no tcp");
+	dstop(&d);
+	tu_rmtree(t.tokdir);
+}
+END_TEST
+
+/* ---- the default rules over TCP ---------------------------------------- */
+
+/*
+ * No rule: a TCP client without the token gets nothing but HELLO, PING
+ * and WHOAMI; a wrong token is EDENIED and counted, and changes nothing;
+ * the right one makes it `tcp token`, rw by the default rule.
+ */
+START_TEST(test_tcp_defaults)
+{
+	struct tdaemon	t;
+	char		wrong[TOKEN_LEN + 1], nl[TOKEN_LEN + 2];
+	int		fd, r, k;
+
+	tstart(&t, BACKEND, "");
+	r = rconnect(&t.d);
+	RREQ(r, IOMUX_ST_OK, IOMUX_OP_SET, RA("k"), RA("v"));
+
+	fd = tconnect(&t);
+	HELLO_OK(fd, NULL, "none");
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_PING, RA("p"));
+	WHOAMI_TCP(fd, "none", "default", "");
+	RDENY(fd, "get 'k': no rule grants tcp client (no token) access to "
+	    "'k'", IOMUX_OP_GET, RA("k"));
+	RDENY(fd, "set 'k': no rule grants tcp client (no token) access to "
+	    "'k'", IOMUX_OP_SET, RA("k"), RA("w"));
+	RDENY0_HAS(fd, "tcp client (no token)", IOMUX_OP_STATUS);
+
+	/* Wrong tokens: one digit off, too short, with the newline. */
+	memcpy(wrong, t.token, sizeof wrong);
+	wrong[17] = wrong[17] == '0' ? '1' : '0';
+	HELLO_WRONG(fd, wrong);
+	HELLO_WRONG(fd, "abc");
+	snprintf(nl, sizeof nl, "%s\n", t.token);
+	HELLO_WRONG(fd, nl);
+	RDENY(fd, "get 'k': no rule grants tcp client (no token) access to "
+	    "'k'", IOMUX_OP_GET, RA("k"));
+	WHOAMI_TCP(fd, "none", "default", "");
+	ASSERT(RSTAT(r, "auth_failures") == 3, "auth_failures %lld after 3 "
+	    "wrong tokens", RSTAT(r, "auth_failures"));
+
+	/* The right token, after wrong ones on the same connection. */
+	HELLO_OK(fd, t.token, "token");
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_GET, RA("k"));
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_SET, RA("k"), RA("w"));
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_PUSH, RA("q"), RA("a"));
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_POP, RA("q"));
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_TRYLOCK, RA("l"));
+	RSTATUS_IS(fd, 0);
+	WHOAMI_TCP(fd, "token", "default", "default rw *");
+	close(fd);
+
+	/* A fresh connection is not authenticated by the last one. */
+	fd = tconnect(&t);
+	RDENY(fd, "get 'k': no rule grants tcp client (no token) access to "
+	    "'k'", IOMUX_OP_GET, RA("k"));
+	HELLO_OK(fd, t.token, "token");
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_GET, RA("k"));
+	close(fd);
+
+	/* Over UNIX a token grants nothing, but a wrong one is wrong. */
+	HELLO_OK(r, NULL, "peer");
+	HELLO_OK(r, t.token, "peer");
+	HELLO_WRONG(r, wrong);
+	RSTATUS_IS(r, 1);
+	k = uconnect(&t.d, NOBODY, NOBODY, NULL, 0);
+	HELLO_OK(k, t.token, "peer");
+	RSTATUS_IS(k, 0);
+	close(k);
+	ASSERT(RSTAT(r, "requests_denied") >= 5, "requests_denied %lld "
+	    "after 5 denied requests over TCP",
+	    RSTAT(r, "requests_denied"));
+	close(r);
+	tstop(&t);
+}
+END_TEST
+
+/* ---- tcp and any rules ------------------------------------------------- */
+
+/*
+ * `tcp anonymous ro` gives ro without a token, `tcp token ro` limits
+ * token holders; `any anonymous` matches TCP clients only; a %u rule
+ * never matches TCP.
+ */
+START_TEST(test_tcp_rules)
+{
+	struct tdaemon	t;
+	int		fd, r, n;
+
+	tstart(&t, BACKEND,
+	    "rule = unix uid=0 admin\n"
+	    "rule = any all rw u/%u/\n"
+	    "rule = any anonymous ro\n"
+	    "rule = tcp token ro\n");
+	r = rconnect(&t.d);
+	RREQ(r, IOMUX_ST_OK, IOMUX_OP_SET, RA("k"), RA("v"));
+	fd = tconnect(&t);
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_GET, RA("k"));
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_KEYS, RA(""));
+	RDENY(fd, "set 'k': tcp client (no token) has ro by rule 3",
+	    IOMUX_OP_SET, RA("k"), RA("w"));
+	RDENY(fd, "set 'u/k': tcp client (no token) has ro by rule 3",
+	    IOMUX_OP_SET, RA("u/k"), RA("w"));
+	RSTATUS_IS(fd, 0);
+	HELLO_OK(fd, t.token, "token");
+	RDENY(fd, "set 'k': tcp client (token) has ro by rule 4",
+	    IOMUX_OP_SET, RA("k"), RA("w"));
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_GET, RA("k"));
+	RSTATUS_IS(fd, 0);
+	close(fd);
+
+	/* A UNIX peer: `any anonymous` and `tcp token` are not for it. */
+	n = uconnect(&t.d, NOBODY, NOBODY, NULL, 0);
+	RREQ(n, IOMUX_ST_OK, IOMUX_OP_SET, RA("u/nobody/k"), RA("1"));
+	RDENY(n, "get 'k': no rule grants uid 65534 (nobody) access to "
+	    "'k'", IOMUX_OP_GET, RA("k"));
+	HELLO_OK(n, t.token, "peer");
+	RDENY(n, "get 'k': no rule grants uid 65534 (nobody) access to "
+	    "'k'", IOMUX_OP_GET, RA("k"));
+	close(n);
+	close(r);
+	tstop(&t);
+}
+END_TEST
+
+static Suite *
+integ_auth_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("integ_auth");
+	tc = tcase(s, "token_file", 30);
+	LOOP(tc, test_token_file);
+	tc = tcase(s, "tcp", 30);
+	LOOP(tc, test_tcp_defaults);
+	LOOP(tc, test_tcp_rules);
+	return s;
+}
+
+int
+main(void)
+{
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP not root: clients must run as other "
+		    "uids\n");
+		return 0;
+	}
+	return integ_main("check_integ_auth", integ_auth_suite);
+}

@@ -601,7 +601,7 @@ START_TEST(test_first_match)
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=65534 none\n"
 	    "rule = unix uid=65534 rw\n"
-	    "rule = unix uid=65533 rw\n"
+	    "rule = unix uid=65533 rw *\n"
 	    "rule = unix uid=65533 none\n"
 	    "rule = any uid=65532 none secret/\n"
 	    "rule = unix uid=65532 rw\n"
@@ -618,6 +618,7 @@ START_TEST(test_first_match)
 	fd = uconnect(&d, U1, U1, NULL, 0);
 	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_SET, RA("k"), RA("1"));
 	RSTATUS_IS(fd, 0);
+	GRANTS(fd, "3 rw *|4 none *");
 	close(fd);
 	fd = uconnect(&d, U2, U2, NULL, 0);
 	RDENY(fd, "set 'secret/k': uid 65532 has none on 'secret/' by "
@@ -678,8 +679,8 @@ START_TEST(test_no_rule)
 	RDENY0_HAS(fd, "no rule grants uid 65534 (nobody)",
 	    IOMUX_OP_STATUS);
 	/* Non-printable bytes as \xNN, names cut at 64 bytes. */
-	RDENY(fd, "get 'a\\x01\\x7fb': no rule grants uid 65534 (nobody) "
-	    "access to 'a\\x01\\x7fb'", IOMUX_OP_GET, RA("a\001\177b"));
+	RDENY(fd, "get 'a\\x01\\x19b': no rule grants uid 65534 (nobody) "
+	    "access to 'a\\x01\\x19b'", IOMUX_OP_GET, RA("a\001\031b"));
 	memset(longname, 'n', 64);
 	memset(longname + 64, 'Z', 30);
 	longname[94] = '\0';

@@ -344,10 +344,5 @@ integ_auth_suite(void)
 int
 main(void)
 {
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP not root: clients must run as other "
-		    "uids\n");
-		return 0;
-	}
-	return integ_main("check_integ_auth", integ_auth_suite);
+	return integ_main_root("check_integ_auth", integ_auth_suite);
 }

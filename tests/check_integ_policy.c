@@ -204,6 +204,18 @@ pfail(int line, const char *backend, const char *conf)
 	tu_daemon_cleanup(&d);
 }
 
+/* Root's STATUS says n rules are in force; then stop d. */
+static void
+dstop_rules(struct tu_daemon *d, long long n)
+{
+	int	r = rconnect(d);
+
+	ASSERT(RSTAT(r, "rules") == n, "STATUS rules %lld, want %lld",
+	    RSTAT(r, "rules"), n);
+	close(r);
+	dstop(d);
+}
+
 /* ---- the default rules ------------------------------------------------ */
 
 /*
@@ -392,7 +404,6 @@ role_run(const struct tu_daemon *d, uid_t uid, const char *role, int rule)
 START_TEST(test_roles)
 {
 	struct tu_daemon	d;
-	int			r;
 
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=0 admin\n"
@@ -404,11 +415,7 @@ START_TEST(test_roles)
 	role_run(&d, U2, "rw", 3);
 	role_run(&d, U1, "ro", 4);
 	role_run(&d, NOBODY, "none", 5);
-	r = rconnect(&d);
-	ASSERT(RSTAT(r, "rules") == 5, "STATUS rules %lld, want 5",
-	    RSTAT(r, "rules"));
-	close(r);
-	dstop(&d);
+	dstop_rules(&d, 5);
 }
 END_TEST
 
@@ -858,7 +865,6 @@ START_TEST(test_conf_errors)
 	struct tu_daemon	 d;
 	char			 pfx[200];
 	size_t			 i, n;
-	int			 r;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		pfail(__LINE__, BACKEND, bad[i]);
@@ -888,11 +894,7 @@ START_TEST(test_conf_errors)
 		n += (size_t)snprintf(text + n, sizeof text - n,
 		    "rule = unix uid=%zu ro\n", i + 1000);
 	dstart_rules(&d, BACKEND, text, NULL, NULL);
-	r = rconnect(&d);
-	ASSERT(RSTAT(r, "rules") == 128, "STATUS rules %lld, want 128",
-	    RSTAT(r, "rules"));
-	close(r);
-	dstop(&d);
+	dstop_rules(&d, 128);
 }
 END_TEST
 
@@ -926,10 +928,5 @@ integ_policy_suite(void)
 int
 main(void)
 {
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP not root: clients must run as other "
-		    "uids\n");
-		return 0;
-	}
-	return integ_main("check_integ_policy", integ_policy_suite);
+	return integ_main_root("check_integ_policy", integ_policy_suite);
 }

@@ -328,10 +328,5 @@ integ_quota_suite(void)
 int
 main(void)
 {
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP not root: clients must run as other "
-		    "uids\n");
-		return 0;
-	}
-	return integ_main("check_integ_quota", integ_quota_suite);
+	return integ_main_root("check_integ_quota", integ_quota_suite);
 }

@@ -69,6 +69,17 @@ integ_main(const char *prog, Suite *(*suite)(void))
 	return failed;
 }
 
+int
+integ_main_root(const char *prog, Suite *(*suite)(void))
+{
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP not root: clients must run as other "
+		    "uids\n");
+		return 0;
+	}
+	return integ_main(prog, suite);
+}
+
 /*
  * iomuxd makes its UNIX socket before its TCP listeners, and connect(2)
  * completes as soon as a socket listens, before the daemon accepts: the
@@ -187,6 +198,25 @@ lconnect(const struct tu_daemon *d)
 
 /* ---- clients that are real uids --------------------------------------- */
 
+/* A one-byte message at b with room for one fd in ctl (SCM_RIGHTS). */
+union fd_ctl {
+	char		buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr	align;
+};
+
+static void
+fd_msg(struct msghdr *m, struct iovec *iov, char *b, union fd_ctl *ctl)
+{
+	memset(m, 0, sizeof(*m));
+	memset(ctl, 0, sizeof(*ctl));
+	iov->iov_base = b;
+	iov->iov_len = 1;
+	m->msg_iov = iov;
+	m->msg_iovlen = 1;
+	m->msg_control = ctl->buf;
+	m->msg_controllen = sizeof(ctl->buf);
+}
+
 /* Send fd over the socket s (SCM_RIGHTS); 0 or -errno. */
 static int
 send_fd(int s, int fd)
@@ -194,20 +224,10 @@ send_fd(int s, int fd)
 	struct msghdr	 m;
 	struct cmsghdr	*cm;
 	struct iovec	 iov;
+	union fd_ctl	 u;
 	char		 b = 'f';
-	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	align;
-	} u;
 
-	memset(&m, 0, sizeof(m));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = &b;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
+	fd_msg(&m, &iov, &b, &u);
 	cm = CMSG_FIRSTHDR(&m);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -223,20 +243,11 @@ recv_fd(int s)
 	struct msghdr	 m;
 	struct cmsghdr	*cm;
 	struct iovec	 iov;
+	union fd_ctl	 u;
 	char		 b;
 	int		 fd;
-	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	align;
-	} u;
 
-	memset(&m, 0, sizeof(m));
-	iov.iov_base = &b;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
+	fd_msg(&m, &iov, &b, &u);
 	if (recvmsg(s, &m, 0) != 1)
 		return -errno;
 	cm = CMSG_FIRSTHDR(&m);

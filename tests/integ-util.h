@@ -66,6 +66,8 @@ TCase	*tcase(Suite *s, const char *name, int timeout);
  * names the program in messages. Returns main's exit status.
  */
 int	integ_main(const char *prog, Suite *(*suite)(void));
+/* integ_main() for suites whose clients are real uids: skip unless root. */
+int	integ_main_root(const char *prog, Suite *(*suite)(void));
 
 /*
  * Start iomuxd -b backend with the extra arguments (NULL-terminated) and

@@ -12,8 +12,9 @@
  *
  * Every denial must be EDENIED with the message of the spec, and the
  * connection must stay open (rdenied() PINGs on it afterwards). The
- * token file always goes into the test's own directory (token_file):
- * the default, beside the default socket, is no place for a test.
+ * token file goes into the test's own directory (dstart() passes
+ * --token-file DIR/token): the default, /run/iomuxd/token, is no place
+ * for a test.
  *
  * The suite is skipped unless it runs as root, like check_integ_policy:
  * its UNIX clients are real uids.
@@ -22,8 +23,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,73 +36,38 @@
 #include "testutil.h"
 
 #define NOBODY		65534
-#define TOKEN_LEN	64
 
-/* A daemon with a TCP listener on a free port and its token file. */
+/* A daemon with a TCP listener on a free port, and its token. */
 struct tdaemon {
 	struct tu_daemon	d;
 	char			hp[32];
 	int			port;
-	char			tokdir[PATH_MAX];
 	char			tokfile[PATH_MAX];
 	char			token[TOKEN_LEN + 1];
 };
 
 /*
- * Read the token file: it must be 64 lowercase hex characters and a
- * newline, mode 0640, owned by the daemon's uid and gid (ours: root).
- */
-static void
-read_token(const char *path, char *token)
-{
-	struct stat	st;
-	char		buf[TOKEN_LEN + 8];
-	ssize_t		n;
-	int		fd, i;
-
-	ASSERT(stat(path, &st) == 0, "token file %s: %s", path,
-	    strerror(errno));
-	ASSERT(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0640,
-	    "token file %s: mode %o, want a regular file of mode 0640", path,
-	    (unsigned)st.st_mode);
-	ASSERT(st.st_uid == geteuid() && st.st_gid == getegid(), "token "
-	    "file owned by %ld:%ld, want the daemon's %ld:%ld",
-	    (long)st.st_uid, (long)st.st_gid, (long)geteuid(),
-	    (long)getegid());
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT(fd >= 0, "open %s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof buf);
-	close(fd);
-	ASSERT(n == TOKEN_LEN + 1 && buf[TOKEN_LEN] == '\n', "token file "
-	    "of %zd bytes, want 64 and a newline", n);
-	for (i = 0; i < TOKEN_LEN; i++)
-		ASSERT((buf[i] >= '0' && buf[i] <= '9') ||
-		    (buf[i] >= 'a' && buf[i] <= 'f'), "token byte %d is "
-		    "0x%02x, want a lowercase hex digit", i,
-		    (unsigned char)buf[i]);
-	memcpy(token, buf, TOKEN_LEN);
-	token[TOKEN_LEN] = '\0';
-}
-
-/*
- * Start a daemon with conf (rule lines), --tcp on a free loopback port
- * and token_file in a directory of its own; read its token.
+ * Start a daemon with conf (rule lines) and --tcp on a free loopback
+ * port; read its token (dtoken() checks mode and form) and check that
+ * the file is the daemon's uid and gid (ours: root).
  */
 static void
 tstart(struct tdaemon *t, const char *backend, const char *conf)
 {
-	int	rc;
+	struct stat	st;
 
 	memset(t, 0, sizeof *t);
-	rc = tu_tmpdir(t->tokdir, sizeof t->tokdir);
-	ASSERT(rc == 0, "mkdtemp: %s", strerror(-rc));
-	ASSERT((size_t)snprintf(t->tokfile, sizeof t->tokfile, "%s/token",
-	    t->tokdir) < sizeof t->tokfile, "path too long");
 	t->port = tu_free_tcp_port();
 	ASSERT(t->port > 0, "no free port: %s", strerror(-t->port));
 	snprintf(t->hp, sizeof t->hp, "127.0.0.1:%d", t->port);
-	dstart_rules(&t->d, backend, conf, t->hp, t->tokfile);
-	read_token(t->tokfile, t->token);
+	dstart_rules(&t->d, backend, conf, t->hp);
+	ASSERT((size_t)snprintf(t->tokfile, sizeof t->tokfile, "%s/token",
+	    t->d.dir) < sizeof t->tokfile, "path too long");
+	dtoken(&t->d, t->token);
+	ASSERT(stat(t->tokfile, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && st.st_gid == getegid(), "token file "
+	    "%s: not a regular file of the daemon's uid and gid %ld:%ld",
+	    t->tokfile, (long)geteuid(), (long)getegid());
 }
 
 /* Stop cleanly: the token file goes with the daemon. */
@@ -110,10 +76,12 @@ tstop(struct tdaemon *t)
 {
 	struct stat	st;
 
-	dstop(&t->d);
+	ASSERT(tu_daemon_kill(&t->d, SIGTERM) == 0 &&
+	    tu_daemon_wait_exit(&t->d, TU_STOP_TIMEOUT_MS) == 0,
+	    "iomuxd -b %s did not exit on SIGTERM", t->d.backend);
 	ASSERT(lstat(t->tokfile, &st) == -1 && errno == ENOENT, "the token "
 	    "file %s outlived a clean stop", t->tokfile);
-	tu_rmtree(t->tokdir);
+	dstop(&t->d);
 }
 
 /* A raw TCP connection to t. */
@@ -173,6 +141,47 @@ whoami_tcp(int line, int fd, const char *auth, const char *rules,
 /* ---- the token file ---------------------------------------------------- */
 
 /*
+ * The token_file key of iomuxd.conf(5) puts the token where it says (a
+ * start by hand: dstart() would pass --token-file).
+ */
+static void
+token_file_key(const char *backend)
+{
+	struct tu_daemon	 d;
+	const char		*ex[5];
+	char			 conf[PATH_MAX], tok[PATH_MAX], hp[32];
+	char			 text[PATH_MAX + 32];
+	struct stat		 st;
+	int			 rc, port;
+
+	rc = tu_daemon_init(&d, backend);
+	ASSERT(rc == 0, "tu_daemon_init: %s", strerror(-rc));
+	ASSERT((size_t)snprintf(conf, sizeof conf, "%s/iomuxd.conf", d.dir) <
+	    sizeof conf && (size_t)snprintf(tok, sizeof tok, "%s/by-key",
+	    d.dir) < sizeof tok, "path too long");
+	snprintf(text, sizeof text, "token_file = %s\n", tok);
+	rc = tu_write_file(conf, text);
+	ASSERT(rc == 0, "write %s: %s", conf, strerror(-rc));
+	port = tu_free_tcp_port();
+	ASSERT(port > 0, "no free port: %s", strerror(-port));
+	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
+	ex[0] = "-c";
+	ex[1] = conf;
+	ex[2] = "--tcp";
+	ex[3] = hp;
+	ex[4] = NULL;
+	rc = tu_daemon_spawn(&d, ex);
+	ASSERT(rc == 0, "spawn: %s", strerror(-rc));
+	rc = tu_daemon_wait_ready(&d, TU_START_TIMEOUT_MS);
+	ASSERT(rc == 0, "iomuxd with token_file not ready: %s",
+	    strerror(-rc));
+	ASSERT(stat(tok, &st) == 0 && (st.st_mode & 07777) == 0640 &&
+	    st.st_size == TOKEN_LEN + 1, "token_file = %s: no token there",
+	    tok);
+	dstop(&d);
+}
+
+/*
  * Made only when a TCP listener exists; new at every start; removed at a
  * clean stop (tstop() checks).
  */
@@ -191,14 +200,14 @@ START_TEST(test_token_file)
 	tstop(&t);
 
 	/* No TCP listener, no token file. */
-	ASSERT(mkdir(t.tokdir, 0700) == 0, "mkdir %s: %s", t.tokdir,
-	    strerror(errno));
-	dstart_rules(&d, BACKEND, "", NULL, t.tokfile);
+	dstart_rules(&d, BACKEND, "", NULL);
+	ASSERT((size_t)snprintf(t.tokfile, sizeof t.tokfile, "%s/token",
+	    d.dir) < sizeof t.tokfile, "path too long");
 	ASSERT(lstat(t.tokfile, &st) == -1 && errno == ENOENT, "a token "
 	    "file without a TCP listener");
 	lping_fresh(&d, "no tcp");
 	dstop(&d);
-	tu_rmtree(t.tokdir);
+	token_file_key(BACKEND);
 }
 END_TEST
 

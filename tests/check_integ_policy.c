@@ -250,7 +250,7 @@ dstart_as(struct tu_daemon *d, const char *backend, uid_t uid,
 	ASSERT(rc == 0 && chmod(wrap, 0755) == 0, "write %s: %s", wrap,
 	    strerror(rc != 0 ? -rc : errno));
 	setenv("IOMUXD", wrap, 1);
-	dstart_rules(d, backend, conf, NULL, NULL);
+	dstart_rules(d, backend, conf, NULL);
 	setenv("IOMUXD", real, 1);
 	return 0;
 }
@@ -270,7 +270,7 @@ START_TEST(test_defaults)
 		/* Without setpriv: a root daemon, U1 then is a plain uid. */
 		fprintf(stderr, "check_integ_policy: no setpriv; the "
 		    "daemon's-own-uid rule is not tested\n");
-		dstart_rules(&d, BACKEND, "", NULL, NULL);
+		dstart_rules(&d, BACKEND, "", NULL);
 	}
 	r = rconnect(&d);
 	RREQ(r, IOMUX_ST_OK, IOMUX_OP_SET, RA("k"), RA("v"));
@@ -410,7 +410,7 @@ START_TEST(test_roles)
 	    "rule = unix uid=65531 admin\n"
 	    "rule = unix uid=65532 rw\n"
 	    "rule = unix uid=65533 ro\n"
-	    "rule = unix uid=65534 none\n", NULL, NULL);
+	    "rule = unix uid=65534 none\n", NULL);
 	role_run(&d, U3, "admin", 2);
 	role_run(&d, U2, "rw", 3);
 	role_run(&d, U1, "ro", 4);
@@ -433,7 +433,7 @@ START_TEST(test_namespace)
 
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=65534 rw deploy/\n"
-	    "rule = unix all ro\n", NULL, NULL);
+	    "rule = unix all ro\n", NULL);
 	n = uconnect(&d, NOBODY, NOBODY, NULL, 0);
 	RREQ(n, IOMUX_ST_OK, IOMUX_OP_SET, RA("deploy/x"), RA("1"));
 	RREQ(n, IOMUX_ST_OK, IOMUX_OP_SET, RA("deploy/a"), RA("1"));
@@ -480,7 +480,7 @@ START_TEST(test_namespace_user)
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=0 admin\n"
 	    "rule = unix all ro shared/ 100%%/\n"
-	    "rule = unix all rw user/%u/\n", NULL, NULL);
+	    "rule = unix all rw user/%u/\n", NULL);
 	n = uconnect(&d, NOBODY, NOBODY, NULL, 0);
 	RREQ(n, IOMUX_ST_OK, IOMUX_OP_SET, RA("user/nobody/x"), RA("1"));
 	RDENY(n, "set 'user/root/x': no rule grants uid 65534 (nobody) "
@@ -554,7 +554,7 @@ START_TEST(test_groups)
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=0 admin\n"
 	    "rule = unix gid=4242 rw\n"
-	    "rule = unix group=nogroup ro\n", NULL, NULL);
+	    "rule = unix group=nogroup ro\n", NULL);
 	/* Primary gid 4242: rule 2, for a uid with or without a name. */
 	fd = uconnect(&d, NOBODY, 4242, NULL, 0);
 	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_SET, RA("g"), RA("1"));
@@ -612,7 +612,7 @@ START_TEST(test_first_match)
 	    "rule = unix uid=65533 none\n"
 	    "rule = any uid=65532 none secret/\n"
 	    "rule = unix uid=65532 rw\n"
-	    "rule = unix user=nobody admin\n", NULL, NULL);
+	    "rule = unix user=nobody admin\n", NULL);
 	fd = uconnect(&d, NOBODY, NOBODY, NULL, 0);
 	RDENY(fd, "set 'k': uid 65534 (nobody) has none by rule 1",
 	    IOMUX_OP_SET, RA("k"), RA("1"));
@@ -654,7 +654,7 @@ START_TEST(test_no_rule)
 
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=0 admin\n"
-	    "rule = unix uid=65534 rw deploy/ ops/\n", NULL, NULL);
+	    "rule = unix uid=65534 rw deploy/ ops/\n", NULL);
 	fd = uconnect(&d, NOBODY, NOBODY, NULL, 0);
 	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_SET, RA("deploy/a"), RA("1"));
 	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_SET, RA("ops/a"), RA("1"));
@@ -726,7 +726,7 @@ START_TEST(test_denied_costs_nothing)
 	dstart_rules(&d, BACKEND,
 	    "max_memory = 1M\n"
 	    "rule = unix uid=0 admin\n"
-	    "rule = unix uid=65534 ro\n", NULL, NULL);
+	    "rule = unix uid=65534 ro\n", NULL);
 	r = rconnect(&d);
 	fd = uconnect(&d, NOBODY, NOBODY, NULL, 0);
 	for (i = 0; i < 20; i++)
@@ -779,7 +779,7 @@ START_TEST(test_reload)
 
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=0 admin\n"
-	    "rule = unix uid=65534 rw\n", NULL, NULL);
+	    "rule = unix uid=65534 rw\n", NULL);
 	r = rconnect(&d);
 	a = uconnect(&d, NOBODY, NOBODY, NULL, 0);
 	RREQ(a, IOMUX_ST_OK, IOMUX_OP_SUBSCRIBE, RA("news"));
@@ -893,7 +893,7 @@ START_TEST(test_conf_errors)
 	for (i = 3; i < 128; i++)
 		n += (size_t)snprintf(text + n, sizeof text - n,
 		    "rule = unix uid=%zu ro\n", i + 1000);
-	dstart_rules(&d, BACKEND, text, NULL, NULL);
+	dstart_rules(&d, BACKEND, text, NULL);
 	dstop_rules(&d, 128);
 }
 END_TEST

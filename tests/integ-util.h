@@ -29,10 +29,6 @@
 
 #define IO_MS		5000	/* bound for a reply that must come */
 
-#ifndef IOMUX_OP_WHOAMI
-#define IOMUX_OP_WHOAMI	0x0004	/* iomux-proto.h has it with the policy */
-#endif
-
 /*
  * A failed assertion ends the forked test with _exit(): first kill the
  * daemons it started and show their logs.
@@ -84,6 +80,14 @@ void	dstop(struct tu_daemon *d);
 
 /* A libiomux client connected to d's socket. */
 struct iomux_client	*lconnect(const struct tu_daemon *d);
+
+/* The TCP token d wrote (DIR/token, mode 0640): 64 hex characters. */
+#define TOKEN_LEN	64
+void	dtoken(const struct tu_daemon *d, char *hex /* TOKEN_LEN + 1 */);
+/* Over TCP, authenticated by HELLO with d's token: libiomux, raw. */
+struct iomux_client	*lconnect_tcp(const struct tu_daemon *d,
+	    const char *hostport);
+int	rconnect_tcp(const struct tu_daemon *d, int port);
 
 /*
  * Clients that are real uids. uconnect() forks a child that enters d's
@@ -168,12 +172,12 @@ long long	dwait_status(const struct tu_daemon *d, const char *name,
 
 /*
  * Start a daemon for clients of any uid: DIR/iomuxd.conf is "socket_mode
- * = 0666", "token_file = TOKEN_FILE" (if not NULL), then conf (rule lines
- * and other keys); with "--tcp TCP" if tcp is not NULL. d's directory is
- * made 0711 (dshare()).
+ * = 0666" then conf (rule lines and other keys); with "--tcp TCP" if tcp
+ * is not NULL (the token goes to DIR/token, see dtoken()). d's directory
+ * is made 0711 (dshare()).
  */
 void	dstart_rules(struct tu_daemon *d, const char *backend,
-	    const char *conf, const char *tcp, const char *token_file);
+	    const char *conf, const char *tcp);
 
 /* Send one request; the next frame must be its reply (free f). */
 uint16_t	rcall(int line, int fd, struct tu_frame *f, uint16_t op,

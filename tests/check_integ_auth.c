@@ -230,6 +230,7 @@ START_TEST(test_tcp_defaults)
 
 	fd = tconnect(&t);
 	HELLO_OK(fd, NULL, "none");
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_HELLO, RA32(1), RNONE);
 	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_PING, RA("p"));
 	WHOAMI_TCP(fd, "none", "default", "");
 	RDENY(fd, "get 'k': no rule grants tcp client (no token) access to "
@@ -274,6 +275,8 @@ START_TEST(test_tcp_defaults)
 	HELLO_OK(r, NULL, "peer");
 	HELLO_OK(r, t.token, "peer");
 	HELLO_WRONG(r, wrong);
+	ASSERT(RSTAT(r, "auth_failures") == 4, "auth_failures %lld after a "
+	    "fourth wrong token, over UNIX", RSTAT(r, "auth_failures"));
 	RSTATUS_IS(r, 1);
 	k = uconnect(&t.d, NOBODY, NOBODY, NULL, 0);
 	HELLO_OK(k, t.token, "peer");
@@ -291,8 +294,8 @@ END_TEST
 
 /*
  * `tcp anonymous ro` gives ro without a token, `tcp token ro` limits
- * token holders; `any anonymous` matches TCP clients only; a %u rule
- * never matches TCP.
+ * token holders; `any anonymous` matches TCP clients only, `any uid=0`
+ * UNIX ones only; a %u rule never matches TCP.
  */
 START_TEST(test_tcp_rules)
 {
@@ -300,7 +303,7 @@ START_TEST(test_tcp_rules)
 	int		fd, r, n;
 
 	tstart(&t, BACKEND,
-	    "rule = unix uid=0 admin\n"
+	    "rule = any uid=0 admin\n"
 	    "rule = any all rw u/%u/\n"
 	    "rule = any anonymous ro\n"
 	    "rule = tcp token ro\n");
@@ -335,6 +338,54 @@ START_TEST(test_tcp_rules)
 }
 END_TEST
 
+/* ---- reload ------------------------------------------------------------ */
+
+/*
+ * A TCP connection takes the rules when it is accepted and again when
+ * HELLO authenticates it: one that authenticates after a reload gets the
+ * new rules, one that did before keeps the old.
+ */
+START_TEST(test_tcp_reload)
+{
+	struct tdaemon	t;
+	char		conf[PATH_MAX];
+	int		before, later, r, rc;
+
+	tstart(&t, BACKEND,
+	    "rule = unix uid=0 admin\n"
+	    "rule = tcp token rw\n");
+	r = rconnect(&t.d);
+	before = tconnect(&t);
+	HELLO_OK(before, t.token, "token");
+	later = tconnect(&t);
+	RREQ(later, IOMUX_ST_OK, IOMUX_OP_PING, RA("accepted"));
+
+	ASSERT((size_t)snprintf(conf, sizeof conf, "%s/iomuxd.conf",
+	    t.d.dir) < sizeof conf, "path too long");
+	rc = tu_write_file(conf, "socket_mode = 0666\n"
+	    "rule = unix uid=0 admin\n"
+	    "rule = tcp token ro\n"
+	    "rule = any all none\n");
+	ASSERT(rc == 0, "rewrite %s: %s", conf, strerror(-rc));
+	ASSERT(tu_daemon_kill(&t.d, SIGHUP) == 0, "SIGHUP");
+	ASSERT(RWAIT_STAT(r, "rules", 3) == 3, "the reload did not take: "
+	    "rules %lld", RSTAT(r, "rules"));
+
+	RREQ(before, IOMUX_ST_OK, IOMUX_OP_SET, RA("k"), RA("1"));
+	HELLO_OK(later, t.token, "token");
+	RDENY(later, "set 'k': tcp client (token) has ro by rule 2",
+	    IOMUX_OP_SET, RA("k"), RA("2"));
+	RREQ(later, IOMUX_ST_OK, IOMUX_OP_GET, RA("k"));
+	/* The token did not change with the reload. */
+	dtoken(&t.d, conf);
+	ASSERT(strcmp(conf, t.token) == 0, "a reload changed the token");
+	close(later);
+	close(before);
+	close(r);
+	tstop(&t);
+}
+END_TEST
+
 static Suite *
 integ_auth_suite(void)
 {
@@ -347,6 +398,7 @@ integ_auth_suite(void)
 	tc = tcase(s, "tcp", 30);
 	LOOP(tc, test_tcp_defaults);
 	LOOP(tc, test_tcp_rules);
+	LOOP(tc, test_tcp_reload);
 	return s;
 }
 

@@ -674,6 +674,10 @@ START_TEST(test_no_rule)
 	PDENY(fd, "psubscribe 'dep': no rule grants uid 65534 (nobody) "
 	    "access to 'dep'", "psubscribe 'dep*': no rule grants uid 65534 "
 	    "(nobody) access to 'dep*'", RA("deploy/*"), RA("dep*"));
+	/* "deploy*" would match "deployX": not under "deploy/". */
+	PDENY(fd, "psubscribe 'deploy': no rule grants uid 65534 (nobody) "
+	    "access to 'deploy'", "psubscribe 'deploy*': no rule grants uid "
+	    "65534 (nobody) access to 'deploy*'", RA("deploy*"));
 	/* The first denied name of several; nothing done for the others. */
 	RDENY(fd, "del 'other': no rule grants uid 65534 (nobody) access to "
 	    "'other'", IOMUX_OP_DEL, RA("deploy/a"), RA("other"), RA("x"));
@@ -757,6 +761,36 @@ START_TEST(test_denied_costs_nothing)
 	RREQ(r, IOMUX_ST_OK, IOMUX_OP_TRYLOCK, RA("l"));
 	close(fd);
 	close(r);
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * Denials are logged, rate-limited: a burst of 300 leaves a line or a
+ * few, not 300.
+ */
+START_TEST(test_denied_logged)
+{
+	struct tu_daemon	d;
+	int			fd, r, i, n;
+
+	dstart_rules(&d, BACKEND,
+	    "rule = unix uid=0 admin\n"
+	    "rule = unix uid=65534 none\n", NULL);
+	fd = uconnect(&d, NOBODY, NOBODY, NULL, 0);
+	for (i = 0; i < 300; i++)
+		rsend_req(fd, IOMUX_OP_GET, (uint32_t)i + 1, 1, &RA("k"));
+	for (i = 0; i < 300; i++)
+		rexpect_err(fd, IOMUX_ST_EDENIED, (uint32_t)i + 1);
+	rping(fd, 999, "alive", 5);
+	r = rconnect(&d);
+	ASSERT(RSTAT(r, "requests_denied") == 300, "requests_denied %lld "
+	    "after 300 denials", RSTAT(r, "requests_denied"));
+	n = log_count(&d, "denied");
+	ASSERT(n >= 1 && n < 100, "%d log lines for 300 denials in a burst, "
+	    "want some, rate-limited", n);
+	close(r);
+	close(fd);
 	dstop(&d);
 }
 END_TEST
@@ -918,6 +952,7 @@ integ_policy_suite(void)
 	LOOP(tc, test_no_rule);
 	tc = tcase(s, "denied", 30);
 	LOOP(tc, test_denied_costs_nothing);
+	LOOP(tc, test_denied_logged);
 	tc = tcase(s, "reload", 30);
 	LOOP(tc, test_reload);
 	tc = tcase(s, "conf", 30);

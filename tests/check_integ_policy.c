@@ -386,6 +386,8 @@ role_run(const struct tu_daemon *d, uid_t uid, const char *role, int rule)
 	/* The always-allowed: HELLO, PING, WHOAMI, (P)UNSUBSCRIBE. */
 	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_HELLO, RA32(1));
 	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_PING, RA("p"));
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_UNSUBSCRIBE, RA("sub"));
+	RREQ(fd, IOMUX_ST_OK, IOMUX_OP_PUNSUBSCRIBE, RA("p.*"));
 	RREQ0(fd, IOMUX_ST_OK, IOMUX_OP_UNSUBSCRIBE);
 	RREQ0(fd, IOMUX_ST_OK, IOMUX_OP_PUNSUBSCRIBE);
 	snprintf(want, sizeof want, "%d %s *", rule, role);

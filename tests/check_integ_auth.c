@@ -348,8 +348,8 @@ END_TEST
 START_TEST(test_tcp_reload)
 {
 	struct tdaemon	t;
-	char		conf[PATH_MAX];
-	int		before, later, r, rc;
+	char		tok[TOKEN_LEN + 1];
+	int		before, later, r;
 
 	tstart(&t, BACKEND,
 	    "rule = unix uid=0 admin\n"
@@ -360,16 +360,10 @@ START_TEST(test_tcp_reload)
 	later = tconnect(&t);
 	RREQ(later, IOMUX_ST_OK, IOMUX_OP_PING, RA("accepted"));
 
-	ASSERT((size_t)snprintf(conf, sizeof conf, "%s/iomuxd.conf",
-	    t.d.dir) < sizeof conf, "path too long");
-	rc = tu_write_file(conf, "socket_mode = 0666\n"
+	dreload_rules(&t.d,
 	    "rule = unix uid=0 admin\n"
 	    "rule = tcp token ro\n"
-	    "rule = any all none\n");
-	ASSERT(rc == 0, "rewrite %s: %s", conf, strerror(-rc));
-	ASSERT(tu_daemon_kill(&t.d, SIGHUP) == 0, "SIGHUP");
-	ASSERT(RWAIT_STAT(r, "rules", 3) == 3, "the reload did not take: "
-	    "rules %lld", RSTAT(r, "rules"));
+	    "rule = any all none\n", r, 3);
 
 	RREQ(before, IOMUX_ST_OK, IOMUX_OP_SET, RA("k"), RA("1"));
 	HELLO_OK(later, t.token, "token");
@@ -377,8 +371,8 @@ START_TEST(test_tcp_reload)
 	    IOMUX_OP_SET, RA("k"), RA("2"));
 	RREQ(later, IOMUX_ST_OK, IOMUX_OP_GET, RA("k"));
 	/* The token did not change with the reload. */
-	dtoken(&t.d, conf);
-	ASSERT(strcmp(conf, t.token) == 0, "a reload changed the token");
+	dtoken(&t.d, tok);
+	ASSERT(strcmp(tok, t.token) == 0, "a reload changed the token");
 	close(later);
 	close(before);
 	close(r);

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -809,9 +808,8 @@ START_TEST(test_reload)
 {
 	struct tu_daemon	d;
 	struct tu_frame		f;
-	char			conf[PATH_MAX];
 	int64_t			t0;
-	int			a, w, b, r, rc, n;
+	int			a, w, b, r, n;
 
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=0 admin\n"
@@ -825,16 +823,10 @@ START_TEST(test_reload)
 	ASSERT(RWAIT_STAT(r, "blocked_clients", 1) == 1, "the WAIT does "
 	    "not block");
 
-	ASSERT((size_t)snprintf(conf, sizeof conf, "%s/iomuxd.conf",
-	    d.dir) < sizeof conf, "path too long");
-	rc = tu_write_file(conf, "socket_mode = 0666\n"
+	dreload_rules(&d,
 	    "rule = unix uid=0 admin\n"
 	    "rule = unix uid=65534 ro\n"
-	    "rule = any all none\n");
-	ASSERT(rc == 0, "rewrite %s: %s", conf, strerror(-rc));
-	ASSERT(tu_daemon_kill(&d, SIGHUP) == 0, "SIGHUP");
-	ASSERT(RWAIT_STAT(r, "rules", 3) == 3, "the reload did not take: "
-	    "rules %lld", RSTAT(r, "rules"));
+	    "rule = any all none\n", r, 3);
 
 	b = uconnect(&d, NOBODY, NOBODY, NULL, 0);
 	RDENY(b, "set 'k': uid 65534 (nobody) has ro by rule 2",
@@ -854,12 +846,10 @@ START_TEST(test_reload)
 	RREQ(a, IOMUX_ST_OK, IOMUX_OP_UNLOCK, RA("lk"));
 
 	/* A bad rule (an unknown user): refused whole, rules stay. */
-	rc = tu_write_file(conf, "socket_mode = 0666\n"
-	    "rule = unix uid=0 admin\n"
-	    "rule = unix user=no-such-user-iomuxd rw\n");
-	ASSERT(rc == 0, "rewrite %s: %s", conf, strerror(-rc));
 	n = log_count(&d, "reload");
-	ASSERT(tu_daemon_kill(&d, SIGHUP) == 0, "SIGHUP");
+	dreload_rules(&d,
+	    "rule = unix uid=0 admin\n"
+	    "rule = unix user=no-such-user-iomuxd rw\n", r, -1);
 	for (t0 = tu_now_ms(); log_count(&d, "reload") == n; tu_sleep_ms(10))
 		ASSERT(since(t0) < 3000, "no word of the reload in the log");
 	ASSERT(RSTAT(r, "rules") == 3, "a refused reload changed the "

@@ -578,9 +578,9 @@ dwait_status(const struct tu_daemon *d, const char *name, long long want,
 
 static const char	*stname(uint16_t);
 
-void
-dstart_rules(struct tu_daemon *d, const char *backend, const char *conf,
-    const char *tcp)
+/* DIR/iomuxd.conf of dstart_rules(): socket_mode for any uid, then conf. */
+static char *
+rules_text(const char *conf)
 {
 	char	*text;
 	size_t	 n;
@@ -588,12 +588,40 @@ dstart_rules(struct tu_daemon *d, const char *backend, const char *conf,
 	n = strlen(conf) + 32;
 	ASSERT((text = malloc(n)) != NULL, "malloc %zu", n);
 	snprintf(text, n, "socket_mode = 0666\n%s", conf);
+	return text;
+}
+
+void
+dstart_rules(struct tu_daemon *d, const char *backend, const char *conf,
+    const char *tcp)
+{
+	char	*text = rules_text(conf);
+
 	if (tcp != NULL)
 		dstart_conf(d, backend, text, "--tcp", tcp, NULL);
 	else
 		dstart_conf(d, backend, text, NULL);
 	free(text);
 	dshare(d);
+}
+
+void
+dreload_rules(struct tu_daemon *d, const char *conf, int fd,
+    long long rules)
+{
+	char	 path[PATH_MAX], *text = rules_text(conf);
+	int	 rc;
+
+	ASSERT((size_t)snprintf(path, sizeof path, "%s/iomuxd.conf",
+	    d->dir) < sizeof path, "path too long");
+	rc = tu_write_file(path, text);
+	free(text);
+	ASSERT(rc == 0, "rewrite %s: %s", path, strerror(-rc));
+	ASSERT(tu_daemon_kill(d, SIGHUP) == 0, "SIGHUP: %s", strerror(errno));
+	if (rules >= 0)
+		ASSERT(rwait_stat(__LINE__, fd, "rules", rules) == rules,
+		    "the reload did not take: STATUS rules %lld, want %lld",
+		    rstat_num(__LINE__, fd, "rules"), rules);
 }
 
 const char *

@@ -179,6 +179,14 @@ long long	dwait_status(const struct tu_daemon *d, const char *name,
 void	dstart_rules(struct tu_daemon *d, const char *backend,
 	    const char *conf, const char *tcp);
 
+/*
+ * Rewrite d's iomuxd.conf as dstart_rules() writes it, with conf, and
+ * send SIGHUP; if rules >= 0, wait (3 s at most) until STATUS on fd (an
+ * admin's connection) says that many rules are in force.
+ */
+void	dreload_rules(struct tu_daemon *d, const char *conf, int fd,
+	    long long rules);
+
 /* Send one request; the next frame must be its reply (free f). */
 uint16_t	rcall(int line, int fd, struct tu_frame *f, uint16_t op,
 		    size_t argc, const struct tu_arg *argv);

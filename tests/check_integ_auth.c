@@ -335,6 +335,18 @@ START_TEST(test_tcp_rules)
 	close(n);
 	close(r);
 	tstop(&t);
+
+	/* `tcp all`: with or without the token. */
+	tstart(&t, BACKEND, "rule = tcp all ro\n");
+	fd = tconnect(&t);
+	RDENY(fd, "set 'k': tcp client (no token) has ro by rule 1",
+	    IOMUX_OP_SET, RA("k"), RA("w"));
+	HELLO_OK(fd, t.token, "token");
+	RDENY(fd, "set 'k': tcp client (token) has ro by rule 1",
+	    IOMUX_OP_SET, RA("k"), RA("w"));
+	WHOAMI_TCP(fd, "token", "config", "1 ro *");
+	close(fd);
+	tstop(&t);
 }
 END_TEST
 

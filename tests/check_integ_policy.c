@@ -481,7 +481,8 @@ START_TEST(test_namespace_user)
 	dstart_rules(&d, BACKEND,
 	    "rule = unix uid=0 admin\n"
 	    "rule = unix all ro shared/ 100%%/\n"
-	    "rule = unix all rw user/%u/\n", NULL);
+	    "rule = unix all rw user/%u/\n"
+	    "rule = unix all ro home/%u/\n", NULL);
 	n = uconnect(&d, NOBODY, NOBODY, NULL, 0);
 	RREQ(n, IOMUX_ST_OK, IOMUX_OP_SET, RA("user/nobody/x"), RA("1"));
 	RDENY(n, "set 'user/root/x': no rule grants uid 65534 (nobody) "
@@ -498,7 +499,11 @@ START_TEST(test_namespace_user)
 	RREQ(n, IOMUX_ST_NOTFOUND, IOMUX_OP_GET, RA("100%/x"));
 	RDENY(n, "get '100%%/x': no rule grants uid 65534 (nobody) access "
 	    "to '100%%/x'", IOMUX_OP_GET, RA("100%%/x"));
-	GRANTS(n, "2 ro shared/ 100%/|3 rw user/nobody/");
+	/* The prefix of a denial is the one that matched, %u expanded. */
+	RDENY(n, "set 'home/nobody/x': uid 65534 (nobody) has ro on "
+	    "'home/nobody/' by rule 4", IOMUX_OP_SET, RA("home/nobody/x"),
+	    RA("1"));
+	GRANTS(n, "2 ro shared/ 100%/|3 rw user/nobody/|4 ro home/nobody/");
 	WHOAMI_UNIX(n, NOBODY, NOBODY, "nobody", "65534");
 
 	/* Without a passwd entry, %u is the uid in decimal. */
@@ -506,7 +511,7 @@ START_TEST(test_namespace_user)
 	RREQ(u, IOMUX_ST_OK, IOMUX_OP_SET, RA("user/65533/x"), RA("1"));
 	RDENY(u, "set 'user/nobody/y': no rule grants uid 65533 access to "
 	    "'user/nobody/y'", IOMUX_OP_SET, RA("user/nobody/y"), RA("1"));
-	GRANTS(u, "2 ro shared/ 100%/|3 rw user/65533/");
+	GRANTS(u, "2 ro shared/ 100%/|3 rw user/65533/|4 ro home/65533/");
 	WHOAMI_UNIX(u, U1, U1, NULL, "65533");
 
 	/* Root's rule 1 comes first; it is admin everywhere. */

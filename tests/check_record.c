@@ -620,12 +620,30 @@ START_TEST(test_scan_cut)
 }
 END_TEST
 
+/* Record k of l, in p[0..len), has a bad checksum: the good prefix ends
+ * before it, and it is corruption unless it is the last record. */
+static void
+damaged(const struct log *l, const uint8_t *p, size_t len, int k)
+{
+	struct rec_scan	 s;
+
+	rec_scan(p, len, SALT, 100, &s);
+	ck_assert_uint_eq(s.records, (uint64_t)k);
+	ck_assert_uint_eq(s.good_end, l->off[k]);
+	ck_assert_int_eq(s.bad_error, -EBADMSG);
+	if (k == NREC - 1) {
+		ck_assert_int_eq(s.status, REC_SCAN_TORN);
+	} else {
+		ck_assert_int_eq(s.status, REC_SCAN_CORRUPT);
+		ck_assert_uint_eq(s.next_good, l->off[k + 1]);
+	}
+}
+
 /* Damage: in the middle it is corruption, with the next good record
  * named; in the last record it is a torn tail. */
 START_TEST(test_scan_damage)
 {
 	struct log	 l;
-	struct rec_scan	 s;
 	uint8_t		*p;
 	size_t		 len;
 	int		 k;
@@ -636,30 +654,13 @@ START_TEST(test_scan_damage)
 		/* A payload byte: bad dcrc. */
 		p = dup_n(buf_data(&l.b), len);
 		p[l.off[k + 1] - 1] ^= 0x01;
-		rec_scan(p, len, SALT, 100, &s);
-		ck_assert_uint_eq(s.records, (uint64_t)k);
-		ck_assert_uint_eq(s.good_end, l.off[k]);
-		ck_assert_int_eq(s.bad_error, -EBADMSG);
-		if (k == NREC - 1) {
-			ck_assert_int_eq(s.status, REC_SCAN_TORN);
-		} else {
-			ck_assert_int_eq(s.status, REC_SCAN_CORRUPT);
-			ck_assert_uint_eq(s.next_good, l.off[k + 1]);
-		}
+		damaged(&l, p, len, k);
 
 		/* A length bit, the top one or the lowest: bad hcrc, the
 		 * extent unknown, the next record found by searching. */
 		memcpy(p, buf_data(&l.b), len);
 		p[l.off[k] + 16 + (k % 2 ? 0 : 3)] ^= (k % 2 ? 0x80 : 0x01);
-		rec_scan(p, len, SALT, 100, &s);
-		ck_assert_uint_eq(s.records, (uint64_t)k);
-		ck_assert_int_eq(s.bad_error, -EBADMSG);
-		if (k == NREC - 1) {
-			ck_assert_int_eq(s.status, REC_SCAN_TORN);
-		} else {
-			ck_assert_int_eq(s.status, REC_SCAN_CORRUPT);
-			ck_assert_uint_eq(s.next_good, l.off[k + 1]);
-		}
+		damaged(&l, p, len, k);
 		free(p);
 	}
 	buf_free(&l.b);

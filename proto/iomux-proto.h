@@ -107,6 +107,11 @@ extern "C" {
 #define IOMUX_OP_TRYLOCK	0x0402
 #define IOMUX_OP_UNLOCK		0x0403
 
+/*
+ * Codes 0x8000-0xffff are never opcodes on the wire: the state files
+ * (iomuxd-state(5)) use them for record kinds of their own.
+ */
+
 /* Timeouts and TTLs are u64 milliseconds; this one means "no deadline". */
 #define IOMUX_TIMEOUT_FOREVER	UINT64_C(0xffffffffffffffff)
 

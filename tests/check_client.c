@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * check_client.c: unit tests for the access-policy calls of libiomux
+ * (issue 7): iomux_token_load() on files in a private directory, and the
+ * frames iomux_hello_token() and iomux_whoami() put on the wire.
+ *
+ * The wire cases need no daemon: the test listens on a UNIX socket of its
+ * own, connects the client to it, and writes the reply on the accepted
+ * socket before the call, so that one thread is enough (the kernel holds
+ * both directions). The request the call sent is then read back from the
+ * accepted socket and decoded with the codec.
+ */
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "buf.h"
+#include "check-run.h"
+#include "codec.h"
+#include "iomux-proto.h"
+#include "iomux.h"
+
+#define TOKEN	"0123456789abcdef0123456789abcdef" \
+		"0123456789abcdef0123456789abcdef"
+
+static char	dir[256];	/* short: sockets live there too */
+
+/* A private directory per test (fork mode: one process each). */
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "%s/check_client.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unsetenv("IOMUXD_TOKEN_FILE");
+	unsetenv("IOMUXD_SOCKET");
+}
+
+static void
+teardown(void)
+{
+	char	 cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* dir/name, in a static buffer (one at a time). */
+static const char *
+path_of(const char *name)
+{
+	static char	 p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+/* Write len bytes to dir/name; its path. */
+static const char *
+put_file(const char *name, const void *data, size_t len)
+{
+	const char	*p = path_of(name);
+	int		 fd;
+
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(close(fd), 0);
+	return p;
+}
+
+static const char *
+put_str(const char *name, const char *s)
+{
+	return put_file(name, s, strlen(s));
+}
+
+/* ---- iomux_token_load --------------------------------------------------- */
+
+START_TEST(test_good)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1];
+
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(iomux_token_load(put_str("t", TOKEN), buf,
+	    sizeof(buf)), IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, TOKEN);
+}
+END_TEST
+
+/* What the daemon writes (a newline), and what editors and echo add. */
+static const char *const trailing[] = {
+	"\n", "\r\n", " ", "\t\n", "\n\n\n", "  \n \t \v\f\r",
+};
+
+START_TEST(test_trailing_space)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1], text[128];
+
+	snprintf(text, sizeof(text), "%s%s", TOKEN, trailing[_i]);
+	ck_assert_int_eq(iomux_token_load(put_str("t", text), buf,
+	    sizeof(buf)), IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, TOKEN);
+}
+END_TEST
+
+/* Not a token: the buffer is left alone. */
+static const char *const bad[] = {
+	"",
+	"\n",
+	/* Uppercase hex is not the daemon's spelling. */
+	"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+	/* 63 and 65 characters. */
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
+	/* Not hex. */
+	"0123456789abcdeg0123456789abcdef0123456789abcdef0123456789abcdef",
+	"0x23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	/* Leading whitespace is not stripped, inner whitespace not either. */
+	" 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",
+	"0123456789abcdef0123456789abcdef 123456789abcdef0123456789abcdef",
+	/* Two tokens, one per line. */
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+};
+
+START_TEST(test_bad_contents)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1];
+
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(iomux_token_load(put_str("t", bad[_i]), buf,
+	    sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(buf[0], 'x');
+}
+END_TEST
+
+/* A NUL byte is not whitespace: the file is not a token. */
+START_TEST(test_nul)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1], text[IOMUX_TOKEN_LEN + 2];
+
+	memcpy(text, TOKEN, IOMUX_TOKEN_LEN);
+	text[IOMUX_TOKEN_LEN] = '\0';
+	text[IOMUX_TOKEN_LEN + 1] = '\n';
+	ck_assert_int_eq(iomux_token_load(put_file("t", text, sizeof(text)),
+	    buf, sizeof(buf)), -EINVAL);
+}
+END_TEST
+
+/*
+ * At most 256 bytes are read: a token followed by whitespace up to that
+ * is fine, one byte more is a file too large to be a token.
+ */
+START_TEST(test_size)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1], text[512];
+
+	memset(text, '\n', sizeof(text));
+	memcpy(text, TOKEN, IOMUX_TOKEN_LEN);
+	ck_assert_int_eq(iomux_token_load(put_file("t", text, 256), buf,
+	    sizeof(buf)), IOMUX_TOKEN_LEN);
+	ck_assert_int_eq(iomux_token_load(put_file("t", text, 257), buf,
+	    sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(iomux_token_load(put_file("t", text, sizeof(text)),
+	    buf, sizeof(buf)), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_short_buffer)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1];
+
+	ck_assert_int_eq(iomux_token_load(put_str("t", TOKEN), buf,
+	    IOMUX_TOKEN_LEN), -ERANGE);
+	ck_assert_int_eq(iomux_token_load(path_of("none"), buf, 0), -ERANGE);
+}
+END_TEST
+
+/* An explicit path: its own open(2) error, never a fallback. */
+START_TEST(test_explicit_errors)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1];
+
+	/* A good token where the default lookup would find it. */
+	put_str("token", TOKEN);
+	setenv("IOMUXD_SOCKET", path_of("sock"), 1);
+	ck_assert_int_eq(iomux_token_load(path_of("none"), buf,
+	    sizeof(buf)), -ENOENT);
+	ck_assert_int_eq(iomux_token_load(path_of("token/x"), buf,
+	    sizeof(buf)), -ENOTDIR);
+	ck_assert_int_eq(iomux_token_load(dir, buf, sizeof(buf)), -EISDIR);
+}
+END_TEST
+
+/* Users may point a symlink at the token (no O_NOFOLLOW). */
+START_TEST(test_symlink)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1], target[PATH_MAX];
+
+	snprintf(target, sizeof(target), "%s", put_str("real", TOKEN "\n"));
+	ck_assert_int_eq(symlink(target, path_of("link")), 0);
+	ck_assert_int_eq(iomux_token_load(path_of("link"), buf,
+	    sizeof(buf)), IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, TOKEN);
+}
+END_TEST
+
+/* $IOMUXD_TOKEN_FILE stands for path NULL; an explicit path wins. */
+START_TEST(test_env)
+{
+	static const char other[] = "fedcba9876543210fedcba9876543210"
+	    "fedcba9876543210fedcba9876543210";
+	char	 buf[IOMUX_TOKEN_LEN + 1];
+
+	setenv("IOMUXD_TOKEN_FILE", put_str("env", TOKEN "\n"), 1);
+	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)),
+	    IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, TOKEN);
+	ck_assert_int_eq(iomux_token_load(put_str("arg", other), buf,
+	    sizeof(buf)), IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, other);
+
+	/* Named by the variable: its errors are those of a named file. */
+	setenv("IOMUXD_TOKEN_FILE", path_of("none"), 1);
+	put_str("token", TOKEN);
+	setenv("IOMUXD_SOCKET", path_of("sock"), 1);
+	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)), -ENOENT);
+	setenv("IOMUXD_TOKEN_FILE", put_str("env", "nope\n"), 1);
+	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)), -EINVAL);
+
+	/* Empty counts as unset: the default lookup finds dir/token. */
+	setenv("IOMUXD_TOKEN_FILE", "", 1);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)),
+	    IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, TOKEN);
+}
+END_TEST
+
+/* The default: "token" beside the default socket, whatever its contents. */
+START_TEST(test_default)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1];
+
+	setenv("IOMUXD_SOCKET", path_of("iomuxd.sock"), 1);
+	put_str("token", TOKEN "\n");
+	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)),
+	    IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, TOKEN);
+
+	/* Found but malformed: an error, not a reason to look further. */
+	put_str("token", "stale\n");
+	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)), -EINVAL);
+}
+END_TEST
+
+/* Nothing beside the socket and, on this machine, no system token. */
+START_TEST(test_default_none)
+{
+	char	 buf[IOMUX_TOKEN_LEN + 1];
+	int	 fd;
+
+	setenv("IOMUXD_SOCKET", path_of("iomuxd.sock"), 1);
+	if ((fd = open("/run/iomuxd/token", O_RDONLY | O_CLOEXEC)) >= 0) {
+		close(fd);
+		fprintf(stderr, "check_client: /run/iomuxd/token exists; "
+		    "the not-found case is not checked\n");
+		return;
+	}
+	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)), -ENOENT);
+	/* No default socket at all (not root, no XDG_RUNTIME_DIR) is the
+	 * same as no file beside it; only root has /run/iomuxd here. */
+}
+END_TEST
+
+/* ---- the frames of HELLO and WHOAMI ------------------------------------- */
+
+struct wire {
+	int			 lfd, sfd;	/* listener, accepted */
+	struct iomux_client	*c;
+	uint8_t			 in[4096];
+	struct proto_frame	 f;
+	struct proto_arg	 args[8];
+};
+
+static void
+wire_open(struct wire *w)
+{
+	struct sockaddr_un	 sun;
+	char			 msg[256];
+
+	memset(w, 0, sizeof(*w));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	ck_assert_int_lt(snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    path_of("s")), (int)sizeof(sun.sun_path));
+	w->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(w->lfd, 0);
+	ck_assert_int_eq(bind(w->lfd, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	ck_assert_int_eq(listen(w->lfd, 4), 0);
+	ck_assert_msg(iomux_connect_unix(sun.sun_path, 2000, &w->c, msg,
+	    sizeof(msg)) == 0, "connect: %s", msg);
+	w->sfd = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(w->sfd, 0);
+}
+
+static void
+wire_close(struct wire *w)
+{
+	iomux_close(w->c);
+	close(w->sfd);
+	close(w->lfd);
+	unlink(path_of("s"));
+}
+
+/* Queue the reply to request 1 on the server side: OK and the pairs. */
+static void
+wire_reply(struct wire *w, const char *const *pairs)
+{
+	struct proto_enc	 enc;
+	struct buf		 b;
+
+	buf_init(&b, 0);
+	proto_enc_begin(&enc, &b, IOMUX_FRAME_MAX_DEFAULT, IOMUX_KIND_REPLY,
+	    IOMUX_ST_OK, 1);
+	for (; *pairs != NULL; pairs++)
+		proto_enc_str(&enc, *pairs);
+	ck_assert_int_gt(proto_enc_end(&enc), 0);
+	ck_assert_int_eq(write(w->sfd, buf_data(&b), buf_len(&b)),
+	    (ssize_t)buf_len(&b));
+	buf_free(&b);
+}
+
+/* Read and decode the one request the client sent. */
+static void
+wire_request(struct wire *w)
+{
+	ssize_t	 n;
+
+	n = read(w->sfd, w->in, sizeof(w->in));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(proto_decode(w->in, (size_t)n,
+	    IOMUX_FRAME_MAX_DEFAULT, &w->f, w->args, 8), n);
+	ck_assert_int_eq(w->f.kind, IOMUX_KIND_REQUEST);
+	ck_assert_uint_eq(w->f.id, 1);
+}
+
+static void
+assert_arg(const struct proto_arg *a, const char *want)
+{
+	ck_assert(!a->absent);
+	ck_assert_uint_eq(a->len, strlen(want));
+	ck_assert(memcmp(a->p, want, a->len) == 0);
+}
+
+static void
+assert_version(const struct proto_arg *a)
+{
+	uint32_t	 v;
+
+	ck_assert_int_eq(proto_arg_u32(a, &v), 0);
+	ck_assert_uint_eq(v, IOMUX_PROTO_VERSION);
+}
+
+static const char *const hello_ok[] = {
+	"proto", "1", "frame_max", "8192", "auth", "token", NULL
+};
+
+/*
+ * HELLO version name token. The reply's frame_max is adopted as by
+ * iomux_hello(): a request over 8192 bytes is refused from then on.
+ */
+START_TEST(test_hello_token)
+{
+	static char		 big[9000];
+	struct iomux_reply	 r;
+	struct wire		 w;
+
+	wire_open(&w);
+	wire_reply(&w, hello_ok);
+	ck_assert_int_eq(iomux_hello_token(w.c, "me", TOKEN, &r), 0);
+	ck_assert_uint_eq(r.code, IOMUX_ST_OK);
+	wire_request(&w);
+	ck_assert_uint_eq(w.f.code, IOMUX_OP_HELLO);
+	ck_assert_uint_eq(w.f.argc, 3);
+	assert_version(&w.args[0]);
+	assert_arg(&w.args[1], "me");
+	assert_arg(&w.args[2], TOKEN);
+	memset(big, 'v', sizeof(big));
+	ck_assert_int_eq(iomux_ping(w.c, big, sizeof(big), &r), -EMSGSIZE);
+	wire_close(&w);
+}
+END_TEST
+
+/* No name but a token: the name goes absent, in its place. */
+START_TEST(test_hello_token_no_name)
+{
+	struct iomux_reply	 r;
+	struct wire		 w;
+
+	wire_open(&w);
+	wire_reply(&w, hello_ok);
+	ck_assert_int_eq(iomux_hello_token(w.c, NULL, TOKEN, &r), 0);
+	wire_request(&w);
+	ck_assert_uint_eq(w.f.argc, 3);
+	assert_version(&w.args[0]);
+	ck_assert(w.args[1].absent);
+	assert_arg(&w.args[2], TOKEN);
+	wire_close(&w);
+}
+END_TEST
+
+/* A name and no token: what iomux_hello() sends, with our name. */
+START_TEST(test_hello_no_token)
+{
+	struct iomux_reply	 r;
+	struct wire		 w;
+
+	wire_open(&w);
+	wire_reply(&w, hello_ok);
+	ck_assert_int_eq(iomux_hello_token(w.c, "iomuxctl", NULL, &r), 0);
+	wire_request(&w);
+	ck_assert_uint_eq(w.f.argc, 2);
+	assert_version(&w.args[0]);
+	assert_arg(&w.args[1], "iomuxctl");
+	wire_close(&w);
+
+	wire_open(&w);
+	wire_reply(&w, hello_ok);
+	ck_assert_int_eq(iomux_hello(w.c, &r), 0);
+	wire_request(&w);
+	ck_assert_uint_eq(w.f.argc, 2);
+	assert_arg(&w.args[1], "libiomux");
+	wire_close(&w);
+}
+END_TEST
+
+/* Neither: the version alone, which every daemon understands. */
+START_TEST(test_hello_bare)
+{
+	struct iomux_reply	 r;
+	struct wire		 w;
+
+	wire_open(&w);
+	wire_reply(&w, hello_ok);
+	ck_assert_int_eq(iomux_hello_token(w.c, NULL, NULL, &r), 0);
+	wire_request(&w);
+	ck_assert_uint_eq(w.f.argc, 1);
+	assert_version(&w.args[0]);
+	wire_close(&w);
+}
+END_TEST
+
+/* WHOAMI: opcode 0x0004, no arguments; the pairs come back as sent. */
+START_TEST(test_whoami)
+{
+	static const char *const pairs[] = {
+		"listener", "unix", "auth", "peer", "rules", "default",
+		"grant", "default admin *", "grant", "default rw *", NULL
+	};
+	const struct iomux_value	*v;
+	struct iomux_reply		 r;
+	struct wire			 w;
+
+	wire_open(&w);
+	wire_reply(&w, pairs);
+	ck_assert_int_eq(iomux_whoami(w.c, &r), 0);
+	ck_assert_uint_eq(r.code, IOMUX_ST_OK);
+	ck_assert_uint_eq(r.argc, 10);
+	ck_assert_ptr_nonnull(v = iomux_reply_field(&r, "grant"));
+	ck_assert(v->len == 15 && memcmp(v->data, "default admin *", 15) ==
+	    0);
+	wire_request(&w);
+	ck_assert_uint_eq(w.f.code, 0x0004);
+	ck_assert_uint_eq(w.f.argc, 0);
+	wire_close(&w);
+}
+END_TEST
+
+static Suite *
+client_suite(void)
+{
+	Suite	*s = suite_create("client");
+	TCase	*tc;
+
+	tc = tcase_create("token_load");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_good);
+	tcase_add_loop_test(tc, test_trailing_space, 0,
+	    (int)(sizeof(trailing) / sizeof(trailing[0])));
+	tcase_add_loop_test(tc, test_bad_contents, 0,
+	    (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, test_nul);
+	tcase_add_test(tc, test_size);
+	tcase_add_test(tc, test_short_buffer);
+	tcase_add_test(tc, test_explicit_errors);
+	tcase_add_test(tc, test_symlink);
+	tcase_add_test(tc, test_env);
+	tcase_add_test(tc, test_default);
+	tcase_add_test(tc, test_default_none);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hello");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_hello_token);
+	tcase_add_test(tc, test_hello_token_no_name);
+	tcase_add_test(tc, test_hello_no_token);
+	tcase_add_test(tc, test_hello_bare);
+	tcase_add_test(tc, test_whoami);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return check_run(client_suite());
+}

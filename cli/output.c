@@ -30,6 +30,7 @@ output_init(struct output *o, FILE *fp, int json, int quiet)
 	o->json = json;
 	o->quiet = quiet;
 	o->nfields = 0;
+	o->nitems = 0;
 }
 
 /*
@@ -288,6 +289,37 @@ output_field_bytes(struct output *o, const char *name, const void *v,
 	snprintf(b64name, sizeof(b64name), "%s_base64", name);
 	field_name(o, b64name);
 	base64_string(o->fp, v, len);
+}
+
+void
+output_list_begin(struct output *o, const char *name)
+{
+	if (o->quiet || !o->json)
+		return;
+	field_name(o, name);
+	putc('[', o->fp);
+	o->nitems = 0;
+}
+
+void
+output_list_item(struct output *o, const void *v, size_t len, int number)
+{
+	if (o->quiet || !o->json)
+		return;
+	if (o->nitems++ > 0)
+		putc(',', o->fp);
+	if (number)
+		fwrite(v, 1, len, o->fp);
+	else
+		output_json_string(o->fp, v, len);
+}
+
+void
+output_list_end(struct output *o)
+{
+	if (o->quiet || !o->json)
+		return;
+	putc(']', o->fp);
 }
 
 int

@@ -21,6 +21,7 @@ struct output {
 	int	 json;
 	int	 quiet;		/* print nothing at all */
 	int	 nfields;	/* fields in the open JSON object */
+	int	 nitems;	/* items in the open JSON array */
 };
 
 void	output_init(struct output *, FILE *, int json, int quiet);
@@ -50,6 +51,18 @@ void	output_field_numf(struct output *, const char *name, const char *,
  */
 void	output_field_bytes(struct output *, const char *name, const void *,
 	    size_t);
+
+/*
+ * A field whose value is a JSON array: output_list_begin(), then one
+ * output_list_item() per element, a JSON number when 'number' (the
+ * caller guarantees the syntax) and else a string, then
+ * output_list_end(). JSON only: in text mode they print nothing, and the
+ * caller prints the list as it reads best there (a line per element, or
+ * one field).
+ */
+void	output_list_begin(struct output *, const char *name);
+void	output_list_item(struct output *, const void *, size_t, int number);
+void	output_list_end(struct output *);
 
 /*
  * Bytes exactly as given, then '\n' if 'newline': text mode only (the

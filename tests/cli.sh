@@ -122,6 +122,263 @@ done
 kill "$mute" 2>/dev/null
 wait "$mute" 2>/dev/null
 
+# ---- the token and whoami, against a stand-in ---------------------------
+# What iomuxctl does with them is its own business, whatever the daemon:
+# a fake server that logs each request checks what is sent, and answers
+# as the spec says (iomuxd.conf(5), ACCESS POLICY).
+t_log "token and whoami against a stand-in daemon"
+unset IOMUXD_TOKEN_FILE
+cat >"$T_DIR/fake.py" <<'EOF_FAKE'
+# fake.py LISTEN LOG TOKEN READY: a stand-in for the daemon side of
+# issue 7, enough for iomuxctl's own behaviour. LISTEN is a UNIX socket
+# path or a TCP port on 127.0.0.1. Each request is logged as a line
+# "op ARG|- ..." (hex arguments, '-' for absent). HELLO with a third
+# argument checks it against TOKEN; STATUS over TCP without the token is
+# denied as the default rules deny it; WHOAMI answers canned pairs.
+import os, socket, struct, sys
+
+listen, log, token, ready = sys.argv[1:5]
+tcp = listen.isdigit()
+ABSENT = 0xFFFFFFFF
+
+def frame(code, rid, args):
+    parts = [struct.pack(">BBHIH", 1, 2, code, rid, len(args))]
+    for a in args:
+        a = a.encode()
+        parts += [struct.pack(">I", len(a)), a]
+    body = b"".join(parts)
+    return struct.pack(">I", len(body)) + body
+
+def parse(body):
+    _, _, code, rid, argc = struct.unpack_from(">BBHIH", body)
+    off, args = 10, []
+    for _ in range(argc):
+        (n,) = struct.unpack_from(">I", body, off)
+        off += 4
+        if n == ABSENT:
+            args.append(None)
+        else:
+            args.append(body[off:off + n])
+            off += n
+    return code, rid, args
+
+def serve(conn):
+    authed, buf = False, b""
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return
+        buf += data
+        while len(buf) >= 4 and len(buf) >= 4 + struct.unpack_from(">I", buf)[0]:
+            n = struct.unpack_from(">I", buf)[0]
+            code, rid, args = parse(buf[4:4 + n])
+            buf = buf[4 + n:]
+            with open(log, "a") as f:
+                f.write("%d %s\n" % (code, " ".join(
+                    "-" if a is None else a.hex() for a in args)))
+            if code == 1:
+                if len(args) > 2 and args[2] != token.encode():
+                    conn.sendall(frame(0x0109, rid, ["hello: wrong token"]))
+                    continue
+                if len(args) > 2 and tcp:
+                    authed = True
+                auth = "peer" if not tcp else "token" if authed else "none"
+                conn.sendall(frame(0, rid, ["server", "fake 0", "proto", "1",
+                    "value_max", "4096", "auth", auth]))
+            elif code == 3:
+                if tcp and not authed:
+                    conn.sendall(frame(0x0109, rid, ["status: tcp client "
+                        "(no token) has none by the default rule 'tcp token rw'"]))
+                else:
+                    conn.sendall(frame(0, rid, ["version", "fake", "details", "no"]))
+            elif code == 4:
+                if tcp:
+                    pairs = ["listener", "tcp", "auth",
+                             "token" if authed else "none", "rules", "config"]
+                    pairs += ["grant", "2 rw *"] if authed else []
+                else:
+                    pairs = ["listener", "unix", "auth", "peer", "uid", "0",
+                             "user", "root", "gid", "0", "groups",
+                             "0,4242424", "pid", "77", "rules", "config",
+                             "grant", "3 rw deploy/ ops/", "grant", "5 ro *",
+                             "grant", "default admin *"]
+                conn.sendall(frame(0, rid, pairs))
+            else:
+                conn.sendall(frame(0x0103, rid, ["unknown opcode"]))
+
+if tcp:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", int(listen)))
+else:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(listen)
+s.listen(16)
+open(ready, "w").close()
+while True:
+    c, _ = s.accept()
+    try:
+        serve(c)
+    except (ConnectionError, struct.error):
+        pass
+    c.close()
+EOF_FAKE
+TOKEN=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+TOKEN_HEX=$(printf %s "$TOKEN" | od -An -v -tx1 | tr -d ' \n')
+mkdir "$T_DIR/run" || t_fail "mkdir"
+printf '%s\n' "$TOKEN" >"$T_DIR/token"
+printf 'fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\n' \
+    >"$T_DIR/wrong"
+printf 'not a token\n' >"$T_DIR/bad"
+fport=$(t_free_port) || t_fail "no free port"
+"$PY" "$T_DIR/fake.py" "$T_DIR/fake.sock" "$T_DIR/fake.log" "$TOKEN" \
+    "$T_DIR/fake.ready" &
+fake_unix=$!
+"$PY" "$T_DIR/fake.py" "$fport" "$T_DIR/fake.log" "$TOKEN" \
+    "$T_DIR/fake.tready" &
+fake_tcp=$!
+t_poll 5 test -e "$T_DIR/fake.ready" || t_fail "the stand-in did not start"
+t_poll 5 test -e "$T_DIR/fake.tready" || t_fail "the TCP stand-in did not start"
+FH=127.0.0.1:$fport
+
+# The requests of the last run, "OP ARG..." in hex ('-' absent).
+sent()
+{
+	cat "$T_DIR/fake.log"
+	: >"$T_DIR/fake.log"
+}
+: >"$T_DIR/fake.log"
+
+# whoami over UNIX: the pairs in order, gids with their names here.
+g0=$(getent group 0 | cut -d: -f1)
+t_expect_rc 0 "$CTL" -s "$T_DIR/fake.sock" whoami
+cat >"$T_DIR/whoami.want" <<EOF_WANT
+listener: unix
+auth: peer
+uid: 0
+user: root
+gid: 0${g0:+ ($g0)}
+groups: 0${g0:+ ($g0)}, 4242424
+pid: 77
+rules: config
+grant: 3 rw deploy/ ops/
+grant: 5 ro *
+grant: default admin *
+EOF_WANT
+cmp -s "$T_OUT" "$T_DIR/whoami.want" || {
+	diff "$T_DIR/whoami.want" "$T_OUT" >&2
+	t_fail "whoami text output"
+}
+[ "$(sent)" = "4 " ] || t_fail "whoami over UNIX sent more than WHOAMI"
+t_ok "whoami prints one line per field, the grants in order"
+
+t_expect_rc 0 "$CTL" -s "$T_DIR/fake.sock" --json whoami
+"$PY" -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, "%d lines" % len(lines)
+o = json.loads(lines[0])
+assert o == {"listener": "unix", "auth": "peer", "uid": 0, "user": "root",
+             "gid": 0, "groups": [0, 4242424], "pid": 77, "rules": "config",
+             "grant": ["3 rw deploy/ ops/", "5 ro *", "default admin *"]}, o
+' "$T_OUT" || { cat "$T_OUT" >&2; t_fail "whoami --json"; }
+t_ok "whoami --json is one object, grant an array in order"
+t_expect_rc 0 "$CTL" -q -s "$T_DIR/fake.sock" whoami
+[ ! -s "$T_OUT" ] && [ ! -s "$T_ERR" ] || t_fail "-q whoami printed something"
+sent >/dev/null
+
+# Over UNIX no token is sent, even when one is named.
+t_expect_rc 0 "$CTL" -s "$T_DIR/fake.sock" --token-file "$T_DIR/token" version
+t_expect_grep '^fake 0 \(protocol 1\)$' "$T_OUT"
+[ "$(sent)" = "1 00000001 $(printf iomuxctl | od -An -v -tx1 | tr -d ' \n')" ] ||
+    t_fail "version over UNIX: not HELLO version name"
+t_ok "no token over UNIX"
+
+# Over TCP the token goes in HELLO, before the command's request; from
+# --token-file, $IOMUXD_TOKEN_FILE or beside the default socket.
+for how in option env default; do
+	case $how in
+	option) set -- "$CTL" -H "$FH" --token-file "$T_DIR/token" whoami ;;
+	env) set -- env IOMUXD_TOKEN_FILE="$T_DIR/token" "$CTL" -H "$FH" whoami ;;
+	default)
+		cp "$T_DIR/token" "$T_DIR/run/token"
+		set -- env IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" \
+		    "$CTL" -H "$FH" whoami ;;
+	esac
+	t_expect_rc 0 "$@"
+	t_expect_grep '^auth: token$' "$T_OUT" "token from $how: auth"
+	sent >"$T_DIR/sent"
+	[ "$(sed -n 1p "$T_DIR/sent")" = \
+	    "1 00000001 $(printf iomuxctl | od -An -v -tx1 | tr -d ' \n') $TOKEN_HEX" ] &&
+	    [ "$(sed -n 2p "$T_DIR/sent")" = "4 " ] || {
+		cat "$T_DIR/sent" >&2
+		t_fail "token from $how: not HELLO with the token, then WHOAMI"
+	}
+	t_ok "TCP: the token from $how goes in HELLO first"
+done
+rm -f "$T_DIR/run/token"
+
+# The option before the variable.
+t_expect_rc 0 env IOMUXD_TOKEN_FILE="$T_DIR/bad" "$CTL" -H "$FH" \
+    --token-file "$T_DIR/token" status
+t_expect_grep '^details: no$' "$T_OUT"
+sent >/dev/null
+
+# A value from standard input needs HELLO's value_max: still one HELLO.
+printf v | "$CTL" -H "$FH" --token-file "$T_DIR/token" set k - 2>/dev/null
+[ "$(sent | cut -d' ' -f1 | tr '\n' ' ')" = "1 258 " ] ||
+    t_fail "set - over TCP: not one HELLO, then SET"
+t_ok "one HELLO per connection"
+
+# No token found: no HELLO, and the daemon's denial is exit 4, in its
+# own words (they name the request: no "status:" in front of them).
+if [ -r /run/iomuxd/token ]; then
+	t_log "/run/iomuxd/token exists: the no-token case is not run"
+else
+	t_expect_rc 4 env IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" \
+	    "$CTL" -H "$FH" status
+	t_expect_grep "^iomuxctl: status: tcp client \(no token\) has none by the default rule 'tcp token rw' \(EDENIED\)\$" "$T_ERR"
+	[ "$(sent)" = "3 " ] || t_fail "no token: something before STATUS"
+	t_ok "no token: no HELLO; EDENIED is exit 4"
+fi
+
+# A wrong token: exit 4 with the daemon's message, and where it came from.
+t_expect_rc 4 "$CTL" -H "$FH" --token-file "$T_DIR/wrong" status
+t_expect_grep '^iomuxctl: hello: wrong token \(EDENIED\)$' "$T_ERR"
+t_expect_grep "^iomuxctl: the token was read from $T_DIR/wrong\$" "$T_ERR"
+[ ! -s "$T_OUT" ] || t_fail "a wrong token printed on stdout"
+[ "$(sent | cut -d' ' -f1)" = 1 ] || t_fail "wrong token: went on after HELLO"
+t_ok "a wrong token is exit 4, and nothing is sent after it"
+
+# A named file that cannot be used: exit 3 naming it, nothing sent.
+t_expect_rc 3 "$CTL" -H "$FH" --token-file "$T_DIR/nofile" status
+t_expect_grep "^iomuxctl: token file $T_DIR/nofile: No such file or directory\$" "$T_ERR"
+t_expect_rc 3 "$CTL" -H "$FH" --token-file "$T_DIR/bad" status
+t_expect_grep "^iomuxctl: token file $T_DIR/bad: not a token" "$T_ERR"
+t_expect_rc 3 env IOMUXD_TOKEN_FILE="$T_DIR/nofile" "$CTL" -H "$FH" status
+t_expect_grep "^iomuxctl: token file $T_DIR/nofile \(IOMUXD_TOKEN_FILE\): " "$T_ERR"
+cp "$T_DIR/bad" "$T_DIR/run/token"
+t_expect_rc 3 env IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" "$CTL" -H "$FH" status
+t_expect_grep '^iomuxctl: default token file .*: not a token' "$T_ERR"
+rm -f "$T_DIR/run/token"
+[ ! -s "$T_DIR/fake.log" ] || t_fail "a request went out without a token"
+t_expect_rc 2 "$CTL" -H "$FH" --token-file '' status
+t_ok "an unusable token file is exit 3, named"
+
+kill "$fake_unix" "$fake_tcp" 2>/dev/null
+wait "$fake_unix" "$fake_tcp" 2>/dev/null
+
+# The completion knows whoami and skips --token-file's value.
+if command -v bash >/dev/null 2>&1; then
+	comp=${top_builddir:-$(dirname "$0")/..}/cli/completion/iomuxctl
+	got=$(bash -c '. "$1" || exit 1
+	    COMP_WORDS=(iomuxctl -H h:1 --token-file f who)
+	    COMP_CWORD=5
+	    _iomuxctl
+	    printf "%s\n" "${COMPREPLY[@]}"' sh "$comp")
+	[ "$got" = whoami ] || t_fail "completion after --token-file: '$got'"
+	t_ok "the completion offers whoami after --token-file FILE"
+fi
+
 for b in $T_BACKENDS; do
 	t_log "=== backend $b"
 	T_SOCK=$T_DIR/$b.sock

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 
+#include "access.h"
 #include "block.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -23,20 +24,22 @@
 static handler_fn	op_get, op_set, op_del, op_exists, op_incr, op_keys,
 			op_ttl, op_expire, op_persist, op_wait;
 
-#define OP(name, lo, hi, fn)	\
-	[IOMUX_OP_##name & 0xff] = { IOMUX_OP_##name, lo, hi, fn }
+#define OP(name, lo, hi, fn, role, names)	\
+	[IOMUX_OP_##name & 0xff] = { IOMUX_OP_##name, lo, hi, fn,	\
+	    POLICY_##role, ACCESS_N_##names }
 
+/* KEYS names its prefix: a namespace must cover all it can list. */
 const struct handler cmd_kv_ops[DISPATCH_RANGE_OPS] = {
-	OP(GET, 1, 1, op_get),
-	OP(SET, 2, 5, op_set),
-	OP(DEL, 1, IOMUX_ARGS_MAX, op_del),
-	OP(EXISTS, 1, IOMUX_ARGS_MAX, op_exists),
-	OP(INCR, 1, 2, op_incr),
-	OP(KEYS, 1, 3, op_keys),
-	OP(TTL, 1, 1, op_ttl),
-	OP(EXPIRE, 2, 2, op_expire),
-	OP(PERSIST, 1, 1, op_persist),
-	OP(WAIT, 1, 2, op_wait),
+	OP(GET, 1, 1, op_get, RO, FIRST),
+	OP(SET, 2, 5, op_set, RW, FIRST),
+	OP(DEL, 1, IOMUX_ARGS_MAX, op_del, RW, ALL),
+	OP(EXISTS, 1, IOMUX_ARGS_MAX, op_exists, RO, ALL),
+	OP(INCR, 1, 2, op_incr, RW, FIRST),
+	OP(KEYS, 1, 3, op_keys, RO, FIRST),
+	OP(TTL, 1, 1, op_ttl, RO, FIRST),
+	OP(EXPIRE, 2, 2, op_expire, RW, FIRST),
+	OP(PERSIST, 1, 1, op_persist, RW, FIRST),
+	OP(WAIT, 1, 2, op_wait, RO, FIRST),
 };
 
 /* KEYS results, filled and sent within one request. */

@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "block.h"
+#include "access.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "lock.h"
@@ -21,9 +22,12 @@
 static handler_fn	op_lock, op_trylock, op_unlock;
 
 const struct handler cmd_lock_ops[DISPATCH_RANGE_OPS] = {
-	[IOMUX_OP_LOCK & 0xff] = { IOMUX_OP_LOCK, 1, 3, op_lock },
-	[IOMUX_OP_TRYLOCK & 0xff] = { IOMUX_OP_TRYLOCK, 1, 2, op_trylock },
-	[IOMUX_OP_UNLOCK & 0xff] = { IOMUX_OP_UNLOCK, 1, 1, op_unlock },
+	[IOMUX_OP_LOCK & 0xff] = { IOMUX_OP_LOCK, 1, 3, op_lock,
+	    POLICY_RW, ACCESS_N_FIRST },
+	[IOMUX_OP_TRYLOCK & 0xff] = { IOMUX_OP_TRYLOCK, 1, 2, op_trylock,
+	    POLICY_RW, ACCESS_N_FIRST },
+	[IOMUX_OP_UNLOCK & 0xff] = { IOMUX_OP_UNLOCK, 1, 1, op_unlock,
+	    POLICY_RW, ACCESS_N_FIRST },
 };
 
 /* Reply to a failed lock_acquire() that is not "held by another". */

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "block.h"
+#include "access.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "htab.h"
@@ -38,14 +39,20 @@ static handler_fn	op_subscribe, op_unsubscribe, op_psubscribe,
 
 const struct handler cmd_pubsub_ops[DISPATCH_RANGE_OPS] = {
 	[IOMUX_OP_SUBSCRIBE & 0xff] =
-	    { IOMUX_OP_SUBSCRIBE, 1, IOMUX_ARGS_MAX, op_subscribe },
+	    { IOMUX_OP_SUBSCRIBE, 1, IOMUX_ARGS_MAX, op_subscribe,
+	    POLICY_RO, ACCESS_N_ALL },
+	/* Anyone may let go of what it holds. */
 	[IOMUX_OP_UNSUBSCRIBE & 0xff] =
-	    { IOMUX_OP_UNSUBSCRIBE, 0, IOMUX_ARGS_MAX, op_unsubscribe },
+	    { IOMUX_OP_UNSUBSCRIBE, 0, IOMUX_ARGS_MAX, op_unsubscribe,
+	    POLICY_NONE, ACCESS_N_NONE },
 	[IOMUX_OP_PSUBSCRIBE & 0xff] =
-	    { IOMUX_OP_PSUBSCRIBE, 1, IOMUX_ARGS_MAX, op_psubscribe },
+	    { IOMUX_OP_PSUBSCRIBE, 1, IOMUX_ARGS_MAX, op_psubscribe,
+	    POLICY_RO, ACCESS_N_PATTERNS },
 	[IOMUX_OP_PUNSUBSCRIBE & 0xff] =
-	    { IOMUX_OP_PUNSUBSCRIBE, 0, IOMUX_ARGS_MAX, op_punsubscribe },
-	[IOMUX_OP_PUBLISH & 0xff] = { IOMUX_OP_PUBLISH, 2, 2, op_publish },
+	    { IOMUX_OP_PUNSUBSCRIBE, 0, IOMUX_ARGS_MAX, op_punsubscribe,
+	    POLICY_NONE, ACCESS_N_NONE },
+	[IOMUX_OP_PUBLISH & 0xff] = { IOMUX_OP_PUBLISH, 2, 2, op_publish,
+	    POLICY_RW, ACCESS_N_FIRST },
 };
 
 /* Check every name (and pattern shape); 0, or -EINVAL after replying. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 
 #include "block.h"
+#include "access.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "queue.h"
@@ -23,10 +24,13 @@ static handler_fn	op_push, op_pop, op_qlen, op_peek;
 
 const struct handler cmd_queue_ops[DISPATCH_RANGE_OPS] = {
 	[IOMUX_OP_PUSH & 0xff] = { IOMUX_OP_PUSH, 2, 1 + IOMUX_PUSH_VALUES_MAX,
-	    op_push },
-	[IOMUX_OP_POP & 0xff] = { IOMUX_OP_POP, 1, 2, op_pop },
-	[IOMUX_OP_QLEN & 0xff] = { IOMUX_OP_QLEN, 1, 1, op_qlen },
-	[IOMUX_OP_PEEK & 0xff] = { IOMUX_OP_PEEK, 1, 1, op_peek },
+	    op_push, POLICY_RW, ACCESS_N_FIRST },
+	[IOMUX_OP_POP & 0xff] = { IOMUX_OP_POP, 1, 2, op_pop,
+	    POLICY_RW, ACCESS_N_FIRST },
+	[IOMUX_OP_QLEN & 0xff] = { IOMUX_OP_QLEN, 1, 1, op_qlen,
+	    POLICY_RO, ACCESS_N_FIRST },
+	[IOMUX_OP_PEEK & 0xff] = { IOMUX_OP_PEEK, 1, 1, op_peek,
+	    POLICY_RO, ACCESS_N_FIRST },
 };
 
 /*

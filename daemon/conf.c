@@ -33,6 +33,7 @@
 
 #include "conf.h"
 #include "iomux-proto.h"
+#include "policy.h"
 
 #define KIB		UINT64_C(1024)
 #define MIB		(KIB * 1024)
@@ -41,6 +42,8 @@
 
 enum vtype {
 	V_PATH,		/* char[] socket path, must fit sun_path */
+	V_FILE,		/* char[] another file's path */
+	V_RULE,		/* appended to rules[]/nrules */
 	V_MODE,		/* mode_t, octal */
 	V_TCP,		/* appended to tcp[]/ntcp */
 	V_BOOL,		/* bool */
@@ -75,6 +78,9 @@ struct key {
 
 /* struct conf_set has one bit per key. */
 _Static_assert(CONF_K_COUNT <= 64, "too many keys for struct conf_set");
+_Static_assert(CONF_RULES_MAX == POLICY_RULES_MAX &&
+    CONF_RULES_TEXT == POLICY_TEXT_MAX && CONF_LINE_MAX == POLICY_LINE_MAX,
+    "conf.h and policy.h must agree on the rules' limits");
 
 #define F(f)	offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 
@@ -128,6 +134,9 @@ static const struct key keys[] = {
 	{ "client_memory_max_per_uid", CONF_K_CLIENT_MEMORY_MAX_PER_UID,
 	    V_SIZE, R_LIVE, F(client_memory_max_per_uid), 0,
 	    (uint64_t)SIZE_MAX - 1 },
+	{ "rule", CONF_K_RULE, V_RULE, R_LIVE, F(rules), 0, 0 },
+	{ "token_file", CONF_K_TOKEN_FILE, V_FILE, R_START, F(token_file),
+	    0, 0 },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -405,6 +414,33 @@ name_ok(const char *s, size_t size)
 }
 
 /*
+ * Append a rule line, checked now (policy_check_rule() resolves its
+ * names), so that an error names the file's line.
+ */
+static int
+rule_add(struct conf *c, const char *v, char *msg, size_t msglen)
+{
+	char	why[256];
+	size_t	len = strlen(c->rules), n = strlen(v);
+
+	if (policy_check_rule(v, why, sizeof(why)) < 0) {
+		seterr(msg, msglen, "bad rule: %s", why);
+		return -EINVAL;
+	}
+	if (c->nrules >= CONF_RULES_MAX ||
+	    len + (len > 0) + n > CONF_RULES_TEXT) {
+		seterr(msg, msglen, "too many rules (at most %d, %u bytes)",
+		    CONF_RULES_MAX, CONF_RULES_TEXT);
+		return -EINVAL;
+	}
+	if (len > 0)
+		c->rules[len++] = '\n';
+	memcpy(c->rules + len, v, n + 1);
+	c->nrules++;
+	return 0;
+}
+
+/*
  * Parse 'v' for key 'k' and store it into 'c'. On error 'c' is not
  * touched and 'msg' holds "bad value for 'key': ...".
  */
@@ -430,6 +466,16 @@ key_set(struct conf *c, const struct key *k, const char *v, char *msg,
 		memset(field, 0, k->size);
 		memcpy(field, v, strlen(v));
 		return 0;
+	case V_FILE:
+		if (strlen(v) >= k->size || v[0] != '/') {
+			why = "must be an absolute path of at most 255 bytes";
+			goto bad;
+		}
+		memset(field, 0, k->size);
+		memcpy(field, v, strlen(v));
+		return 0;
+	case V_RULE:
+		return rule_add(c, v, msg, msglen);
 	case V_MODE:
 		if ((r = conf_parse_mode(v, &mode)) != 0) {
 			why = r == -ERANGE ? "must be at most 0777" :
@@ -548,6 +594,11 @@ key_copy(struct conf *dst, const struct conf *src, const struct key *k)
 		dst->ntcp = src->ntcp;
 		return;
 	}
+	if (k->type == V_RULE) {
+		memcpy(dst->rules, src->rules, sizeof(dst->rules));
+		dst->nrules = src->nrules;
+		return;
+	}
 	memcpy((char *)dst + k->off, (const char *)src + k->off, k->size);
 }
 
@@ -566,6 +617,8 @@ key_equal(const struct conf *a, const struct conf *b, const struct key *k)
 		}
 		return 1;
 	case V_PATH:
+	case V_FILE:
+	case V_RULE:
 	case V_NAME:
 		return strcmp((const char *)a + k->off,
 		    (const char *)b + k->off) == 0;

@@ -17,6 +17,10 @@
 #define CONF_PATH_MAX	108	/* sun_path */
 #define CONF_TCP_MAX	4
 #define CONF_LINE_MAX	1024	/* config file line, newline excluded */
+#define CONF_FILE_MAX	256	/* other paths (token_file), NUL included */
+/* The access rules, one per line (policy.h has the same limits). */
+#define CONF_RULES_MAX	128
+#define CONF_RULES_TEXT	(16u << 10)
 
 /* The config keys, one bit each in struct conf_set. */
 enum conf_key {
@@ -44,6 +48,8 @@ enum conf_key {
 	CONF_K_CLIENT_MEMORY_MAX,
 	CONF_K_MAX_CLIENTS_PER_UID,
 	CONF_K_CLIENT_MEMORY_MAX_PER_UID,
+	CONF_K_RULE,
+	CONF_K_TOKEN_FILE,
 	CONF_K_COUNT
 };
 #define CONF_KEY_BIT(k)	(UINT64_C(1) << (k))
@@ -84,6 +90,15 @@ struct conf {
 	size_t	 client_memory_max_per_uid;	/* CONF_AUTO_SIZE: half of
 						   client_memory_max; 0 = no
 						   limit */
+
+	/*
+	 * Who may do what (policy.h): the rule lines in file order, joined
+	 * by newlines; "" = the default rules.
+	 */
+	char	 rules[CONF_RULES_TEXT + 1];
+	int	 nrules;
+	/* The TCP token's file; "" = "token" beside the default socket. */
+	char	 token_file[CONF_FILE_MAX];
 };
 
 /*

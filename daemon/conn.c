@@ -236,11 +236,11 @@ conn_log(const struct conn *c, const char *what)
 }
 
 int
-conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
+conn_new(struct server *srv, int fd, const struct ucred *cred,
+    struct conn **out)
 {
 	struct conn	*c;
-	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
+	bool		 tcp = cred == NULL;
 	int		 ret;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -249,11 +249,13 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 	c->fd = fd;
 	c->id = ++srv->next_conn_id;
 	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
 	if (tcp)
 		c->flags |= CONN_F_TCP;
-	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		c->uid = cred.uid;
-		c->pid = cred.pid;
+	else {
+		c->uid = cred->uid;
+		c->gid = cred->gid;
+		c->pid = cred->pid;
 	}
 	/* Its account rolls up into its uid's, and that into client_mem. */
 	if ((ret = server_user_join(srv, c)) < 0) {
@@ -273,6 +275,7 @@ conn_new(struct server *srv, int fd, bool tcp, struct conn **out)
 		return ret;
 	}
 	c->mask = EV_READ;
+	access_conn_start(c);
 	c->last_active = ev_now(srv->loop);
 	if (srv->conf.idle_timeout_ms)
 		(void)ev_timer_start(srv->loop, &c->timer,
@@ -501,6 +504,7 @@ conn_free(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	close(c->fd);
+	access_conn_end(c);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_acct_release(&c->hc.mem, sizeof(*c));

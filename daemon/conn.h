@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "access.h"
 #include "buf.h"
 #include "ev.h"
 #include "hub.h"
@@ -48,6 +49,7 @@ struct conn_handoff {
 #define CONN_F_HUP	0x40	/* peer seen gone by a hand-off: handle it */
 #define CONN_F_RELEASED	0x80	/* waits, locks, subscriptions let go */
 #define CONN_F_BUSY	0x100	/* its requests are being decoded, run */
+#define CONN_F_AUTH	0x200	/* TCP: gave the right token in HELLO */
 
 struct conn {
 	struct server	*srv;
@@ -62,10 +64,12 @@ struct conn {
 	int		 mask;		/* what the loop watches now */
 	unsigned int	 flags;
 	uid_t		 uid;		/* (uid_t)-1 over TCP */
+	gid_t		 gid;		/* (gid_t)-1 over TCP */
 	/* Its uid's quotas (server_user_join), and the uid's other conns. */
 	struct server_user *user;
 	struct conn	*uprev, *unext;
 	pid_t		 pid;		/* 0 over TCP */
+	struct conn_access acc;		/* the rules that apply to it */
 
 	struct buf	 in;		/* only a partial frame or leftovers */
 	size_t		 in_scan;	/* in: complete frames end here (wait) */
@@ -86,10 +90,13 @@ struct conn {
 
 /*
  * Take ownership of an accepted, non-blocking socket and start reading.
- * Returns 0, or -errno (-ERANGE: the backend cannot watch an fd this
- * high); on failure the caller still owns and closes fd.
+ * cred: the peer credentials of a UNIX socket, read once at accept
+ * (NULL over TCP). Returns 0, or -errno (-ERANGE: the backend cannot
+ * watch an fd this high); on failure the caller still owns and closes fd.
  */
-int	conn_new(struct server *, int fd, bool tcp, struct conn **out);
+struct ucred;
+int	conn_new(struct server *, int fd, const struct ucred *cred,
+	    struct conn **out);
 
 /* Its request was answered: run the requests that waited behind it. */
 void	conn_unblocked(struct conn *);

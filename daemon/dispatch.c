@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "server.h"
@@ -45,6 +46,20 @@ dispatch_lookup(uint16_t op)
 		return NULL;
 	h = &ranges[range][lo];
 	return h->fn != NULL ? h : NULL;
+}
+
+/*
+ * The access rules, before the handler: one comparison when a rule
+ * without a namespace decides all the connection does (access.c).
+ */
+static inline bool
+access_allowed(struct conn *c, const struct handler *h,
+    const struct proto_frame *f, const struct proto_arg *args,
+    struct reply *r)
+{
+	if (h->role == POLICY_NONE || c->acc.all_role >= (int)h->role)
+		return true;
+	return access_check(c, h, f, args, r);
 }
 
 int
@@ -79,7 +94,7 @@ dispatch_request(struct conn *c, const struct proto_frame *f,
 				    "%s takes %u to %u arguments, not %u",
 				    proto_op_name(h->op), h->min_args,
 				    h->max_args, f->argc);
-		} else
+		} else if (access_allowed(c, h, f, args, &r))
 			h->fn(c, f, args, &r);
 	}
 	if (r.blocked)

@@ -37,11 +37,18 @@ struct reply {
 typedef void	handler_fn(struct conn *, const struct proto_frame *,
 		    const struct proto_arg *, struct reply *);
 
+/*
+ * An opcode's handler, its argument counts and what the access rules
+ * (access.h) ask of it: the least role that may run it (POLICY_NONE:
+ * anyone) and which arguments are names its namespace must cover.
+ */
 struct handler {
 	uint16_t	 op;
 	uint16_t	 min_args;
 	uint16_t	 max_args;
 	handler_fn	*fn;
+	uint8_t		 role;		/* enum policy_role */
+	uint8_t		 names;		/* enum access_names */
 };
 
 /* The modules' tables, indexed by op & 0xff; fn NULL = unknown opcode. */

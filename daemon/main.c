@@ -52,6 +52,7 @@ enum {
 	OPT_CLIENT_MEMORY_MAX,
 	OPT_MAX_CLIENTS_PER_UID,
 	OPT_CLIENT_MEMORY_MAX_PER_UID,
+	OPT_TOKEN_FILE,
 };
 
 static const struct option longopts[] = {
@@ -82,6 +83,7 @@ static const struct option longopts[] = {
 	    OPT_MAX_CLIENTS_PER_UID },
 	{ "client-memory-max-per-uid", required_argument, NULL,
 	    OPT_CLIENT_MEMORY_MAX_PER_UID },
+	{ "token-file",		required_argument,	NULL, OPT_TOKEN_FILE },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -112,6 +114,7 @@ static const struct {
 	{ OPT_CLIENT_MEMORY_MAX, "client_memory_max" },
 	{ OPT_MAX_CLIENTS_PER_UID, "max_clients_per_uid" },
 	{ OPT_CLIENT_MEMORY_MAX_PER_UID, "client_memory_max_per_uid" },
+	{ OPT_TOKEN_FILE, "token_file" },
 };
 
 static struct {
@@ -140,7 +143,7 @@ usage(int status)
 "              [--key-max size] [--value-max size] [--max-memory size]\n"
 "              [--subscriptions-max n] [--client-memory-max size]\n"
 "              [--max-clients-per-uid n]\n"
-"              [--client-memory-max-per-uid size]\n");
+"              [--client-memory-max-per-uid size] [--token-file path]\n");
 	exit(status);
 }
 

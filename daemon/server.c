@@ -184,6 +184,7 @@ server_user_leave(struct server *srv, struct conn *c)
 		return;
 	assert(u->conns == NULL && u->mem.bytes == 0);
 	htab_remove(&srv->users, &u->entry);
+	access_ident_free(&u->ident);
 	free(u);
 	if (srv->users.count == 0)
 		htab_free(&srv->users);
@@ -209,17 +210,22 @@ user_full(struct server *srv, uid_t uid, char *why, size_t len)
 	return true;
 }
 
-/* The peer's uid for the quotas: SERVER_UID_TCP over TCP (or unknown). */
-static uid_t
-peer_uid(int fd, bool tcp)
+/*
+ * The peer credentials of a UNIX socket, read once for the quotas, the
+ * rules and the logs. Over TCP, and (never seen) when the kernel has
+ * none, uid and gid are -1: the quotas' TCP pseudo-user, and no uid or
+ * gid rule matches it.
+ */
+static void
+peer_cred(int fd, bool tcp, struct ucred *cred)
 {
-	struct ucred	cred;
-	socklen_t	len = sizeof(cred);
+	socklen_t	len = sizeof(*cred);
 
-	if (tcp || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
-	    &len) != 0)
-		return SERVER_UID_TCP;
-	return cred.uid;
+	if (!tcp && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == 0)
+		return;
+	cred->uid = SERVER_UID_TCP;
+	cred->gid = (gid_t)-1;
+	cred->pid = 0;
 }
 
 static void
@@ -273,6 +279,7 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 {
 	struct server	*srv = arg;
 	struct conn	*c;
+	struct ucred	 cred;
 	bool		 tcp = false;
 	char		 why[96];
 	int		 fd, i, ret, one = 1;
@@ -310,8 +317,9 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 			refuse(srv, fd, "too many clients");
 			continue;
 		}
+		peer_cred(fd, tcp, &cred);
 		/* One uid must not take every slot from the others. */
-		if (user_full(srv, peer_uid(fd, tcp), why, sizeof(why))) {
+		if (user_full(srv, cred.uid, why, sizeof(why))) {
 			srv->stats.clients_refused_uid++;
 			refuse(srv, fd, why);
 			continue;
@@ -319,7 +327,7 @@ accept_cb(struct ev_loop *loop, int lfd, int events, void *arg)
 		if (tcp)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 			    sizeof(one));
-		if ((ret = conn_new(srv, fd, tcp, &c)) < 0) {
+		if ((ret = conn_new(srv, fd, tcp ? NULL : &cred, &c)) < 0) {
 			refuse(srv, fd, ret == -ERANGE || ret == -EBADF ?
 			    "too many clients for this backend's fd limit" :
 			    "out of memory");
@@ -579,9 +587,23 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 	struct conf	*c = &srv->conf;
 	struct conn	*conn;
 	struct conf_set	 later;
+	struct policy	*pol;
 	char		 names[256];
 	int		 max_clients = c->max_clients, n;
 
+	/*
+	 * New rules are for new connections: each existing one keeps the
+	 * rules it was accepted under, and all its state.
+	 */
+	if (strcmp(c->rules, nc->rules) != 0) {
+		if (access_policy(nc, &pol, names, sizeof(names)) < 0)
+			log_warnx("reload: %s; keeping the rules in force",
+			    names);
+		else {
+			policy_unref(srv->policy);
+			srv->policy = pol;
+		}
+	}
 	conf_apply(c, nc, &later);
 	/*
 	 * conf_apply() only lets max_clients fall, but what runs can be
@@ -861,6 +883,37 @@ server_after_fork(struct server *srv)
 	return setup_signals(srv);
 }
 
+/*
+ * With a TCP listener (ours or systemd's), the token its clients show:
+ * TCP has no peer credentials, and without it TCP would hand anyone on
+ * the host what the UNIX socket's file mode keeps from them.
+ */
+static int
+setup_token(struct server *srv, char *errbuf, size_t errlen)
+{
+	char	path[sizeof(srv->token.path)];
+	bool	dflt = srv->conf.token_file[0] == '\0';
+	int	i, ret;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		if (!(srv->listeners[i].flags & LISTEN_F_UNIX))
+			break;
+	if (i == srv->nlisteners)
+		return 0;
+	if (!dflt)
+		snprintf(path, sizeof(path), "%s", srv->conf.token_file);
+	else if ((ret = token_default_path(path, sizeof(path))) != 0) {
+		snprintf(errbuf, errlen, "a TCP listener needs a token file, "
+		    "and there is no default (XDG_RUNTIME_DIR is not set): "
+		    "set token_file");
+		return ret;
+	}
+	if ((ret = token_create(&srv->token, path, dflt, errbuf, errlen)) < 0)
+		return ret;
+	log_info("TCP token in %s", path);
+	return 0;
+}
+
 int
 server_init(struct server *srv, const struct conf *conf, char *errbuf,
     size_t errlen)
@@ -900,6 +953,8 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 	}
 	srv->start_ms = ev_now(srv->loop);
 	limits_set(srv);
+	if ((ret = access_policy(conf, &srv->policy, errbuf, errlen)) < 0)
+		goto fail;
 	srv->data.limits = &srv->limits;
 	if ((ret = kv_new(&srv->data, &srv->kv_clock, &srv->kv)) < 0 ||
 	    (ret = queue_new(&srv->data, &srv->queues)) < 0 ||
@@ -928,6 +983,8 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 			goto fail;
 		}
 	}
+	if ((ret = setup_token(srv, errbuf, errlen)) < 0)
+		goto fail;
 	srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (!srv->activated)
 		(void)ev_timer_start(srv->loop, &srv->sock_timer,
@@ -966,6 +1023,9 @@ server_free(struct server *srv)
 	/* Each user went with its last connection; the table with them. */
 	assert(srv->users.count == 0);
 	htab_free(&srv->users);
+	policy_unref(srv->policy);
+	srv->policy = NULL;
+	token_remove(&srv->token);
 	for (i = 0; i < srv->nlisteners; i++) {
 		if (srv->listeners[i].fd >= 0 && srv->loop != NULL)
 			ev_io_del(srv->loop, srv->listeners[i].fd);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "buf.h"
 #include "conf.h"
 #include "dispatch.h"
@@ -22,6 +23,7 @@
 #include "hub.h"
 #include "listen.h"
 #include "systemd.h"
+#include "token.h"
 
 #define SERVER_LISTEN_MAX	(1 + CONF_TCP_MAX + SYSTEMD_LISTEN_MAX)
 #define SERVER_FD_RESERVE	32	/* fds kept for listeners, logs, STATUS */
@@ -59,6 +61,8 @@ struct server_stats {
 	uint64_t	clients_refused_uid;	/* max_clients_per_uid */
 	uint64_t	clients_evicted_uid;	/* client_memory_max_per_uid */
 	uint64_t	sockets_recreated;	/* our socket file was lost */
+	uint64_t	requests_denied;	/* by the access rules */
+	uint64_t	auth_failures;		/* HELLO with a wrong token */
 };
 
 struct conn;
@@ -87,11 +91,15 @@ struct server_user {
 	 */
 	struct buf_acct		 mem;
 	struct conn		*conns;		/* by conn.unext, newest first */
+	struct access_ident	 ident;		/* its name and groups */
 };
 
 struct server {
 	struct conf		 conf;
 	struct ev_loop		*loop;
+	/* The rules new connections get (each keeps a reference). */
+	struct policy		*policy;
+	struct token		 token;		/* set with a TCP listener */
 
 	struct listener		 listeners[SERVER_LISTEN_MAX];
 	int			 nlisteners;

@@ -83,8 +83,35 @@ listener_names(const struct server *srv, char *buf, size_t len)
 	}
 }
 
+/* What anyone with ro may see: how big, how busy, nothing about whom. */
+static void
+status_summary(struct server *srv, struct reply *r)
+{
+	struct queue_stats	qst;
+	struct pubsub_stats	ps;
+	struct lock_stats	ls;
+	struct kv_stats		ks;
+
+	kv_stats_get(srv->kv, &ks);
+	queue_stats_get(srv->queues, &qst);
+	pubsub_stats(srv->pubsub, &ps);
+	lock_stats_get(srv->locks, &ls);
+	reply_pair(r, "version", PACKAGE_VERSION);
+	reply_pair_u64(r, "uptime", (ev_now(srv->loop) - srv->start_ms) / 1000);
+	reply_pair(r, "backend", ev_loop_backend(srv->loop));
+	reply_pair_u64(r, "clients", (uint64_t)srv->nclients);
+	reply_pair_u64(r, "requests", srv->stats.requests);
+	reply_pair_u64(r, "keys", ks.keys);
+	reply_pair_u64(r, "queues", qst.queues);
+	reply_pair_u64(r, "channels", ps.channels);
+	reply_pair_u64(r, "locks_held", ls.held);
+	reply_pair_u64(r, "data_bytes", srv->data.bytes);
+	reply_pair_u64(r, "max_memory", srv->conf.max_memory);
+	reply_pair(r, "details", "no");
+}
+
 void
-status_reply(struct server *srv, struct reply *r)
+status_reply(struct server *srv, struct reply *r, bool details)
 {
 	const struct ev_stats	*es = ev_loop_stats(srv->loop);
 	struct pubsub_stats	 ps;
@@ -94,6 +121,10 @@ status_reply(struct server *srv, struct reply *r)
 	char			 text[SERVER_LISTEN_MAX * 130];
 	uint64_t		 now = ev_now(srv->loop);
 
+	if (!details) {
+		status_summary(srv, r);
+		return;
+	}
 	reply_pair(r, "version", PACKAGE_VERSION);
 	reply_pair_u64(r, "pid", (uint64_t)getpid());
 	reply_pair_u64(r, "uptime", (now - srv->start_ms) / 1000);
@@ -154,6 +185,11 @@ status_reply(struct server *srv, struct reply *r)
 	reply_pair_u64(r, "sockets_recreated", srv->stats.sockets_recreated);
 	reply_pair_u64(r, "publishes_sliced", srv->stats.publishes_sliced);
 	reply_pair_u64(r, "publish_slices", srv->stats.publish_slices);
+	reply_pair_u64(r, "requests_denied", srv->stats.requests_denied);
+	reply_pair_u64(r, "auth_failures", srv->stats.auth_failures);
+	reply_pair_u64(r, "rules", policy_is_default(srv->policy) ? 0 :
+	    (uint64_t)policy_nrules(srv->policy));
+	reply_pair(r, "details", "yes");
 }
 
 void

@@ -11,11 +11,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 struct reply;
 struct server;
 
-/* Append every STATUS field as a name/value pair to an OK reply. */
-void	status_reply(struct server *, struct reply *);
+/*
+ * Append the STATUS fields as name/value pairs to an OK reply: all of
+ * them for an admin (details), else a summary that names no client,
+ * listener or limit.
+ */
+void	status_reply(struct server *, struct reply *, bool details);
 /* Resident set size of this process in bytes, or 0 if unknown. */
 uint64_t	status_rss(void);
 /* A one-line summary for sd_notify STATUS= and logs. */

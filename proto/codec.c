@@ -314,6 +314,7 @@ static const struct code_name op_names[] = {
 	{ IOMUX_OP_HELLO,	"hello",	NULL },
 	{ IOMUX_OP_PING,	"ping",		NULL },
 	{ IOMUX_OP_STATUS,	"status",	NULL },
+	{ IOMUX_OP_WHOAMI,	"whoami",	NULL },
 	{ IOMUX_OP_GET,		"get",		NULL },
 	{ IOMUX_OP_SET,		"set",		NULL },
 	{ IOMUX_OP_DEL,		"del",		NULL },

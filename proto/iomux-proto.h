@@ -28,7 +28,9 @@
  *
  * Changelog:
  *	1	first version: HELLO, PING, STATUS; the data opcodes of
- *		the 0x01xx-0x04xx ranges.
+ *		the 0x01xx-0x04xx ranges. Added later, within version 1
+ *		(a server without them answers EUNKNOWN or EARGS): WHOAMI,
+ *		HELLO's token argument, EDENIED from the access rules.
  */
 
 #ifndef IOMUX_PROTO_H
@@ -77,6 +79,7 @@ extern "C" {
 #define IOMUX_OP_HELLO		0x0001
 #define IOMUX_OP_PING		0x0002
 #define IOMUX_OP_STATUS		0x0003
+#define IOMUX_OP_WHOAMI		0x0004
 
 #define IOMUX_OP_GET		0x0101
 #define IOMUX_OP_SET		0x0102
@@ -136,7 +139,7 @@ extern "C" {
 #define IOMUX_ST_ETYPE		0x0106	/* e.g. INCR of a non-integer */
 #define IOMUX_ST_ERANGE		0x0107	/* e.g. INCR overflow */
 #define IOMUX_ST_ENOTOWNER	0x0108	/* UNLOCK by a non-holder */
-#define IOMUX_ST_EDENIED	0x0109	/* not allowed on this listener */
+#define IOMUX_ST_EDENIED	0x0109	/* the access rules do not allow it */
 #define IOMUX_ST_ETIMEOUT	0x010a	/* frame not completed in time; closes */
 #define IOMUX_ST_EKIND		0x010b	/* a client sent a non-request */
 

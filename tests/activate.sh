@@ -35,6 +35,8 @@ fi
 [ -x "$IOMUXCTL" ] || t_fail "IOMUXCTL ($IOMUXCTL) is not an executable"
 
 t_tmpdir
+IOMUXD_TOKEN_FILE=$T_DIR/token
+export IOMUXD_TOKEN_FILE
 
 # systemd-socket-activate hands the program only LISTEN_* and what -E
 # names, so pass on what the sanitizer builds and the harness rely on.
@@ -67,8 +69,11 @@ activate()
 		shift
 	done
 	[ $# -gt 0 ] && shift
+	# The TCP token goes here (iomuxctl finds it through the
+	# environment), never to the default /run/iomuxd/token.
 	# shellcheck disable=SC2086 # option lists without spaces
-	"$SSA" $SSA_ENV $a_ssa "$IOMUXD" -f "$@" >"$A_LOG" 2>&1 &
+	"$SSA" $SSA_ENV $a_ssa "$IOMUXD" -f --token-file "$IOMUXD_TOKEN_FILE" \
+	    "$@" >"$A_LOG" 2>&1 &
 	A_PID=$!
 	T_PIDS="$T_PIDS $A_PID"
 }

@@ -999,7 +999,7 @@ START_TEST(test_op_names)
 	ck_assert_uint_eq(proto_op_by_name(""), 0);
 	ck_assert_uint_eq(proto_op_by_name("unknown"), 0);
 	ck_assert_str_eq(proto_op_name(0x0000), "unknown");
-	ck_assert_str_eq(proto_op_name(0x0004), "unknown");
+	ck_assert_str_eq(proto_op_name(0x0005), "unknown");
 	ck_assert_str_eq(proto_op_name(0x7777), "unknown");
 	ck_assert_str_eq(proto_op_name(0xffff), "unknown");
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include <check.h>
@@ -262,12 +263,17 @@ setup(void)
 	conn.srv = &srv;
 	conn.fd = -1;
 	srv.current = &conn;	/* replies go to srv.scratch */
+	/* uid 0 by the memset: root, admin by the default rules. */
+	ck_assert_int_eq(policy_default(geteuid(), &srv.policy), 0);
+	access_conn_start(&conn);
 	doc_load();
 }
 
 static void
 teardown(void)
 {
+	access_conn_end(&conn);
+	policy_unref(srv.policy);
 	buf_free(&srv.scratch);
 }
 
@@ -464,7 +470,7 @@ END_TEST
 START_TEST(test_lookup_edges)
 {
 	static const uint16_t	 unknown[] = {
-		0x0000, 0x0004, 0x001f, 0x0020, 0x0021, 0x0022, 0x00ff,
+		0x0000, 0x0005, 0x001f, 0x0020, 0x0021, 0x0022, 0x00ff,
 		0x0100, 0x010b, 0x011f, 0x0120, 0x0121, 0x01ff,
 		0x0200, 0x0205, 0x0221, 0x0300, 0x0306, 0x0321,
 		0x0400, 0x0404, 0x0421,
@@ -529,7 +535,7 @@ END_TEST
 START_TEST(test_request_unknown)
 {
 	static const uint16_t	 ops[] = {
-		0x0000, 0x0004, 0x00ff, 0x0120, 0x0500, 0x7e7e, 0xffff,
+		0x0000, 0x0005, 0x00ff, 0x0120, 0x0500, 0x7e7e, 0xffff,
 	};
 	char			 want[64];
 	uint64_t		 n0;
@@ -586,7 +592,7 @@ END_TEST
 START_TEST(test_request_control)
 {
 	static const uint8_t	 v1[4] = { 0, 0, 0, 1 };
-	struct proto_arg	 a[3];
+	struct proto_arg	 a[4];
 	char			 frame_max[32];
 	bool			 seen = false;
 	uint16_t		 k;
@@ -598,8 +604,9 @@ START_TEST(test_request_control)
 	a[1].len = 14;
 	a[2].p = (const uint8_t *)"x";
 	a[2].len = 1;
+	a[3] = a[2];
 
-	/* HELLO version [name]: 1 and 2 arguments are answered. */
+	/* HELLO version [name [token]]: 1 and 2 arguments are answered. */
 	request(IOMUX_OP_HELLO, 10, 1, a);
 	ck_assert_uint_eq(rep.f.code, IOMUX_ST_OK);
 	snprintf(frame_max, sizeof(frame_max), "%u", srv.conf.frame_max);
@@ -617,8 +624,11 @@ START_TEST(test_request_control)
 	ck_assert_uint_eq(rep.f.code, IOMUX_ST_OK);
 	request(IOMUX_OP_HELLO, 12, 0, a);
 	expect_count_error(IOMUX_OP_HELLO, 0);
+	/* A third is a token; this server has none, so it is wrong. */
 	request(IOMUX_OP_HELLO, 13, 3, a);
-	expect_count_error(IOMUX_OP_HELLO, 3);
+	ck_assert_uint_eq(rep.f.code, IOMUX_ST_EDENIED);
+	request(IOMUX_OP_HELLO, 14, 4, a);
+	expect_count_error(IOMUX_OP_HELLO, 4);
 
 	/* PING [data]: none back for none, the argument for one. */
 	request(IOMUX_OP_PING, 20, 0, a);
@@ -635,7 +645,7 @@ START_TEST(test_request_control)
 	/* STATUS takes nothing (its reply needs a whole server). */
 	request(IOMUX_OP_STATUS, 30, 1, a);
 	expect_count_error(IOMUX_OP_STATUS, 1);
-	ck_assert_uint_eq(srv.stats.requests, 8);
+	ck_assert_uint_eq(srv.stats.requests, 9);
 	ck_assert_uint_eq(srv.stats.requests_unknown, 0);
 }
 END_TEST

@@ -1258,8 +1258,7 @@ START_TEST(test_pop_shut_rd_unix_and_tcp)
 	    "that shut down its reading side");
 
 	/* TCP: the send succeeds, the item is delivered and stays gone. */
-	fd = tu_connect_tcp(port, IO_MS);
-	ASSERT(fd >= 0, "connect %s: %s", hp, strerror(-fd));
+	fd = rconnect_tcp(&d, port);
 	ASSERT(shutdown(fd, SHUT_RD) == 0, "shutdown: %s", strerror(errno));
 	out0 = dstatus_num(&d, "bytes_out");
 	rsend_req(fd, IOMUX_OP_POP, 1, 1, &a);

@@ -249,7 +249,7 @@ START_TEST(test_args_shape)
 {
 	struct tu_daemon	 d;
 	struct tu_frame		 f;
-	struct tu_arg		 a[3];
+	struct tu_arg		 a[4];
 	uint8_t			 ver[4], name[65];
 	int			 fd;
 
@@ -273,9 +273,13 @@ START_TEST(test_args_shape)
 	rsend_req(fd, IOMUX_OP_HELLO, 4, 2, a);
 	rexpect(fd, &f, IOMUX_ST_OK, 4);
 	tu_frame_free(&f);
+	/* A third argument is a token: a wrong one is refused, alone. */
 	a[2].p = "x";
 	a[2].len = 1;
 	rsend_req(fd, IOMUX_OP_HELLO, 5, 3, a);
+	rexpect_err(fd, IOMUX_ST_EDENIED, 5);
+	a[3] = a[2];
+	rsend_req(fd, IOMUX_OP_HELLO, 5, 4, a);
 	rexpect_err(fd, IOMUX_ST_EARGS, 5);
 	rsend_req(fd, IOMUX_OP_STATUS, 6, 1, &a[2]);
 	rexpect_err(fd, IOMUX_ST_EARGS, 6);

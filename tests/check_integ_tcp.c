@@ -32,23 +32,33 @@
 START_TEST(test_tcp)
 {
 	struct tu_daemon	 d;
-	struct iomux_client	*c = NULL;
-	struct iomux_reply	 r;
-	struct status		 s;
-	char			 hp[64], err[256] = "";
+	struct iomux_client		*c = NULL;
+	const struct iomux_value	*v;
+	struct iomux_reply		 r;
+	struct status			 s;
+	char				 hp[64];
 	int			 port, rc, fd;
 
 	port = tu_free_tcp_port();
 	ASSERT(port > 0, "no free port: %s", strerror(-port));
 	snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
 	dstart(&d, BACKEND, "--tcp", hp, NULL);
-	rc = iomux_connect_tcp(hp, IO_MS, &c, err, sizeof err);
-	ASSERT(rc == 0 && c != NULL, "iomux_connect_tcp %s: %s (%s)", hp,
-	    strerror(-rc), err);
+	c = lconnect_tcp(&d, hp);
 	rc = iomux_ping(c, "over tcp", 8, &r);
 	ASSERT(rc == 0 && r.code == IOMUX_ST_OK && r.argc == 1 &&
 	    r.argv[0].len == 8 && memcmp(r.argv[0].data, "over tcp", 8) == 0,
 	    "PING over TCP: %s", strerror(-rc));
+	/* The token gives rw, the default: the summary of STATUS only. */
+	rc = iomux_status(c, &r);
+	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "STATUS over TCP: %s, "
+	    "status 0x%04x", strerror(-rc), r.code);
+	v = iomux_reply_field(&r, "details");
+	ASSERT(v != NULL && v->len == 2 && memcmp(v->data, "no", 2) == 0,
+	    "STATUS over TCP with the token: want details \"no\"");
+	ASSERT(iomux_reply_field(&r, "listeners") == NULL,
+	    "STATUS over TCP names the listeners");
+	iomux_close(c);
+	c = lconnect(&d);
 	status_get(c, &s);
 	ASSERT(list_has(sstr(&s, "listeners"), hp) &&
 	    list_has(sstr(&s, "listeners"), d.sock),

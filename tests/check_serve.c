@@ -75,6 +75,7 @@ setup(void)
 	ck_assert_int_eq(kv_new(&srv.data, &srv.kv_clock, &srv.kv), 0);
 	ck_assert_int_eq(queue_new(&srv.data, &srv.queues), 0);
 	ck_assert_int_eq(lock_new(&srv.data, &srv.lock_clock, &srv.locks), 0);
+	ck_assert_int_eq(policy_default(geteuid(), &srv.policy), 0);
 	memset(tc, 0, sizeof(tc));
 }
 
@@ -93,6 +94,7 @@ teardown(void)
 	while (srv.conns != NULL)
 		conn_destroy(srv.conns);
 	serve_stop(&srv);
+	policy_unref(srv.policy);
 	lock_free(srv.locks);
 	queue_free(srv.queues);
 	kv_free(srv.kv);
@@ -104,11 +106,12 @@ teardown(void)
 static struct tconn *
 tconn(int i)
 {
-	int	sv[2];
+	struct ucred	cred = { getpid(), geteuid(), getegid() };
+	int		sv[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(conn_new(&srv, sv[0], false, &tc[i].c), 0);
+	ck_assert_int_eq(conn_new(&srv, sv[0], &cred, &tc[i].c), 0);
 	tc[i].peer = sv[1];
 	buf_init(&tc[i].in, 0);
 	tc[i].next_id = 1;

@@ -11,14 +11,17 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -101,8 +104,9 @@ dstartv(struct tu_daemon *d, const char *backend, const char *conf,
 {
 	const char	*argv[TU_MAX_EXTRA_ARGS + 1];
 	const char	*a;
-	char		 path[PATH_MAX];
+	char		 path[PATH_MAX], token[PATH_MAX];
 	FILE		*fp;
+	bool		 own_token = false;
 	int		 n = 0, rc;
 
 	rc = tu_daemon_init(d, backend);
@@ -118,8 +122,18 @@ dstartv(struct tu_daemon *d, const char *backend, const char *conf,
 		argv[n++] = path;
 	}
 	while ((a = va_arg(ap, const char *)) != NULL &&
-	    n < TU_MAX_EXTRA_ARGS)
+	    n < TU_MAX_EXTRA_ARGS - 2) {
+		if (strcmp(a, "--token-file") == 0)
+			own_token = true;
 		argv[n++] = a;
+	}
+	/* A TCP listener's token goes here, never to the default path. */
+	if (!own_token) {
+		ASSERT((size_t)snprintf(token, sizeof token, "%s/token",
+		    d->dir) < sizeof token, "path too long");
+		argv[n++] = "--token-file";
+		argv[n++] = token;
+	}
 	argv[n] = NULL;
 	rc = tu_daemon_spawn(d, argv);
 	ASSERT(rc == 0, "spawn iomuxd -b %s: %s", backend, strerror(-rc));
@@ -180,6 +194,82 @@ lconnect(const struct tu_daemon *d)
 	ASSERT(rc == 0 && c != NULL, "iomux_connect_unix %s: %s (%s)",
 	    d->sock, strerror(-rc), err);
 	return c;
+}
+
+void
+dtoken(const struct tu_daemon *d, char *hex)
+{
+	char		 path[PATH_MAX + 8], buf[TOKEN_LEN + 8];
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd, i;
+
+	snprintf(path, sizeof path, "%s/token", d->dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT(fd >= 0, "open %s: %s", path, strerror(errno));
+	ASSERT(fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0640,
+	    "%s: mode %04o, want 0640", path, (unsigned)(st.st_mode & 07777));
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	ASSERT(n == TOKEN_LEN + 1 && buf[TOKEN_LEN] == '\n', "%s: %zd bytes, "
+	    "want %d hex characters and a newline", path, n, TOKEN_LEN);
+	for (i = 0; i < TOKEN_LEN; i++)
+		ASSERT(strchr("0123456789abcdef", buf[i]) != NULL,
+		    "%s: not lowercase hex", path);
+	memcpy(hex, buf, TOKEN_LEN);
+	hex[TOKEN_LEN] = '\0';
+}
+
+struct iomux_client *
+lconnect_tcp(const struct tu_daemon *d, const char *hostport)
+{
+	struct iomux_client	*c = NULL;
+	struct iomux_value	 v[3];
+	struct iomux_reply	 r;
+	uint8_t			 ver[4];
+	char			 err[256] = "", tok[TOKEN_LEN + 1];
+	int			 rc;
+
+	dtoken(d, tok);
+	rc = iomux_connect_tcp(hostport, IO_MS, &c, err, sizeof err);
+	ASSERT(rc == 0 && c != NULL, "iomux_connect_tcp %s: %s (%s)",
+	    hostport, strerror(-rc), err);
+	tu_put32(ver, 1);
+	memset(v, 0, sizeof v);
+	v[0].data = ver;
+	v[0].len = 4;
+	v[1].absent = 1;
+	v[2].data = tok;
+	v[2].len = TOKEN_LEN;
+	rc = iomux_call(c, IOMUX_OP_HELLO, 3, v, &r);
+	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "HELLO with the token over "
+	    "%s: %s, status 0x%04x", hostport, strerror(-rc), r.code);
+	return c;
+}
+
+int
+rconnect_tcp(const struct tu_daemon *d, int port)
+{
+	struct tu_frame	 f;
+	struct tu_arg	 a[3];
+	uint8_t		 ver[4];
+	char		 tok[TOKEN_LEN + 1];
+	int		 fd;
+
+	dtoken(d, tok);
+	fd = tu_connect_tcp(port, IO_MS);
+	ASSERT(fd >= 0, "connect 127.0.0.1:%d: %s", port, strerror(-fd));
+	tu_put32(ver, 1);
+	a[0].p = ver;
+	a[0].len = 4;
+	a[1].p = NULL;
+	a[1].len = TU_ABSENT;
+	a[2].p = tok;
+	a[2].len = TOKEN_LEN;
+	rsend_req(fd, IOMUX_OP_HELLO, 0x7fffffff, 3, a);
+	rexpect(fd, &f, IOMUX_ST_OK, 0x7fffffff);
+	tu_frame_free(&f);
+	return fd;
 }
 
 /* ---- raw sockets: frames by hand (testutil.h), asserting --------------- */

@@ -77,6 +77,14 @@ void	dstop(struct tu_daemon *d);
 /* A libiomux client connected to d's socket. */
 struct iomux_client	*lconnect(const struct tu_daemon *d);
 
+/* The TCP token d wrote (DIR/token, mode 0640): 64 hex characters. */
+#define TOKEN_LEN	64
+void	dtoken(const struct tu_daemon *d, char *hex /* TOKEN_LEN + 1 */);
+/* Over TCP, authenticated by HELLO with d's token: libiomux, raw. */
+struct iomux_client	*lconnect_tcp(const struct tu_daemon *d,
+	    const char *hostport);
+int	rconnect_tcp(const struct tu_daemon *d, int port);
+
 /*
  * Raw sockets, frames encoded and parsed by testutil.h's hand-written
  * code. All of these fail the test on error.

@@ -227,7 +227,12 @@ t_start_daemon()
 	shift
 	T_SOCK=${T_SOCK:-$T_DIR/sock}
 	T_LOG=$T_DIR/iomuxd.$t_backend.log
-	"$IOMUXD" -f -s "$T_SOCK" -b "$t_backend" "$@" 2>"$T_LOG" &
+	# A TCP listener's token: here, not /run/iomuxd/token, and found by
+	# iomuxctl through the environment.
+	IOMUXD_TOKEN_FILE=$T_DIR/token
+	export IOMUXD_TOKEN_FILE
+	"$IOMUXD" -f -s "$T_SOCK" -b "$t_backend" \
+	    --token-file "$IOMUXD_TOKEN_FILE" "$@" 2>"$T_LOG" &
 	T_PID=$!
 	T_PIDS="$T_PIDS $T_PID"
 	t_n=50

@@ -300,12 +300,16 @@ static const char *const conf_text[] = {
 	"output_timeout = 1s\nframe_timeout = 300ms\nidle_timeout = 2s\n"
 	"shutdown_timeout = 2s\nreqs_per_wakeup = 4\naccepts_per_wakeup = 4\n"
 	"key_max = 64\nvalue_max = 2K\nmax_memory = 1M\n"
-	"subscriptions_max = 8\n",
+	"subscriptions_max = 8\n"
+	"rule = unix all admin\nrule = tcp anonymous rw\n",
 	"frame_max = 8K\noutput_limit = 32K\noutput_high = 8K\n"
 	"output_timeout = 500ms\nframe_timeout = 500ms\nidle_timeout = 1s\n"
 	"shutdown_timeout = 2s\nreqs_per_wakeup = 32\naccepts_per_wakeup = 16\n"
 	"key_max = 32\nvalue_max = 6K\nmax_memory = 512K\n"
-	"subscriptions_max = 4\n",
+	"subscriptions_max = 4\n"
+	"# TCP clients by namespace: the rules' slow path\n"
+	"rule = unix all admin\nrule = tcp anonymous rw a b c\n"
+	"rule = tcp anonymous ro\n",
 	"# rejected: the running configuration stays\n"
 	"frame_max = 70M\n",
 };

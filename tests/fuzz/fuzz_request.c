@@ -444,6 +444,7 @@ peer_close(struct peer *p)
 static void
 peer_open(struct peer *p)
 {
+	struct ucred	 self = { getpid(), geteuid(), getegid() };
 	struct conn	*c;
 	int		 sv[2], size = SOCKBUF, ret;
 
@@ -455,7 +456,7 @@ peer_open(struct peer *p)
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	nomem_armed = true;
-	ret = conn_new(&srv, sv[0], false, &c);
+	ret = conn_new(&srv, sv[0], &self, &c);
 	nomem_armed = false;
 	if (ret < 0) {
 		close(sv[0]);

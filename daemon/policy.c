@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Copyright (c) 2026 The iomuxd developers
+ *
+ * policy.c: the access rules: parsing, matching a peer, deciding a
+ * request.
+ *
+ * A policy is built once (at start or reload) and never changes, so a
+ * connection can keep the one it was accepted under by holding a
+ * reference, and its per-peer part (which rules match at all) is
+ * computed once per connection (policy_match) instead of per request.
+ * A request then only walks the matching rules for the first whose
+ * namespace covers its name. Names are resolved to ids when the rules
+ * are read: a user or group that does not exist is an error then, not a
+ * rule that silently never matches.
+ *
+ * Everything fails closed: no matching rule is a denial, and a peer
+ * whose groups could not all be read is judged on the ones that were.
+ */
+
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+enum who {
+	WHO_ALL,
+	WHO_UID,
+	WHO_GID,
+	WHO_TOKEN,	/* TCP, authenticated */
+	WHO_ANON	/* TCP, not authenticated */
+};
+
+/*
+ * A prefix as bytes, with VAR_MARK where "%u" was written: text lines
+ * cannot hold a NUL, so the mark is unambiguous.
+ */
+#define VAR_MARK	'\0'
+
+struct prefix {
+	char		*s;
+	uint16_t	 len;
+	bool		 var;
+};
+
+struct rule {
+	unsigned int	 listeners;	/* POLICY_L_* */
+	enum who	 who;
+	uint32_t	 id;		/* uid or gid */
+	enum policy_role role;
+	int		 nprefix;	/* 0: every name */
+	struct prefix	 prefix[POLICY_PREFIXES_MAX];
+	char		*text;
+};
+
+struct policy {
+	unsigned int	 refs;
+	bool		 dflt;
+	bool		 groups, user;	/* some rule needs them */
+	int		 nrules;
+	struct rule	 rules[];
+};
+
+static const char *const role_names[] = {
+	[POLICY_NONE] = "none",
+	[POLICY_RO] = "ro",
+	[POLICY_RW] = "rw",
+	[POLICY_ADMIN] = "admin",
+};
+
+static void	seterr(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+policy_role_name(enum policy_role r)
+{
+	return (unsigned int)r < sizeof(role_names) / sizeof(role_names[0]) ?
+	    role_names[r] : "?";
+}
+
+static void
+rule_free(struct rule *r)
+{
+	int	i;
+
+	for (i = 0; i < r->nprefix; i++)
+		free(r->prefix[i].s);
+	free(r->text);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A decimal id: no sign, no junk, below (uid_t)-1, which means "none". */
+static int
+parse_id(const char *s, uint32_t *out)
+{
+	unsigned long long	v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		v = v * 10 + (unsigned long long)(*s - '0');
+		if (v >= UINT32_MAX)
+			return -ERANGE;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The principal word: all, uid=, user=, gid=, group=, token, anonymous. */
+static int
+parse_who(struct rule *r, const char *w, char *err, size_t errlen)
+{
+	char		 buf[1024];
+	struct passwd	 pw, *pwp = NULL;
+	struct group	 gr, *grp = NULL;
+	const char	*v;
+	int		 e;
+
+	if (strcmp(w, "all") == 0) {
+		r->who = WHO_ALL;
+		return 0;
+	}
+	if (strcmp(w, "token") == 0 || strcmp(w, "anonymous") == 0) {
+		r->who = w[0] == 't' ? WHO_TOKEN : WHO_ANON;
+		return 0;
+	}
+	if ((v = strchr(w, '=')) == NULL || v[1] == '\0')
+		goto bad;
+	v++;
+	if (strncmp(w, "uid=", 4) == 0 || strncmp(w, "gid=", 4) == 0) {
+		r->who = w[0] == 'u' ? WHO_UID : WHO_GID;
+		if (parse_id(v, &r->id) < 0) {
+			seterr(err, errlen, "'%s': expected a decimal id", w);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strncmp(w, "user=", 5) == 0) {
+		r->who = WHO_UID;
+		e = getpwnam_r(v, &pw, buf, sizeof(buf), &pwp);
+		if (pwp == NULL) {
+			seterr(err, errlen, "no user '%s'%s%s", v,
+			    e != 0 ? ": " : "", e != 0 ? strerror(e) : "");
+			return -EINVAL;
+		}
+		r->id = (uint32_t)pw.pw_uid;
+		return 0;
+	}
+	if (strncmp(w, "group=", 6) == 0) {
+		r->who = WHO_GID;
+		e = getgrnam_r(v, &gr, buf, sizeof(buf), &grp);
+		if (grp == NULL) {
+			seterr(err, errlen, "no group '%s'%s%s", v,
+			    e != 0 ? ": " : "", e != 0 ? strerror(e) : "");
+			return -EINVAL;
+		}
+		r->id = (uint32_t)gr.gr_gid;
+		return 0;
+	}
+bad:
+	seterr(err, errlen, "'%s': expected all, uid=N, user=NAME, gid=N, "
+	    "group=NAME, token or anonymous", w);
+	return -EINVAL;
+}
+
+/* A namespace word: literal bytes, %u for the peer's user, %% for %. */
+static int
+parse_prefix(struct rule *r, const char *w, char *err, size_t errlen)
+{
+	struct prefix	*p;
+	size_t		 n = strlen(w), i, o = 0;
+
+	if (r->nprefix == POLICY_PREFIXES_MAX) {
+		seterr(err, errlen, "more than %d prefixes",
+		    POLICY_PREFIXES_MAX);
+		return -EINVAL;
+	}
+	if (n > POLICY_PREFIX_MAX) {
+		seterr(err, errlen, "prefix '%.32s...' is longer than %d "
+		    "bytes", w, POLICY_PREFIX_MAX);
+		return -EINVAL;
+	}
+	p = &r->prefix[r->nprefix];
+	if ((p->s = malloc(n + 1)) == NULL)
+		return -ENOMEM;
+	r->nprefix++;
+	for (i = 0; i < n; i++) {
+		if (w[i] != '%') {
+			p->s[o++] = w[i];
+			continue;
+		}
+		if (w[i + 1] == '%')
+			p->s[o++] = '%';
+		else if (w[i + 1] == 'u') {
+			p->s[o++] = VAR_MARK;
+			p->var = true;
+		} else {
+			seterr(err, errlen, "prefix '%s': '%%' must be followed "
+			    "by u (the user) or %% (a '%%')", w);
+			return -EINVAL;
+		}
+		i++;
+	}
+	p->len = (uint16_t)o;
+	return 0;
+}
+
+/*
+ * One rule line into r (zeroed by the caller; freed with rule_free() on
+ * failure too).
+ */
+static int
+parse_rule(struct rule *r, const char *line, char *err, size_t errlen)
+{
+	char	 buf[POLICY_LINE_MAX + 1], *words[3 + POLICY_PREFIXES_MAX + 1];
+	char	*p, *save;
+	size_t	 n = strlen(line), off = 0;
+	int	 nw = 0, i, ret;
+	bool	 every = false;
+
+	if (n >= sizeof(buf)) {
+		seterr(err, errlen, "rule too long");
+		return -EINVAL;
+	}
+	memcpy(buf, line, n + 1);
+	for (p = strtok_r(buf, " \t", &save); p != NULL;
+	    p = strtok_r(NULL, " \t", &save)) {
+		if (nw == (int)(sizeof(words) / sizeof(words[0]))) {
+			seterr(err, errlen, "more than %d prefixes",
+			    POLICY_PREFIXES_MAX);
+			return -EINVAL;
+		}
+		words[nw++] = p;
+	}
+	if (nw < 3) {
+		seterr(err, errlen, "expected LISTENER PRINCIPAL ROLE "
+		    "[PREFIX...]");
+		return -EINVAL;
+	}
+	if (strcmp(words[0], "unix") == 0)
+		r->listeners = POLICY_L_UNIX;
+	else if (strcmp(words[0], "tcp") == 0)
+		r->listeners = POLICY_L_TCP;
+	else if (strcmp(words[0], "any") == 0)
+		r->listeners = POLICY_L_UNIX | POLICY_L_TCP;
+	else {
+		seterr(err, errlen, "'%s': the listener must be unix, tcp or "
+		    "any", words[0]);
+		return -EINVAL;
+	}
+	if ((ret = parse_who(r, words[1], err, errlen)) < 0)
+		return ret;
+	if (r->listeners == POLICY_L_TCP &&
+	    (r->who == WHO_UID || r->who == WHO_GID)) {
+		seterr(err, errlen, "'%s' cannot match over tcp: TCP clients "
+		    "have no peer credentials", words[1]);
+		return -EINVAL;
+	}
+	if (r->listeners == POLICY_L_UNIX &&
+	    (r->who == WHO_TOKEN || r->who == WHO_ANON)) {
+		seterr(err, errlen, "'%s' only applies to tcp", words[1]);
+		return -EINVAL;
+	}
+	for (i = 0; i <= POLICY_ADMIN; i++)
+		if (strcmp(words[2], role_names[i]) == 0)
+			break;
+	if (i > POLICY_ADMIN) {
+		seterr(err, errlen, "'%s': the role must be admin, rw, ro or "
+		    "none", words[2]);
+		return -EINVAL;
+	}
+	r->role = (enum policy_role)i;
+	for (i = 3; i < nw; i++) {
+		if (strcmp(words[i], "*") == 0) {
+			every = true;
+			continue;
+		}
+		if ((ret = parse_prefix(r, words[i], err, errlen)) < 0)
+			return ret;
+	}
+	if (every) {	/* "*" with others still means every name */
+		while (r->nprefix > 0)
+			free(r->prefix[--r->nprefix].s);
+		memset(r->prefix, 0, sizeof(r->prefix));
+	}
+	/* Kept for messages: the words, one space apart. */
+	if ((r->text = malloc(n + 1)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < nw; i++)
+		off += (size_t)snprintf(r->text + off, n + 1 - off, "%s%s",
+		    i ? " " : "", words[i]);
+	return 0;
+}
+
+int
+policy_check_rule(const char *line, char *err, size_t errlen)
+{
+	struct rule	r;
+	int		ret;
+
+	memset(&r, 0, sizeof(r));
+	ret = parse_rule(&r, line, err, errlen);
+	rule_free(&r);
+	return ret;
+}
+
+/* The next line of text from *p on: its length; *p moves past it. */
+static size_t
+next_line(const char **p, const char **line)
+{
+	const char	*nl = strchrnul(*p, '\n');
+	size_t		 n = (size_t)(nl - *p);
+
+	*line = *p;
+	*p = *nl != '\0' ? nl + 1 : nl;
+	return n;
+}
+
+static int
+parse_lines(const char *text, bool dflt, struct policy **out, char *err,
+    size_t errlen)
+{
+	struct policy	*pol;
+	const char	*p, *l;
+	char		 line[POLICY_LINE_MAX + 1], why[256];
+	size_t		 n;
+	int		 nrules = 0, i, j, ret;
+
+	if (strlen(text) > POLICY_TEXT_MAX) {
+		seterr(err, errlen, "the rules take more than %u bytes",
+		    POLICY_TEXT_MAX);
+		return -EINVAL;
+	}
+	for (p = text; *p != '\0';)
+		if (next_line(&p, &l) > 0)
+			nrules++;
+	if (nrules == 0 || nrules > POLICY_RULES_MAX) {
+		seterr(err, errlen, nrules ? "more than %d rules" : "no rules",
+		    POLICY_RULES_MAX);
+		return -EINVAL;
+	}
+	pol = calloc(1, sizeof(*pol) + (size_t)nrules * sizeof(pol->rules[0]));
+	if (pol == NULL)
+		return -ENOMEM;
+	pol->refs = 1;
+	pol->dflt = dflt;
+	for (p = text; *p != '\0';) {
+		if ((n = next_line(&p, &l)) == 0)
+			continue;
+		if (n > POLICY_LINE_MAX) {
+			ret = -EINVAL;
+			snprintf(why, sizeof(why), "rule too long");
+		} else {
+			memcpy(line, l, n);
+			line[n] = '\0';
+			ret = parse_rule(&pol->rules[pol->nrules], line, why,
+			    sizeof(why));
+		}
+		pol->nrules++;
+		if (ret < 0) {
+			seterr(err, errlen, "rule %d: %s", pol->nrules, why);
+			policy_unref(pol);
+			return ret;
+		}
+	}
+	for (i = 0; i < pol->nrules; i++) {
+		const struct rule	*r = &pol->rules[i];
+
+		if (r->who == WHO_GID)
+			pol->groups = true;
+		for (j = 0; j < r->nprefix; j++)
+			if (r->prefix[j].var)
+				pol->user = true;
+	}
+	*out = pol;
+	return 0;
+}
+
+int
+policy_parse(const char *text, struct policy **out, char *err, size_t errlen)
+{
+	return parse_lines(text, false, out, err, errlen);
+}
+
+int
+policy_default(uid_t self, struct policy **out)
+{
+	char	text[256];
+
+	if (self == 0)
+		snprintf(text, sizeof(text), "unix uid=0 admin\n"
+		    "unix all rw\ntcp token rw");
+	else
+		snprintf(text, sizeof(text), "unix uid=0 admin\n"
+		    "unix uid=%lu admin\nunix all rw\ntcp token rw",
+		    (unsigned long)self);
+	return parse_lines(text, true, out, NULL, 0);
+}
+
+struct policy *
+policy_ref(struct policy *pol)
+{
+	pol->refs++;
+	return pol;
+}
+
+void
+policy_unref(struct policy *pol)
+{
+	int	i;
+
+	if (pol == NULL || --pol->refs > 0)
+		return;
+	for (i = 0; i < pol->nrules; i++)
+		rule_free(&pol->rules[i]);
+	free(pol);
+}
+
+int
+policy_nrules(const struct policy *pol)
+{
+	return pol->nrules;
+}
+
+bool
+policy_is_default(const struct policy *pol)
+{
+	return pol->dflt;
+}
+
+bool
+policy_needs_groups(const struct policy *pol)
+{
+	return pol->groups;
+}
+
+bool
+policy_needs_user(const struct policy *pol)
+{
+	return pol->user;
+}
+
+static bool
+in_groups(const struct policy_peer *p, gid_t g)
+{
+	int	i;
+
+	if (p->gid == g)
+		return true;
+	for (i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == g)
+			return true;
+	return false;
+}
+
+static bool
+rule_matches(const struct rule *r, const struct policy_peer *p)
+{
+	bool	unix_peer = p->listener == POLICY_L_UNIX;
+	int	i;
+
+	if (!(r->listeners & p->listener))
+		return false;
+	/* %u needs a user: TCP clients have none. */
+	for (i = 0; i < r->nprefix; i++)
+		if (r->prefix[i].var && p->user == NULL)
+			return false;
+	switch (r->who) {
+	case WHO_ALL:
+		return true;
+	case WHO_UID:
+		return unix_peer && p->uid == (uid_t)r->id;
+	case WHO_GID:
+		return unix_peer && in_groups(p, (gid_t)r->id);
+	case WHO_TOKEN:
+		return !unix_peer && p->token;
+	case WHO_ANON:
+		return !unix_peer && !p->token;
+	}
+	return false;
+}
+
+void
+policy_match(const struct policy *pol, const struct policy_peer *peer,
+    struct policy_mask *m)
+{
+	int	i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < pol->nrules; i++)
+		if (rule_matches(&pol->rules[i], peer))
+			m->w[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+/* Does name start with prefix p, %u read as user? */
+static bool
+prefix_covers(const struct prefix *p, const char *user, const uint8_t *name,
+    size_t len)
+{
+	size_t	i, o = 0, ulen;
+
+	if (!p->var)
+		return len >= p->len && memcmp(name, p->s, p->len) == 0;
+	ulen = strlen(user);
+	for (i = 0; i < p->len; i++) {
+		if (p->s[i] != VAR_MARK) {
+			if (o >= len || name[o] != (uint8_t)p->s[i])
+				return false;
+			o++;
+			continue;
+		}
+		if (len - o < ulen || memcmp(name + o, user, ulen) != 0)
+			return false;
+		o += ulen;
+	}
+	return true;
+}
+
+/* A prefix as a string, %u expanded (user NULL: written as %u). */
+static void
+prefix_text(const struct prefix *p, const char *user, char *buf, size_t len)
+{
+	size_t	i, o = 0;
+	int	n;
+
+	for (i = 0; i < p->len && o + 1 < len; i++) {
+		if (p->s[i] != VAR_MARK) {
+			buf[o++] = p->s[i];
+			continue;
+		}
+		n = snprintf(buf + o, len - o, "%s", user ? user : "%u");
+		if (n < 0 || (size_t)n >= len - o) {
+			o = len - 1;
+			break;
+		}
+		o += (size_t)n;
+	}
+	buf[o] = '\0';
+}
+
+void
+policy_decide(const struct policy *pol, const struct policy_mask *m,
+    const char *user, const uint8_t *name, size_t len,
+    struct policy_decision *d)
+{
+	const struct rule	*r;
+	int			 i, j;
+
+	d->rule = -1;
+	d->role = POLICY_NONE;
+	d->prefix[0] = '\0';
+	for (i = 0; i < pol->nrules; i++) {
+		if (!policy_mask_has(m, i))
+			continue;
+		r = &pol->rules[i];
+		if (r->nprefix == 0)
+			goto found;
+		if (name == NULL)
+			continue;
+		for (j = 0; j < r->nprefix; j++) {
+			if (prefix_covers(&r->prefix[j], user, name, len)) {
+				prefix_text(&r->prefix[j], user, d->prefix,
+				    sizeof(d->prefix));
+				goto found;
+			}
+		}
+	}
+	return;
+found:
+	d->rule = i;
+	d->role = r->role;
+}
+
+int
+policy_first_global(const struct policy *pol, const struct policy_mask *m)
+{
+	int	i;
+
+	for (i = 0; i < pol->nrules; i++)
+		if (policy_mask_has(m, i))
+			return pol->rules[i].nprefix == 0 ? i : -1;
+	return -1;
+}
+
+enum policy_role
+policy_rule_role(const struct policy *pol, int rule)
+{
+	return pol->rules[rule].role;
+}
+
+const char *
+policy_rule_text(const struct policy *pol, int rule)
+{
+	return pol->rules[rule].text;
+}
+
+void
+policy_rule_grant(const struct policy *pol, int rule, const char *user,
+    char *buf, size_t len)
+{
+	const struct rule	*r = &pol->rules[rule];
+	char			 p[POLICY_PREFIX_MAX + 64];
+	size_t			 off;
+	int			 i, n;
+
+	n = snprintf(buf, len, "%s%s", role_names[r->role],
+	    r->nprefix == 0 ? " *" : "");
+	off = n < 0 ? 0 : (size_t)n;
+	for (i = 0; i < r->nprefix && off < len; i++) {
+		prefix_text(&r->prefix[i], user, p, sizeof(p));
+		n = snprintf(buf + off, len - off, " %s", p);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}

@@ -64,11 +64,6 @@
 #define TOKEN_NAME	"token"	/* beside the default socket */
 #define TOKEN_SYSTEM	"/run/iomuxd/token"
 
-/* Until iomux-proto.h has it (the daemon side of issue 7). */
-#ifndef IOMUX_OP_WHOAMI
-#define IOMUX_OP_WHOAMI	0x0004
-#endif
-
 struct iomux_client {
 	int			 fd;
 	int			 timeout_ms;	/* < 0: wait forever */

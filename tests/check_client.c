@@ -432,7 +432,7 @@ START_TEST(test_hello)
 }
 END_TEST
 
-/* WHOAMI: opcode 0x0004, no arguments; the pairs come back as sent. */
+/* WHOAMI: IOMUX_OP_WHOAMI, no arguments; the pairs come back as sent. */
 START_TEST(test_whoami)
 {
 	static const char *const pairs[] = {
@@ -452,7 +452,7 @@ START_TEST(test_whoami)
 	ck_assert(v->len == 15 && memcmp(v->data, "default admin *", 15) ==
 	    0);
 	wire_request(&w);
-	ck_assert_uint_eq(w.f.code, 0x0004);
+	ck_assert_uint_eq(w.f.code, IOMUX_OP_WHOAMI);
 	ck_assert_uint_eq(w.f.argc, 0);
 	wire_close(&w);
 }

@@ -208,8 +208,8 @@ help(FILE *fp)
 	fputs("\noptions:\n"
 	    "  -s, --socket PATH         UNIX socket of iomuxd\n"
 	    "  -H, --host HOST:PORT      TCP address of iomuxd instead\n"
-	    "      --token-file FILE     the token to send over TCP (default:\n"
-	    "                            $IOMUXD_TOKEN_FILE, else the daemon's)\n"
+	    "      --token-file FILE     the token for -H (default:\n"
+	    "                            $IOMUXD_TOKEN_FILE, or the daemon's)\n"
 	    "  -t, --timeout SECONDS     per-call timeout (default 5; "
 	    "0: forever)\n"
 	    "  -q, --quiet               print nothing; exit status only\n"
@@ -660,7 +660,8 @@ cmd_ping(struct ctl *ctl, const struct parse_result *res)
 static int
 cmd_version(struct ctl *ctl, const struct parse_result *res)
 {
-	const struct hello_field	*srv = &ctl->server, *proto = &ctl->proto;
+	const struct hello_field	*srv = &ctl->server;
+	const struct hello_field	*proto = &ctl->proto;
 	int				 e;
 
 	if (!ctl->out.json) {

@@ -400,7 +400,7 @@ check_reply(struct ctl *ctl, const struct parse_result *res,
 		fputs(": ", stderr);
 	}
 	if (IOMUX_ST_IS_ERROR(r->code) && m != NULL) {
-		output_text(stderr, m->data, m->len);
+		output_message(stderr, m->data, m->len);
 		fprintf(stderr, " (%s)\n", iomux_status_name(r->code));
 	} else if (IOMUX_ST_IS_ERROR(r->code))
 		fprintf(stderr, "%s (%s)\n", iomux_status_text(r->code),

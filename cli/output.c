@@ -71,8 +71,9 @@ utf8_len(const uint8_t *p, size_t n)
 	return len;
 }
 
-void
-output_text(FILE *fp, const void *data, size_t len)
+/* output_text(), doubling '\\' or not (a message escaped already). */
+static void
+text(FILE *fp, const void *data, size_t len, int backslash)
 {
 	const uint8_t	*p = data;
 	size_t		 i, n;
@@ -82,11 +83,23 @@ output_text(FILE *fp, const void *data, size_t len)
 		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f) {
 			fprintf(fp, "\\x%02x", p[i]);
 			n = 1;
-		} else if (p[i] == '\\')
+		} else if (p[i] == '\\' && backslash)
 			fputs("\\\\", fp);
 		else
 			fwrite(p + i, 1, n, fp);
 	}
+}
+
+void
+output_text(FILE *fp, const void *data, size_t len)
+{
+	text(fp, data, len, 1);
+}
+
+void
+output_message(FILE *fp, const void *data, size_t len)
+{
+	text(fp, data, len, 0);
 }
 
 void

@@ -77,6 +77,13 @@ void	output_printf(struct output *, const char *, ...)
 
 /* Escapers, usable on any stream (e.g. stderr for daemon messages). */
 void	output_text(FILE *, const void *, size_t);
+/*
+ * A daemon's error message: output_text() but for '\\', which is left
+ * alone, since the daemon shows the bytes of names in its messages as
+ * \\xNN already (a denial's "get 'a\\x01'"); control bytes and invalid
+ * UTF-8 are still escaped, so that a message cannot drive the terminal.
+ */
+void	output_message(FILE *, const void *, size_t);
 void	output_json_string(FILE *, const void *, size_t);
 /* 1 if the bytes are well-formed UTF-8 (NUL and controls included). */
 int	output_is_utf8(const void *, size_t);

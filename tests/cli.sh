@@ -226,7 +226,7 @@ EOF_FAKE
 TOKEN=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 TOKEN_HEX=$(printf %s "$TOKEN" | od -An -v -tx1 | tr -d ' \n')
 mkdir "$T_DIR/run" || t_fail "mkdir"
-printf '%s\n' "$TOKEN" >"$T_DIR/token"
+printf '%s\n' "$TOKEN" >"$T_DIR/fake.token"
 printf 'fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\n' \
     >"$T_DIR/wrong"
 printf 'not a token\n' >"$T_DIR/bad"
@@ -287,7 +287,7 @@ t_expect_rc 0 "$CTL" -q -s "$T_DIR/fake.sock" whoami
 sent >/dev/null
 
 # Over UNIX no token is sent, even when one is named.
-t_expect_rc 0 "$CTL" -s "$T_DIR/fake.sock" --token-file "$T_DIR/token" version
+t_expect_rc 0 "$CTL" -s "$T_DIR/fake.sock" --token-file "$T_DIR/fake.token" version
 t_expect_grep '^fake 0 \(protocol 1\)$' "$T_OUT"
 [ "$(sent)" = "1 00000001 $(printf iomuxctl | od -An -v -tx1 | tr -d ' \n')" ] ||
     t_fail "version over UNIX: not HELLO version name"
@@ -297,10 +297,10 @@ t_ok "no token over UNIX"
 # --token-file, $IOMUXD_TOKEN_FILE or beside the default socket.
 for how in option env default; do
 	case $how in
-	option) set -- "$CTL" -H "$FH" --token-file "$T_DIR/token" whoami ;;
-	env) set -- env IOMUXD_TOKEN_FILE="$T_DIR/token" "$CTL" -H "$FH" whoami ;;
+	option) set -- "$CTL" -H "$FH" --token-file "$T_DIR/fake.token" whoami ;;
+	env) set -- env IOMUXD_TOKEN_FILE="$T_DIR/fake.token" "$CTL" -H "$FH" whoami ;;
 	default)
-		cp "$T_DIR/token" "$T_DIR/run/token"
+		cp "$T_DIR/fake.token" "$T_DIR/run/token"
 		set -- env IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" \
 		    "$CTL" -H "$FH" whoami ;;
 	esac
@@ -319,12 +319,12 @@ rm -f "$T_DIR/run/token"
 
 # The option before the variable.
 t_expect_rc 0 env IOMUXD_TOKEN_FILE="$T_DIR/bad" "$CTL" -H "$FH" \
-    --token-file "$T_DIR/token" status
+    --token-file "$T_DIR/fake.token" status
 t_expect_grep '^details: no$' "$T_OUT"
 sent >/dev/null
 
 # A value from standard input needs HELLO's value_max: still one HELLO.
-printf v | "$CTL" -H "$FH" --token-file "$T_DIR/token" set k - 2>/dev/null
+printf v | "$CTL" -H "$FH" --token-file "$T_DIR/fake.token" set k - 2>/dev/null
 [ "$(sent | cut -d' ' -f1 | tr '\n' ' ')" = "1 258 " ] ||
     t_fail "set - over TCP: not one HELLO, then SET"
 t_ok "one HELLO per connection"
@@ -384,6 +384,9 @@ for b in $T_BACKENDS; do
 	T_SOCK=$T_DIR/$b.sock
 	port=$(t_free_port) || t_fail "no free port"
 	t_start_daemon "$b" --tcp "127.0.0.1:$port" || t_fail "$b: start"
+	# t_start_daemon has the token written here, and exports it as
+	# IOMUXD_TOKEN_FILE: the -H commands below send it unless told not to.
+	TOK=$IOMUXD_TOKEN_FILE
 
 	# ---- status ---------------------------------------------------------
 	t_expect_rc 0 "$CTL" -s "$T_SOCK" status
@@ -479,12 +482,97 @@ assert lines[2].get("sent") == 2 and lines[2].get("received") == 2, lines[2]
 ' "$T_OUT" || { cat "$T_OUT" >&2; t_fail "$b: --json ping is not JSON Lines"; }
 	t_ok "$b: --json ping -c 2 is 3 JSON lines"
 
-	# ---- over TCP (-H) ----------------------------------------------------
-	t_expect_rc 0 "$CTL" -H "127.0.0.1:$port" status
+	# ---- over TCP (-H), with the daemon's token ---------------------------
+	# The daemon wrote it at start: 64 lowercase hex and a newline, 0640.
+	grep -Eqx '[0-9a-f]{64}' "$TOK" && [ "$(wc -c <"$TOK")" -eq 65 ] || {
+		od -c "$TOK" >&2
+		t_fail "$b: the token file is not 64 hex characters and a newline"
+	}
+	[ "$(stat -c %a "$TOK")" = 640 ] ||
+	    t_fail "$b: token file mode $(stat -c %a "$TOK"), not 640"
+	t_ok "$b: the daemon wrote its token"
+	t_expect_rc 0 "$CTL" -H "127.0.0.1:$port" --token-file "$TOK" status
 	t_expect_grep "^backend: $b\$" "$T_OUT" "$b: status over TCP"
-	t_expect_grep "^listeners: .*127\.0\.0\.1:$port" "$T_OUT"
+	# The default rule 'tcp token rw': rw sees the summary only.
+	t_expect_grep '^details: no$' "$T_OUT" "$b: status over TCP is a summary"
+	t_expect_nogrep '^listeners: ' "$T_OUT"
 	t_expect_rc 0 timeout 10 "$CTL" -H "127.0.0.1:$port" ping -c 2
 	t_expect_grep '^2 sent, 2 received' "$T_OUT" "$b: ping over TCP"
+	t_expect_rc 0 env IOMUXD_TOKEN_FILE="$TOK" "$CTL" -H "127.0.0.1:$port" \
+	    set tcpkey v
+	t_expect_rc 0 "$CTL" -H "127.0.0.1:$port" --token-file "$TOK" \
+	    get tcpkey
+	t_expect_grep '^v$' "$T_OUT" "$b: a token client has rw"
+
+	# whoami over TCP: authenticated, one default grant.
+	t_expect_rc 0 "$CTL" -H "127.0.0.1:$port" --token-file "$TOK" whoami
+	printf 'listener: tcp\nauth: token\nrules: default\ngrant: default rw *\n' \
+	    >"$T_DIR/want"
+	cmp -s "$T_OUT" "$T_DIR/want" || {
+		diff "$T_DIR/want" "$T_OUT" >&2
+		t_fail "$b: whoami over TCP with the token"
+	}
+	t_ok "$b: whoami over TCP with the token"
+
+	# Without a token nothing but the always-allowed requests.
+	if [ -r /run/iomuxd/token ]; then
+		t_log "/run/iomuxd/token exists: the no-token cases are not run"
+	else
+		t_expect_rc 0 env -u IOMUXD_TOKEN_FILE \
+		    IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" "$CTL" -H "127.0.0.1:$port" whoami
+		printf 'listener: tcp\nauth: none\nrules: default\n' >"$T_DIR/want"
+		cmp -s "$T_OUT" "$T_DIR/want" || {
+			diff "$T_DIR/want" "$T_OUT" >&2
+			t_fail "$b: whoami over TCP without a token"
+		}
+		t_expect_rc 4 env -u IOMUXD_TOKEN_FILE \
+		    IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" "$CTL" -H "127.0.0.1:$port" get tcpkey
+		t_expect_grep "^iomuxctl: get 'tcpkey': .*tcp client \(no token\).* \(EDENIED\)\$" \
+		    "$T_ERR"
+		t_expect_rc 0 env -u IOMUXD_TOKEN_FILE \
+		    IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" "$CTL" -H "127.0.0.1:$port" ping
+		t_ok "$b: no token, no access over TCP"
+	fi
+
+	# A wrong token: the daemon's EDENIED, exit 4.
+	printf '%064d\n' 0 >"$T_DIR/wrong.token"
+	t_expect_rc 4 "$CTL" -H "127.0.0.1:$port" \
+	    --token-file "$T_DIR/wrong.token" get tcpkey
+	t_expect_grep '^iomuxctl: hello: wrong token \(EDENIED\)$' "$T_ERR"
+
+	# ---- whoami over UNIX: root, under the default rules -------------------
+	t_expect_rc 0 "$CTL" -s "$T_SOCK" whoami
+	g0=$(getent group 0 | cut -d: -f1)
+	{
+		printf 'listener: unix\nauth: peer\nuid: 0\nuser: root\n'
+		printf 'gid: 0%s\n' "${g0:+ ($g0)}"
+	} >"$T_DIR/want"
+	head -5 "$T_OUT" | cmp -s - "$T_DIR/want" || {
+		diff "$T_DIR/want" "$T_OUT" >&2
+		t_fail "$b: whoami over UNIX, the peer"
+	}
+	t_expect_grep "^groups: 0${g0:+ \($g0\)}(, |\$)" "$T_OUT"
+	t_expect_grep '^pid: [0-9]+$' "$T_OUT"
+	# uid=0 is admin, all are rw. The rule for the daemon's own euid is
+	# the same rule here (root), which iomuxd.conf(5) leaves out.
+	grep -E '^(rules|grant):' "$T_OUT" | uniq >"$T_DIR/got"
+	printf 'rules: default\ngrant: default admin *\ngrant: default rw *\n' \
+	    >"$T_DIR/want"
+	cmp -s "$T_DIR/got" "$T_DIR/want" || {
+		diff "$T_DIR/want" "$T_DIR/got" >&2
+		t_fail "$b: whoami over UNIX, the default grants"
+	}
+	t_expect_rc 0 "$CTL" -s "$T_SOCK" --json whoami
+	"$PY" -c 'import json, os, sys
+o = json.load(open(sys.argv[1]))
+assert o["listener"] == "unix" and o["auth"] == "peer", o
+assert o["uid"] == 0 and o["gid"] == 0 and o["groups"][0] == 0, o
+assert all(isinstance(g, int) for g in o["groups"]), o
+assert isinstance(o["pid"], int), o
+assert o["grant"] in (["default admin *", "default rw *"],
+                      ["default admin *"] * 2 + ["default rw *"]), o
+' "$T_OUT" || { cat "$T_OUT" >&2; t_fail "$b: whoami --json over UNIX"; }
+	t_ok "$b: whoami over UNIX"
 
 	# ---- version ----------------------------------------------------------
 	t_expect_rc 0 "$CTL" -s "$T_SOCK" version
@@ -516,6 +604,57 @@ assert lines[2].get("sent") == 2 and lines[2].get("received") == 2, lines[2]
 	t_expect_rc 3 "$CTL" -s "$T_SOCK" status
 	t_expect_grep "is not running at $T_SOCK" "$T_ERR"
 done
+
+# ---- rules: a denial is exit 4 in the daemon's words --------------------
+b=${T_BACKENDS%% *}
+T_SOCK=$T_DIR/rules.sock
+port=$(t_free_port) || t_fail "no free port"
+cat >"$T_DIR/rules.conf" <<EOF_CONF
+rule = unix all ro deploy/
+rule = unix uid=0 admin
+rule = tcp token rw pub/
+rule = tcp token admin %u/
+EOF_CONF
+t_start_daemon "$b" -c "$T_DIR/rules.conf" --tcp "127.0.0.1:$port" ||
+    t_fail "rules: start"
+TOK=$IOMUXD_TOKEN_FILE
+t_expect_rc 0 "$CTL" -s "$T_SOCK" whoami
+grep -E '^(rules|grant):' "$T_OUT" >"$T_DIR/got"
+printf 'rules: config\ngrant: 1 ro deploy/\ngrant: 2 admin *\n' >"$T_DIR/want"
+cmp -s "$T_DIR/got" "$T_DIR/want" || {
+	diff "$T_DIR/want" "$T_DIR/got" >&2
+	t_fail "rules: whoami grants over UNIX"
+}
+t_expect_rc 4 "$CTL" -s "$T_SOCK" set deploy/x 1
+t_expect_grep "^iomuxctl: set 'deploy/x': uid 0 \(root\) has ro on 'deploy/' by rule 1 \(EDENIED\)\$" \
+    "$T_ERR"
+[ ! -s "$T_OUT" ] || t_fail "rules: a denial printed on stdout"
+t_expect_rc 0 "$CTL" -s "$T_SOCK" set other 1
+t_expect_rc 1 "$CTL" -s "$T_SOCK" get deploy/x
+t_ok "rules: a SET under an ro prefix is denied by its rule, exit 4"
+
+# Over TCP a rule with %u never matches; the token one covers pub/ only.
+t_expect_rc 0 "$CTL" -H "127.0.0.1:$port" --token-file "$TOK" whoami
+t_expect_grep '^auth: token$' "$T_OUT"
+grep '^grant:' "$T_OUT" >"$T_DIR/got"
+printf 'grant: 3 rw pub/\n' >"$T_DIR/want"
+cmp -s "$T_DIR/got" "$T_DIR/want" || {
+	diff "$T_DIR/want" "$T_DIR/got" >&2
+	t_fail "rules: whoami grants over TCP"
+}
+t_expect_rc 0 "$CTL" -H "127.0.0.1:$port" --token-file "$TOK" set pub/a 1
+t_expect_rc 4 "$CTL" -H "127.0.0.1:$port" --token-file "$TOK" get other
+t_expect_grep "^iomuxctl: get 'other': no rule grants tcp client \(token\) access to 'other' \(EDENIED\)\$" \
+    "$T_ERR"
+# The daemon shows a name's odd bytes as \xNN; they reach the terminal so.
+t_expect_rc 4 "$CTL" -H "127.0.0.1:$port" --token-file "$TOK" \
+    get "$(printf 'a\001b')"
+grep -Fqx "iomuxctl: get 'a\\x01b': no rule grants tcp client (token) access to 'a\\x01b' (EDENIED)" \
+    "$T_ERR" || { cat "$T_ERR" >&2; t_fail "rules: a denied odd name"; }
+t_ok "rules: over TCP, only what the token rule grants"
+t_stop_daemon || t_fail "rules: stop (status $T_RC)"
+[ ! -e "$TOK" ] || t_fail "rules: the token file was left after a clean stop"
+t_ok "rules: the token file goes with the daemon"
 
 t_ok "cli.sh: all backends passed"
 exit 0

@@ -19,6 +19,10 @@
 #   - "systemctl reload" keeps the same process and it still answers;
 #   - iomuxd-tcp.socket: the loopback TCP listener is passed in and works
 #     despite PrivateNetwork=yes and RestrictAddressFamilies=AF_UNIX;
+#   - access: a user in group iomuxd reads and writes over UNIX and, with
+#     the token in /run/iomuxd/token (0640 iomuxd:iomuxd), over TCP; a
+#     user outside it is refused by the socket's mode and, without the
+#     token, gets nothing over TCP;
 #   - "systemctl stop" ends the service cleanly, the socket stays;
 #   - the daemon sends watchdog pings (WatchdogSec= shortened to 1 s);
 #   - the per-user units, under a user manager (a lingering user):
@@ -206,6 +210,10 @@ ldconfig -r "$ROOT" || fail "ldconfig -r"
 # An ordinary user with lingering, so that its user manager starts at boot
 # and the per-user units can be tried.
 chroot "$ROOT" useradd -m -u 4242 -s /bin/sh e2e || fail "useradd e2e"
+# e2e may use the system socket (group iomuxd); outsider may not.
+chroot "$ROOT" usermod -a -G iomuxd e2e || fail "usermod e2e"
+chroot "$ROOT" useradd -m -u 4343 -s /bin/sh outsider ||
+    fail "useradd outsider"
 { mkdir -p "$ROOT/var/lib/systemd/linger" &&
     touch "$ROOT/var/lib/systemd/linger/e2e"; } || fail "linger e2e"
 ok "installed into the rootfs: /usr/sbin/iomuxd, /usr/bin/iomuxctl, units"
@@ -345,14 +353,54 @@ C systemctl stop iomuxd.service 2>/dev/null ||
 C systemctl start iomuxd-tcp.socket || fail "systemctl start iomuxd-tcp.socket"
 C iomuxctl -t 10 -H 127.0.0.1:7411 status >"$WORK/status3" 2>&1 || {
 	cat "$WORK/status3"; fail "iomuxctl -H 127.0.0.1:7411 status"; }
-grep -q '^activation: systemd$' "$WORK/status3" ||
-    fail "TCP status does not say activation: systemd"
-grep -q '^listeners: .*127\.0\.0\.1:7411' "$WORK/status3" || {
-	cat "$WORK/status3"; fail "status does not list 127.0.0.1:7411"; }
-grep -q '^listeners: .*/run/iomuxd/iomuxd.sock' "$WORK/status3" || {
-	cat "$WORK/status3"; fail "status does not list the UNIX socket too"; }
-C iomuxctl -t 10 status >/dev/null 2>&1 || fail "UNIX status with TCP on"
-ok "TCP via iomuxd-tcp.socket: $(grep '^listeners:' "$WORK/status3")"
+# Over TCP, root's iomuxctl shows the token (/run/iomuxd/token): rw by the
+# default rules, so the summary only; the details come over UNIX.
+grep -q '^details: no$' "$WORK/status3" || {
+	cat "$WORK/status3"; fail "TCP status is not the summary"; }
+C iomuxctl -t 10 status >"$WORK/status3u" 2>&1 || fail "UNIX status with TCP on"
+grep -q '^activation: systemd$' "$WORK/status3u" ||
+    fail "status does not say activation: systemd"
+grep -q '^listeners: .*127\.0\.0\.1:7411' "$WORK/status3u" || {
+	cat "$WORK/status3u"; fail "status does not list 127.0.0.1:7411"; }
+grep -q '^listeners: .*/run/iomuxd/iomuxd.sock' "$WORK/status3u" || {
+	cat "$WORK/status3u"; fail "status does not list the UNIX socket too"; }
+ok "TCP via iomuxd-tcp.socket: $(grep '^listeners:' "$WORK/status3u")"
+
+# --- 7b. who may do what ------------------------------------------------
+# e2e is in group iomuxd: the socket (0660 root:iomuxd) lets it in and the
+# default rules give it rw; the token file (0640 iomuxd:iomuxd) is
+# readable by it, so TCP gives it the same.  outsider is refused by the
+# socket's mode, and over TCP it has no token: nothing but WHOAMI.
+SK=/run/iomuxd/iomuxd.sock
+E() { C runuser -u e2e -- "$@"; }
+O() { C runuser -u outsider -- "$@"; }
+perm=$(C stat -c '%a %U %G' /run/iomuxd/token) || fail "no /run/iomuxd/token"
+[ "$perm" = "640 iomuxd iomuxd" ] ||
+    fail "/run/iomuxd/token is '$perm', want '640 iomuxd iomuxd'"
+E iomuxctl -t 10 -s $SK set e2e/k v1 || fail "set as e2e (group iomuxd)"
+[ "$(E iomuxctl -t 10 -s $SK get e2e/k)" = v1 ] || fail "get as e2e"
+E iomuxctl -t 10 -s $SK status >"$WORK/status5" 2>&1 ||
+    fail "status as e2e"
+grep -q '^details: no$' "$WORK/status5" ||
+    fail "e2e (rw) sees the STATUS details"
+E iomuxctl -t 10 -s $SK whoami >"$WORK/whoami5" 2>&1 ||
+    fail "whoami as e2e"
+grep -q '4242' "$WORK/whoami5" && grep -q 'rw' "$WORK/whoami5" || {
+	cat "$WORK/whoami5"; fail "whoami as e2e lacks its uid or rw"; }
+rc=0; O iomuxctl -t 10 -s $SK get e2e/k >/dev/null 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "outsider: get over UNIX exit $rc, want 3 (refused)"
+[ "$(E iomuxctl -t 10 -H 127.0.0.1:7411 get e2e/k)" = v1 ] ||
+    fail "get over TCP as e2e (with the token)"
+E iomuxctl -t 10 -H 127.0.0.1:7411 set e2e/k v2 || fail "set over TCP as e2e"
+rc=0; O iomuxctl -t 10 -H 127.0.0.1:7411 get e2e/k >"$WORK/out6" 2>&1 ||
+    rc=$?
+[ $rc -eq 4 ] && grep -q 'no token' "$WORK/out6" || {
+	cat "$WORK/out6"; fail "outsider: get over TCP exit $rc, want 4"; }
+O iomuxctl -t 10 -H 127.0.0.1:7411 whoami >"$WORK/whoami6" 2>&1 ||
+    fail "whoami over TCP as outsider"
+grep -q 'none' "$WORK/whoami6" || {
+	cat "$WORK/whoami6"; fail "outsider over TCP is not 'auth none'"; }
+ok "access: group iomuxd rw over UNIX and TCP, outsider refused by the socket mode and without the token"
 
 # --- 8. clean stop ----------------------------------------------------------
 C systemctl stop iomuxd.service 2>/dev/null ||

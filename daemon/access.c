@@ -36,7 +36,7 @@
 #include "log.h"
 #include "server.h"
 
-static struct log_ratelimit	rl_denied = { .burst = 10 };
+#define DENIED_BURST	10	/* log lines per second and uid */
 
 int
 access_policy(const struct conf *conf, struct policy **out, char *err,
@@ -110,15 +110,54 @@ ident_refresh(struct access_ident *id, uid_t uid, uint64_t now)
 		id->name = strdup("?");
 }
 
-/* The identity of c's uid, fresh enough, or NULL over TCP. */
+/*
+ * The identities read lately, by uid: a uid's are read at most once per
+ * ACCESS_IDENT_TTL_MS even by a client that connects and disconnects in a
+ * loop, and the cache is bounded (the oldest entry makes room).
+ */
+#define IDENT_CACHE	64
+
+static struct ident_slot {
+	uid_t			uid;
+	struct access_ident	id;
+} ident_cache[IDENT_CACHE];
+
+void
+access_cache_flush(void)
+{
+	int	i;
+
+	for (i = 0; i < IDENT_CACHE; i++)
+		access_ident_free(&ident_cache[i].id);
+}
+
+/*
+ * The identity of c's uid, fresh enough, or NULL over TCP. Valid until
+ * the next call: use it at once.
+ */
 static struct access_ident *
 conn_ident(struct conn *c)
 {
-	if ((c->flags & CONN_F_TCP) || c->user == NULL ||
-	    c->uid == SERVER_UID_TCP)
+	struct ident_slot	*slot = NULL;
+	int			 i;
+
+	if ((c->flags & CONN_F_TCP) || c->uid == SERVER_UID_TCP)
 		return NULL;
-	ident_refresh(&c->user->ident, c->uid, ev_now(c->srv->loop));
-	return &c->user->ident;
+	for (i = 0; i < IDENT_CACHE; i++) {
+		if (ident_cache[i].id.at_ms != 0 && ident_cache[i].uid ==
+		    c->uid) {
+			slot = &ident_cache[i];
+			break;
+		}
+		if (slot == NULL || ident_cache[i].id.at_ms < slot->id.at_ms)
+			slot = &ident_cache[i];
+	}
+	if (slot->uid != c->uid || slot->id.at_ms == 0) {
+		access_ident_free(&slot->id);
+		slot->uid = c->uid;
+	}
+	ident_refresh(&slot->id, c->uid, ev_now(c->srv->loop));
+	return &slot->id;
 }
 
 /* The peer for matching, from c and (if not NULL) its uid's identity. */
@@ -169,9 +208,15 @@ access_conn_start(struct conn *c)
 	conn_match(c);
 }
 
+/*
+ * The rules in force when it authenticates, not those it was accepted
+ * under: a reload since then may have changed what the token gives.
+ */
 void
 access_authenticated(struct conn *c)
 {
+	policy_unref(c->acc.pol);
+	c->acc.pol = policy_ref(c->srv->policy);
 	conn_match(c);
 }
 
@@ -237,9 +282,12 @@ rule_text(const struct policy *pol, int rule, char *buf, size_t len)
 		snprintf(buf, len, "rule %d", rule + 1);
 }
 
+static void	deny_log(struct conn *, const char *);
+
 static void
 deny(struct conn *c, struct reply *r, const struct handler *h,
-    const struct proto_arg *name, const struct policy_decision *d)
+    const struct proto_arg *name, size_t len, bool under,
+    const struct policy_decision *d)
 {
 	char	who[96], nm[300], by[POLICY_LINE_MAX + 32], on[200];
 	char	what[400];
@@ -252,7 +300,12 @@ deny(struct conn *c, struct reply *r, const struct handler *h,
 	} else
 		snprintf(what, sizeof(what), "%s", proto_op_name(h->op));
 	if (d->rule < 0) {
-		if (name != NULL)
+		if (name != NULL && under) {
+			name_text(name->p, len, nm, sizeof(nm));
+			reply_error(r, IOMUX_ST_EDENIED, "%s: no rule grants "
+			    "%s access to every name under '%s'", what, who,
+			    nm);
+		} else if (name != NULL)
 			reply_error(r, IOMUX_ST_EDENIED, "%s: no rule grants "
 			    "%s access to '%s'", what, who, nm);
 		else
@@ -267,15 +320,36 @@ deny(struct conn *c, struct reply *r, const struct handler *h,
 		    who, policy_role_name(d->role), on, by);
 	}
 	c->srv->stats.requests_denied++;
-	if (log_ratelimit_ok(&rl_denied, ev_now(c->srv->loop))) {
-		if (c->flags & CONN_F_TCP)
-			log_warnx("conn %llu tcp: denied %s",
-			    (unsigned long long)c->id, what);
-		else
-			log_warnx("conn %llu uid %ld pid %ld: denied %s",
-			    (unsigned long long)c->id, (long)c->uid,
-			    (long)c->pid, what);
+	deny_log(c, what);
+}
+
+/*
+ * A denial's log line, at most DENIED_BURST a second per uid (TCP
+ * counting as one), saying how many were left out before it.
+ */
+static void
+deny_log(struct conn *c, const char *what)
+{
+	static struct log_ratelimit	 rl_nouser;
+	struct log_ratelimit		*rl = c->user != NULL ?
+					    &c->user->rl_denied : &rl_nouser;
+	char				 more[64] = "";
+
+	rl->burst = DENIED_BURST;
+	if (!log_ratelimit_ok(rl, ev_now(c->srv->loop)))
+		return;
+	if (rl->dropped > 0) {
+		snprintf(more, sizeof(more), " (and %llu not logged before)",
+		    (unsigned long long)rl->dropped);
+		rl->dropped = 0;
 	}
+	if (c->flags & CONN_F_TCP)
+		log_warnx("conn %llu tcp: denied %s%s",
+		    (unsigned long long)c->id, what, more);
+	else
+		log_warnx("conn %llu uid %ld pid %ld: denied %s%s",
+		    (unsigned long long)c->id, (long)c->uid, (long)c->pid,
+		    what, more);
 }
 
 /* May c do h on this name? Replies EDENIED if not. */
@@ -288,17 +362,27 @@ name_allowed(struct conn *c, const struct handler *h,
 	struct policy_decision		 d;
 	size_t				 len = a->len;
 
+	bool				 under;
+
 	if (a->absent)		/* the handler says what is wrong */
 		return true;
 	if (h->names == ACCESS_N_PATTERNS && len > 0 && a->p[len - 1] == '*')
 		len--;
 	if (policy_needs_user(acc->pol))
 		id = conn_ident(c);
-	policy_decide(acc->pol, &acc->mask, id != NULL ? id->name : NULL,
-	    a->p, len, &d);
-	if (d.rule >= 0 && d.role >= h->role)
-		return true;
-	deny(c, r, h, a, &d);
+	under = h->names == ACCESS_N_PREFIX || h->names == ACCESS_N_PATTERNS;
+	if (under) {
+		/* Everything it would list or receive must be allowed. */
+		if (policy_decide_prefix(acc->pol, &acc->mask, id != NULL ?
+		    id->name : NULL, a->p, len, (enum policy_role)h->role, &d))
+			return true;
+	} else {
+		policy_decide(acc->pol, &acc->mask, id != NULL ? id->name :
+		    NULL, a->p, len, &d);
+		if (d.rule >= 0 && d.role >= h->role)
+			return true;
+	}
+	deny(c, r, h, a, len, under, &d);
 	return false;
 }
 
@@ -312,6 +396,7 @@ access_check(struct conn *c, const struct handler *h,
 
 	switch (h->names) {
 	case ACCESS_N_FIRST:
+	case ACCESS_N_PREFIX:
 		n = f->argc > 0 ? 1 : 0;
 		break;
 	case ACCESS_N_ALL:
@@ -326,7 +411,7 @@ access_check(struct conn *c, const struct handler *h,
 			if (d.role >= h->role)
 				return true;
 		}
-		deny(c, r, h, NULL, &d);
+		deny(c, r, h, NULL, 0, false, &d);
 		return false;
 	}
 	for (i = 0; i < n; i++)
@@ -383,6 +468,12 @@ access_whoami(struct conn *c, struct reply *r)
 		n = snprintf(buf, sizeof(buf), "%s ", num);
 		policy_rule_grant(pol, i, id != NULL ? id->name : NULL,
 		    buf + n, sizeof(buf) - (size_t)n);
+		/* Whatever the rules, the reply fits one frame. */
+		if (buf_len(r->enc.b) - r->enc.start + 2 * IOMUX_ARG_HDR_SIZE +
+		    sizeof("grant") + strlen(buf) + 64 > r->enc.frame_max) {
+			reply_pair(r, "grants_truncated", "yes");
+			break;
+		}
 		reply_pair(r, "grant", buf);
 	}
 }

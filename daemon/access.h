@@ -34,7 +34,13 @@ enum access_names {
 	ACCESS_N_NONE,		/* none: decided by the global rule */
 	ACCESS_N_FIRST,		/* the first argument */
 	ACCESS_N_ALL,		/* every argument */
-	ACCESS_N_PATTERNS	/* every argument, less its trailing '*' */
+	/*
+	 * Prefixes: every name under them must be allowed (a request that
+	 * lists or receives them). The first argument (KEYS), or every
+	 * argument less its trailing '*' (PSUBSCRIBE).
+	 */
+	ACCESS_N_PREFIX,
+	ACCESS_N_PATTERNS
 };
 
 /* A connection's side: 32 bytes, set at accept (access_conn_start). */
@@ -48,7 +54,7 @@ struct conn_access {
 						   without a name, or -1 */
 };
 
-/* A uid's identity, cached in its struct server_user. */
+/* A uid's identity, as read through NSS (cached in access.c). */
 struct access_ident {
 	char		*name;		/* user name, or the uid in decimal */
 	bool		 has_pw;	/* the uid has a passwd entry */
@@ -71,6 +77,8 @@ void	access_authenticated(struct conn *);
 void	access_conn_end(struct conn *);
 
 void	access_ident_free(struct access_ident *);
+/* Forget every identity read (at teardown). */
+void	access_cache_flush(void);
 
 /* Checked by dispatch_request() for a request whose handler needs more
  * than POLICY_NONE. Slow path of access_allowed(). */

@@ -35,7 +35,7 @@ const struct handler cmd_kv_ops[DISPATCH_RANGE_OPS] = {
 	OP(DEL, 1, IOMUX_ARGS_MAX, op_del, RW, ALL),
 	OP(EXISTS, 1, IOMUX_ARGS_MAX, op_exists, RO, ALL),
 	OP(INCR, 1, 2, op_incr, RW, FIRST),
-	OP(KEYS, 1, 3, op_keys, RO, FIRST),
+	OP(KEYS, 1, 3, op_keys, RO, PREFIX),
 	OP(TTL, 1, 1, op_ttl, RO, FIRST),
 	OP(EXPIRE, 2, 2, op_expire, RW, FIRST),
 	OP(PERSIST, 1, 1, op_persist, RW, FIRST),

@@ -514,28 +514,58 @@ policy_match(const struct policy *pol, const struct policy_peer *peer,
 			m->w[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
-/* Does name start with prefix p, %u read as user? */
+/* How a rule's prefix stands to a name or a queried prefix q. */
+enum rel {
+	REL_DISJOINT,	/* nothing starts with both */
+	REL_COVERS,	/* q starts with the prefix: all under q is in it */
+	REL_INSIDE	/* the prefix starts with q, and is longer */
+};
+
+/*
+ * Compare prefix p, %u read as user, with q: run by run, so that neither
+ * is ever copied (a user name may be long).
+ */
+static enum rel
+prefix_rel(const struct prefix *p, const char *user, const uint8_t *q,
+    size_t len)
+{
+	const char	*seg, *mark;
+	size_t		 i = 0, o = 0, n, m, ulen = 0;
+
+	if (!p->var) {		/* most are: one comparison */
+		m = len < p->len ? len : p->len;
+		if (memcmp(q, p->s, m) != 0)
+			return REL_DISJOINT;
+		return m < p->len ? REL_INSIDE : REL_COVERS;
+	}
+	if (user != NULL)
+		ulen = strlen(user);
+	while (i < p->len) {
+		if (p->s[i] == VAR_MARK) {
+			seg = user != NULL ? user : "";
+			n = ulen;
+			i++;
+		} else {
+			seg = p->s + i;
+			mark = memchr(seg, VAR_MARK, p->len - i);
+			n = mark != NULL ? (size_t)(mark - seg) : p->len - i;
+			i += n;
+		}
+		m = len - o < n ? len - o : n;
+		if (memcmp(q + o, seg, m) != 0)
+			return REL_DISJOINT;
+		if (m < n)
+			return REL_INSIDE;
+		o += n;
+	}
+	return REL_COVERS;
+}
+
 static bool
 prefix_covers(const struct prefix *p, const char *user, const uint8_t *name,
     size_t len)
 {
-	size_t	i, o = 0, ulen;
-
-	if (!p->var)
-		return len >= p->len && memcmp(name, p->s, p->len) == 0;
-	ulen = strlen(user);
-	for (i = 0; i < p->len; i++) {
-		if (p->s[i] != VAR_MARK) {
-			if (o >= len || name[o] != (uint8_t)p->s[i])
-				return false;
-			o++;
-			continue;
-		}
-		if (len - o < ulen || memcmp(name + o, user, ulen) != 0)
-			return false;
-		o += ulen;
-	}
-	return true;
+	return prefix_rel(p, user, name, len) == REL_COVERS;
 }
 
 /* A prefix as a string, %u expanded (user NULL: written as %u). */
@@ -591,6 +621,103 @@ policy_decide(const struct policy *pol, const struct policy_mask *m,
 found:
 	d->rule = i;
 	d->role = r->role;
+}
+
+static void
+decided(const struct policy *pol, int rule, int pfx, const char *user,
+    struct policy_decision *d)
+{
+	const struct rule	*r = &pol->rules[rule];
+
+	d->rule = rule;
+	d->role = r->role;
+	if (pfx >= 0)
+		prefix_text(&r->prefix[pfx], user, d->prefix, sizeof(d->prefix));
+	else
+		d->prefix[0] = '\0';
+}
+
+/*
+ * Is the weak sub-space (rule, pfx) shadowed by one decided earlier, so
+ * that its rule decides none of its names? Compared on expansions that
+ * fit a page; one that does not is taken as not shadowed (a denial).
+ */
+static bool
+shadowed(const struct policy *pol, int rule, int pfx, const char *user,
+    const uint16_t *earlier, int nearlier)
+{
+	char		 buf[4096];
+	const char	*u = user != NULL ? user : "";
+	const struct prefix *p = &pol->rules[rule].prefix[pfx];
+	size_t		 i, o = 0, ulen = strlen(u);
+	int		 k;
+
+	for (i = 0; i < p->len; i++) {
+		if (p->s[i] != VAR_MARK) {
+			if (o == sizeof(buf))
+				return false;
+			buf[o++] = p->s[i];
+		} else {
+			if (sizeof(buf) - o < ulen)
+				return false;
+			memcpy(buf + o, u, ulen);
+			o += ulen;
+		}
+	}
+	for (k = 0; k < nearlier; k++) {
+		p = &pol->rules[earlier[k] / POLICY_PREFIXES_MAX].prefix[
+		    earlier[k] % POLICY_PREFIXES_MAX];
+		if (prefix_rel(p, user, (const uint8_t *)buf, o) == REL_COVERS)
+			return true;
+	}
+	return false;
+}
+
+bool
+policy_decide_prefix(const struct policy *pol, const struct policy_mask *m,
+    const char *user, const uint8_t *q, size_t len, enum policy_role need,
+    struct policy_decision *d)
+{
+	uint16_t		 inside[POLICY_RULES_MAX * POLICY_PREFIXES_MAX];
+	const struct rule	*r;
+	int			 i, j, ninside = 0;
+
+	d->rule = -1;
+	d->role = POLICY_NONE;
+	d->prefix[0] = '\0';
+	for (i = 0; i < pol->nrules; i++) {
+		if (!policy_mask_has(m, i))
+			continue;
+		r = &pol->rules[i];
+		if (r->nprefix == 0) {
+			decided(pol, i, -1, user, d);
+			return r->role >= need;
+		}
+		for (j = 0; j < r->nprefix; j++) {
+			switch (prefix_rel(&r->prefix[j], user, q, len)) {
+			case REL_COVERS:
+				/* It decides every name under q left. */
+				decided(pol, i, j, user, d);
+				return r->role >= need;
+			case REL_INSIDE:
+				/* It decides the names under its prefix that
+				 * no earlier rule did. */
+				if (r->role >= need)
+					inside[ninside++] = (uint16_t)(i *
+					    POLICY_PREFIXES_MAX + j);
+				else if (!shadowed(pol, i, j, user, inside,
+				    ninside)) {
+					decided(pol, i, j, user, d);
+					return false;
+				}
+				break;
+			case REL_DISJOINT:
+				break;
+			}
+		}
+	}
+	/* Some names under q are decided by no rule. */
+	return false;
 }
 
 int

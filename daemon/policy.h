@@ -26,7 +26,6 @@
 #define POLICY_PREFIX_MAX	128	/* bytes, as written */
 #define POLICY_LINE_MAX		1024	/* one rule */
 #define POLICY_TEXT_MAX		(16u << 10)	/* all rule lines */
-#define POLICY_GROUPS_MAX	256	/* a peer's groups considered */
 
 /* Roles, ordered: each grants what the ones below it grant. */
 enum policy_role {
@@ -106,6 +105,16 @@ struct policy_decision {
 void	policy_decide(const struct policy *, const struct policy_mask *,
 	    const char *user, const uint8_t *name, size_t len,
 	    struct policy_decision *);
+/*
+ * Decide for a request on every name that starts with q (KEYS lists
+ * them, PSUBSCRIBE receives them): true if the rules give each of them
+ * at least need. d says which rule decided: the one that denied some of
+ * them (rule -1 if some are decided by no rule), or the one that allowed
+ * the last of them.
+ */
+bool	policy_decide_prefix(const struct policy *, const struct policy_mask *,
+	    const char *user, const uint8_t *q, size_t len,
+	    enum policy_role need, struct policy_decision *);
 /*
  * The index of the first rule in the mask, if it covers every name (then
  * it decides every request of the peer), else -1.

@@ -184,7 +184,6 @@ server_user_leave(struct server *srv, struct conn *c)
 		return;
 	assert(u->conns == NULL && u->mem.bytes == 0);
 	htab_remove(&srv->users, &u->entry);
-	access_ident_free(&u->ident);
 	free(u);
 	if (srv->users.count == 0)
 		htab_free(&srv->users);
@@ -593,16 +592,15 @@ server_reconfigure(struct server *srv, const struct conf *nc)
 
 	/*
 	 * New rules are for new connections: each existing one keeps the
-	 * rules it was accepted under, and all its state.
+	 * rules it was accepted under, and all its state. Built on every
+	 * reload, the same text too: the user and group names in it are
+	 * looked up again, and may name other ids now.
 	 */
-	if (strcmp(c->rules, nc->rules) != 0) {
-		if (access_policy(nc, &pol, names, sizeof(names)) < 0)
-			log_warnx("reload: %s; keeping the rules in force",
-			    names);
-		else {
-			policy_unref(srv->policy);
-			srv->policy = pol;
-		}
+	if (access_policy(nc, &pol, names, sizeof(names)) < 0)
+		log_warnx("reload: %s; keeping the rules in force", names);
+	else {
+		policy_unref(srv->policy);
+		srv->policy = pol;
 	}
 	conf_apply(c, nc, &later);
 	/*
@@ -1025,6 +1023,7 @@ server_free(struct server *srv)
 	htab_free(&srv->users);
 	policy_unref(srv->policy);
 	srv->policy = NULL;
+	access_cache_flush();
 	token_remove(&srv->token);
 	for (i = 0; i < srv->nlisteners; i++) {
 		if (srv->listeners[i].fd >= 0 && srv->loop != NULL)

@@ -22,6 +22,7 @@
 #include "htab.h"
 #include "hub.h"
 #include "listen.h"
+#include "log.h"
 #include "systemd.h"
 #include "token.h"
 
@@ -91,7 +92,8 @@ struct server_user {
 	 */
 	struct buf_acct		 mem;
 	struct conn		*conns;		/* by conn.unext, newest first */
-	struct access_ident	 ident;		/* its name and groups */
+	/* Its denials' log lines: one user's flood hides no one else's. */
+	struct log_ratelimit	 rl_denied;
 };
 
 struct server {

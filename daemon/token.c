@@ -37,7 +37,7 @@ token_default_path(char *buf, size_t len)
 		return ret;
 	if ((slash = strrchr(buf, '/')) == NULL)
 		return -ENOENT;
-	n = snprintf(slash + 1, len - (size_t)(slash + 1 - buf), "token");
+	n = snprintf(slash + 1, len - (size_t)(slash + 1 - buf), "tcp/token");
 	return n < 0 || (size_t)n >= len - (size_t)(slash + 1 - buf) ?
 	    -ENAMETOOLONG : 0;
 }
@@ -87,6 +87,31 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The default token directory, DIR/tcp beside the socket: DIR as the
+ * socket's (0755), tcp 0750, so that only the daemon's group may look in.
+ */
+static int
+token_mkdirs(const char *dir)
+{
+	char	parent[256], *slash;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (mkdir(parent, 0755) == 0)
+			(void)chmod(parent, 0755);
+		else if (errno != EEXIST)
+			return -errno;
+	}
+	if (mkdir(dir, TOKEN_DIR_MODE) == 0) {
+		if (chmod(dir, TOKEN_DIR_MODE) < 0)
+			return -errno;
+	} else if (errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int
 token_create(struct token *t, const char *path, bool is_default, char *err,
     size_t errlen)
@@ -106,12 +131,32 @@ token_create(struct token *t, const char *path, bool is_default, char *err,
 		snprintf(err, errlen, "token: getrandom: %s", strerror(-ret));
 		return ret;
 	}
-	/* The default directory is ours to make, as the socket's is. */
 	snprintf(dir, sizeof(dir), "%s", path);
-	if (is_default && (slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) == 0)
-			(void)chmod(dir, 0755);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir) {
+		snprintf(err, errlen, "token file %s: not in a directory of its "
+		    "own", path);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	/* The default directories are ours to make, as the socket's are. */
+	if (is_default && (ret = token_mkdirs(dir)) < 0) {
+		snprintf(err, errlen, "token directory %s: %s", dir,
+		    strerror(-ret));
+		goto fail;
+	}
+	/* Others could swap the file under its readers. */
+	if (lstat(dir, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "token directory %s: %s", dir,
+		    strerror(-ret));
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode) ||
+	    ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))) {
+		ret = -EPERM;
+		snprintf(err, errlen, "token directory %s: not a directory, or "
+		    "writable by anyone", dir);
+		goto fail;
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		ret = -errno;
@@ -121,7 +166,12 @@ token_create(struct token *t, const char *path, bool is_default, char *err,
 	}
 	memcpy(line, t->hex, TOKEN_HEX);
 	line[TOKEN_HEX] = '\n';
-	if (fchmod(fd, TOKEN_MODE) < 0 || fstat(fd, &st) < 0)
+	/*
+	 * Our own group, not the directory's (a setgid directory would give
+	 * the file to its group's members).
+	 */
+	if (fchown(fd, geteuid(), getegid()) < 0 ||
+	    fchmod(fd, TOKEN_MODE) < 0 || fstat(fd, &st) < 0)
 		ret = -errno;
 	else
 		ret = write_all(fd, line, sizeof(line));

@@ -18,6 +18,7 @@
 #define TOKEN_BYTES	32
 #define TOKEN_HEX	(2 * TOKEN_BYTES)	/* as written and sent */
 #define TOKEN_MODE	0640
+#define TOKEN_DIR_MODE	0750
 
 struct token {
 	bool	 set;
@@ -28,14 +29,15 @@ struct token {
 };
 
 /*
- * "token" in systemd's $RUNTIME_DIRECTORY, else beside the default
- * socket: 0, -ENOENT or -ENAMETOOLONG.
+ * "token" in systemd's $RUNTIME_DIRECTORY, else "tcp/token" beside the
+ * default socket: 0, -ENOENT or -ENAMETOOLONG.
  */
 int	token_default_path(char *buf, size_t len);
 /*
  * Make a new token and write it to path (hex and a newline, mode 0640,
- * through a temporary file renamed into place). The default directory is
- * created if missing; another must exist. 0 or -errno with a sentence.
+ * our uid and gid, through a temporary file renamed into place). The
+ * default directories are created if missing; another must exist, and
+ * not be writable by anyone (unless sticky). 0 or -errno with a sentence.
  */
 int	token_create(struct token *, const char *path, bool is_default,
 	    char *err, size_t errlen);

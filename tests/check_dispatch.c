@@ -265,6 +265,7 @@ setup(void)
 	srv.current = &conn;	/* replies go to srv.scratch */
 	/* uid 0 by the memset: root, admin by the default rules. */
 	ck_assert_int_eq(policy_default(geteuid(), &srv.policy), 0);
+	ck_assert_int_eq(ev_loop_new(NULL, 16, &srv.loop), 0);	/* its clock */
 	access_conn_start(&conn);
 	doc_load();
 }
@@ -274,6 +275,7 @@ teardown(void)
 {
 	access_conn_end(&conn);
 	policy_unref(srv.policy);
+	ev_loop_free(srv.loop);
 	buf_free(&srv.scratch);
 }
 

@@ -245,6 +245,74 @@ START_TEST(test_namespaces)
 }
 END_TEST
 
+/* Is a prefix query (KEYS, PSUBSCRIBE) allowed with role need? */
+static void
+expect_prefix(const struct policy_peer *peer, const char *prefix,
+    enum policy_role need, bool allowed, int rule, const char *at)
+{
+	struct policy_mask	m;
+	struct policy_decision	d;
+	bool			ok;
+
+	policy_match(pol, peer, &m);
+	ok = policy_decide_prefix(pol, &m, peer->user, (const uint8_t *)prefix,
+	    strlen(prefix), need, &d);
+	ck_assert_msg(ok == allowed && d.rule + 1 == rule &&
+	    strcmp(d.prefix, at) == 0, "prefix '%s' (need %s): %s by rule %d "
+	    "at '%s', want %s by rule %d at '%s'", prefix,
+	    policy_role_name(need), ok ? "allowed" : "denied", d.rule + 1,
+	    d.prefix, allowed ? "allowed" : "denied", rule, at);
+}
+
+/*
+ * A prefix names every name under it: allowed only if the rules allow
+ * each of them, including those decided by a rule whose prefix is longer
+ * than the query's (the reviewer's KEYS "u" reaching into user/).
+ */
+START_TEST(test_prefix_query)
+{
+	struct policy_peer	n = unix_peer(65534, 65534, "nobody");
+
+	parse_ok("unix all rw user/%u/\nunix all none user/\nunix all ro");
+	expect_prefix(&n, "u", POLICY_RO, false, 2, "user/");
+	expect_prefix(&n, "", POLICY_RO, false, 2, "user/");
+	expect_prefix(&n, "user/", POLICY_RO, false, 2, "user/");
+	expect_prefix(&n, "user/nob", POLICY_RO, false, 2, "user/");
+	expect_prefix(&n, "user/nobody/", POLICY_RO, true, 1, "user/nobody/");
+	expect_prefix(&n, "user/nobody/x", POLICY_RW, true, 1, "user/nobody/");
+	expect_prefix(&n, "x", POLICY_RO, true, 3, "");
+	expect_prefix(&n, "x", POLICY_RW, false, 3, "");
+	teardown();
+	/* Part of the space covered, the rest by no rule. */
+	parse_ok("unix all ro a/ b/");
+	expect_prefix(&n, "", POLICY_RO, false, 0, "");
+	expect_prefix(&n, "a", POLICY_RO, false, 0, "");
+	expect_prefix(&n, "a/", POLICY_RO, true, 1, "a/");
+	teardown();
+	/* Every sub-space allowed, then a rule for the rest. */
+	parse_ok("unix all rw a/ b/\nunix all rw");
+	expect_prefix(&n, "", POLICY_RW, true, 2, "");
+	/* A rule with a prefix naming the query's sub-space, too weak. */
+	teardown();
+	parse_ok("unix all ro ab\nunix all rw");
+	expect_prefix(&n, "a", POLICY_RW, false, 1, "ab");
+	expect_prefix(&n, "a", POLICY_RO, true, 2, "");
+	/* A weak rule shadowed by an earlier one decides nothing. */
+	teardown();
+	parse_ok("unix all rw a/\nunix all none a/b/\nunix all rw");
+	expect_prefix(&n, "", POLICY_RW, true, 3, "");
+	teardown();
+	parse_ok("unix all ro a/\nunix all none a/b/\nunix all rw");
+	expect_prefix(&n, "", POLICY_RW, false, 1, "a/");
+	expect_prefix(&n, "", POLICY_RO, true, 3, "");
+	/* %u in both, the user's name longer than any buffer of names. */
+	teardown();
+	parse_ok("unix all rw u/%u/\nunix all none u/%u/x/\nunix all ro");
+	expect_prefix(&n, "u/", POLICY_RO, true, 3, "");
+	expect_prefix(&n, "u/nobody/", POLICY_RW, true, 1, "u/nobody/");
+}
+END_TEST
+
 START_TEST(test_first_match_wins)
 {
 	struct policy_peer	a = unix_peer(1000, 1000, "alice");
@@ -389,6 +457,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_names_resolved);
 	tcase_add_test(tc, test_match_listener_and_principal);
 	tcase_add_test(tc, test_namespaces);
+	tcase_add_test(tc, test_prefix_query);
 	tcase_add_test(tc, test_first_match_wins);
 	tcase_add_test(tc, test_no_name_and_first_global);
 	tcase_add_test(tc, test_star_means_every_name);

@@ -20,7 +20,7 @@
 #   - iomuxd-tcp.socket: the loopback TCP listener is passed in and works
 #     despite PrivateNetwork=yes and RestrictAddressFamilies=AF_UNIX;
 #   - access: a user in group iomuxd reads and writes over UNIX and, with
-#     the token in /run/iomuxd/token (0640 iomuxd:iomuxd), over TCP; a
+#     the token in /run/iomuxd/tcp/token (0640 iomuxd:iomuxd), over TCP; a
 #     user outside it is refused by the socket's mode and, without the
 #     token, gets nothing over TCP;
 #   - "systemctl stop" ends the service cleanly, the socket stays;
@@ -353,7 +353,7 @@ C systemctl stop iomuxd.service 2>/dev/null ||
 C systemctl start iomuxd-tcp.socket || fail "systemctl start iomuxd-tcp.socket"
 C iomuxctl -t 10 -H 127.0.0.1:7411 status >"$WORK/status3" 2>&1 || {
 	cat "$WORK/status3"; fail "iomuxctl -H 127.0.0.1:7411 status"; }
-# Over TCP, root's iomuxctl shows the token (/run/iomuxd/token): rw by the
+# Over TCP, root's iomuxctl shows the token (/run/iomuxd/tcp/token): rw by the
 # default rules, so the summary only; the details come over UNIX.
 grep -q '^details: no$' "$WORK/status3" || {
 	cat "$WORK/status3"; fail "TCP status is not the summary"; }
@@ -374,9 +374,9 @@ ok "TCP via iomuxd-tcp.socket: $(grep '^listeners:' "$WORK/status3u")"
 SK=/run/iomuxd/iomuxd.sock
 E() { C runuser -u e2e -- "$@"; }
 O() { C runuser -u outsider -- "$@"; }
-perm=$(C stat -c '%a %U %G' /run/iomuxd/token) || fail "no /run/iomuxd/token"
+perm=$(C stat -c '%a %U %G' /run/iomuxd/tcp/token) || fail "no /run/iomuxd/tcp/token"
 [ "$perm" = "640 iomuxd iomuxd" ] ||
-    fail "/run/iomuxd/token is '$perm', want '640 iomuxd iomuxd'"
+    fail "/run/iomuxd/tcp/token is '$perm', want '640 iomuxd iomuxd'"
 E iomuxctl -t 10 -s $SK set e2e/k v1 || fail "set as e2e (group iomuxd)"
 [ "$(E iomuxctl -t 10 -s $SK get e2e/k)" = v1 ] || fail "get as e2e"
 E iomuxctl -t 10 -s $SK status >"$WORK/status5" 2>&1 ||

@@ -201,11 +201,19 @@ dtoken(const struct tu_daemon *d, char *hex)
 {
 	char		 path[PATH_MAX + 8], buf[TOKEN_LEN + 8];
 	struct stat	 st;
+	int64_t		 t0;
 	ssize_t		 n;
 	int		 fd, i;
 
 	snprintf(path, sizeof path, "%s/token", d->dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * The TCP port may accept before the token is written: a client
+	 * reads it once the daemon has answered, or waits for it, as here.
+	 */
+	t0 = tu_now_ms();
+	while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT &&
+	    tu_now_ms() - t0 < IO_MS)
+		tu_sleep_ms(10);
 	ASSERT(fd >= 0, "open %s: %s", path, strerror(errno));
 	ASSERT(fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0640,
 	    "%s: mode %04o, want 0640", path, (unsigned)(st.st_mode & 07777));

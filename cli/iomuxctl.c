@@ -257,8 +257,8 @@ ctl_token(struct ctl *ctl)
 	if (path == NULL && r == -ENOENT)
 		return 0;
 	if (path == NULL)
-		ctl_warnx("default token file (beside the socket, or "
-		    "/run/iomuxd/token): %s", token_error(r));
+		ctl_warnx("default token file (tcp/token beside the socket, "
+		    "or in /run/iomuxd): %s", token_error(r));
 	else
 		ctl_warnx("token file %s%s: %s", path, ctl->token_file == NULL ?
 		    " (IOMUXD_TOKEN_FILE)" : "", token_error(r));

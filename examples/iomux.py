@@ -112,8 +112,9 @@ def default_socket():
 
 def token_load(path=None):
     """The token in a token file, read as libiomux's iomux_token_load()
-    reads it: path, else $IOMUXD_TOKEN_FILE, else the first of "token"
-    beside default_socket() and /run/iomuxd/token that can be opened.
+    reads it: path, else $IOMUXD_TOKEN_FILE, else the first that can be
+    opened of "tcp/token" (where iomuxd writes it by default) and "token"
+    beside default_socket(), then in /run/iomuxd.
     The contents without trailing whitespace must be 64 lowercase hex
     characters. Raises FileNotFoundError when path is None and no file
     was found, the OSError of a named file, and ValueError for contents
@@ -122,13 +123,14 @@ def token_load(path=None):
     if path is not None:
         candidates = [path]
     else:
-        candidates = ["/run/iomuxd/token"]
+        dirs = ["/run/iomuxd"]
         try:
-            candidates.insert(0, os.path.join(
-                os.path.dirname(default_socket()), "token"))
+            dirs.insert(0, os.path.dirname(default_socket()))
         except OSError:                 # no default socket: not beside it
             pass
-    for i, name in enumerate(candidates):
+        candidates = [os.path.join(d, n) for d in dirs
+                      for n in ("tcp/token", "token")]
+    for name in candidates:
         try:
             f = open(name, "rb")
         except OSError:

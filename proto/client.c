@@ -61,8 +61,16 @@
 #define UNIX_RETRY_MS	10	/* AF_UNIX connect with a full backlog */
 #define CLIENT_NAME	"libiomux"
 #define TOKEN_FILE_MAX	256	/* bytes of a token file read at most */
-#define TOKEN_NAME	"token"	/* beside the default socket */
-#define TOKEN_SYSTEM	"/run/iomuxd/token"
+#define TOKEN_SYSTEM	"/run/iomuxd/"	/* root's socket directory */
+
+/*
+ * Where the daemon's token may be, relative to the directory of the
+ * default socket and then to TOKEN_SYSTEM: tcp/token is where iomuxd
+ * writes it by default (iomuxd.conf(5), token_file); token, where the
+ * first daemons of issue 7 did, is still looked at, after it.
+ */
+static const char *const token_names[] = { "tcp/token", "token" };
+#define NTOKEN_NAMES	(sizeof(token_names) / sizeof(token_names[0]))
 
 struct iomux_client {
 	int			 fd;
@@ -612,10 +620,32 @@ token_open(const char *path)
 }
 
 /*
+ * token_open() of the first of token_names that opens in dir (dirlen
+ * bytes at dir, 0 for the current directory); the fd or -ENOENT.
+ */
+static int
+token_open_in(const char *dir, size_t dirlen)
+{
+	char	 cand[PATH_MAX];
+	size_t	 i;
+	int	 fd, n;
+
+	for (i = 0; i < NTOKEN_NAMES; i++) {
+		n = snprintf(cand, sizeof(cand), "%.*s%s", (int)dirlen, dir,
+		    token_names[i]);
+		if (n > 0 && (size_t)n < sizeof(cand) &&
+		    (fd = token_open(cand)) >= 0)
+			return fd;
+	}
+	return -ENOENT;
+}
+
+/*
  * Contract (iomux.h): the token for a TCP HELLO. With path NULL, an
  * explicit $IOMUXD_TOKEN_FILE (not empty) is read like a path given here;
- * else the candidates are tried in turn and the first that opens is
- * read, whatever its contents: a malformed file is -EINVAL, not a reason
+ * else the candidates (token_names beside the default socket, then in
+ * TOKEN_SYSTEM) are tried in turn and the first that opens is read,
+ * whatever its contents: a malformed file is -EINVAL, not a reason
  * to look further. Returns IOMUX_TOKEN_LEN, or -errno: -ERANGE when len
  * cannot hold a token and its NUL, -ENOENT when no candidate opens, the
  * error of open(2) or read(2) for a named file, -EINVAL for contents that
@@ -624,9 +654,9 @@ token_open(const char *path)
 EXPORT int
 iomux_token_load(const char *path, char *buf, size_t len)
 {
-	char		 sock[PATH_MAX], cand[PATH_MAX];
+	char		 sock[PATH_MAX];
 	const char	*env, *slash;
-	int		 fd, n;
+	int		 fd;
 
 	if (len < IOMUX_TOKEN_LEN + 1)
 		return -ERANGE;
@@ -639,18 +669,15 @@ iomux_token_load(const char *path, char *buf, size_t len)
 		return token_read(fd, buf);
 	}
 
-	/* "token" in the directory of the default socket (maybe "."). */
+	/* Beside the default socket (a relative one: here), then root's. */
 	if (iomux_default_socket(sock, sizeof(sock)) == 0) {
-		if ((slash = strrchr(sock, '/')) != NULL)
-			n = snprintf(cand, sizeof(cand), "%.*s/%s",
-			    (int)(slash - sock), sock, TOKEN_NAME);
-		else
-			n = snprintf(cand, sizeof(cand), "%s", TOKEN_NAME);
-		if (n > 0 && (size_t)n < sizeof(cand) &&
-		    (fd = token_open(cand)) >= 0)
+		slash = strrchr(sock, '/');
+		fd = token_open_in(sock, slash != NULL ?
+		    (size_t)(slash + 1 - sock) : 0);
+		if (fd >= 0)
 			return token_read(fd, buf);
 	}
-	if ((fd = token_open(TOKEN_SYSTEM)) >= 0)
+	if ((fd = token_open_in(TOKEN_SYSTEM, strlen(TOKEN_SYSTEM))) >= 0)
 		return token_read(fd, buf);
 	return -ENOENT;
 }

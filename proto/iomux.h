@@ -80,9 +80,9 @@ int	iomux_default_socket(char *buf, size_t len);
  * Read a token file into buf (len at least IOMUX_TOKEN_LEN + 1): its
  * contents without trailing whitespace must be exactly IOMUX_TOKEN_LEN
  * lowercase hex characters, written NUL-terminated. path NULL means
- * $IOMUXD_TOKEN_FILE if set and not empty, else the first of "token"
- * beside iomux_default_socket()'s path and /run/iomuxd/token that can be
- * opened. Returns IOMUX_TOKEN_LEN or -errno: -ENOENT when path is NULL
+ * $IOMUXD_TOKEN_FILE if set and not empty, else the first that can be
+ * opened of "tcp/token" and "token" beside iomux_default_socket()'s path,
+ * /run/iomuxd/tcp/token and /run/iomuxd/token. Returns IOMUX_TOKEN_LEN or -errno: -ENOENT when path is NULL
  * and no file was found, the open(2) error for a named file, -EINVAL for
  * contents that are not a token (or over 256 bytes), -ERANGE for a short
  * buffer. No other state is kept; the stack copy is wiped.

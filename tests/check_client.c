@@ -14,6 +14,7 @@
  */
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -254,6 +255,8 @@ END_TEST
 /* The default: "token" beside the default socket, whatever its contents. */
 START_TEST(test_default)
 {
+	static const char other[] = "fedcba9876543210fedcba9876543210"
+	    "fedcba9876543210fedcba9876543210";
 	char	 buf[IOMUX_TOKEN_LEN + 1];
 
 	setenv("IOMUXD_SOCKET", path_of("iomuxd.sock"), 1);
@@ -262,8 +265,15 @@ START_TEST(test_default)
 	    IOMUX_TOKEN_LEN);
 	ck_assert_str_eq(buf, TOKEN);
 
+	/* tcp/token, where iomuxd writes it by default, comes first. */
+	ck_assert_int_eq(mkdir(path_of("tcp"), 0750), 0);
+	put_str("tcp/token", other);
+	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)),
+	    IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, other);
+
 	/* Found but malformed: an error, not a reason to look further. */
-	put_str("token", "stale\n");
+	put_str("tcp/token", "stale\n");
 	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)), -EINVAL);
 }
 END_TEST
@@ -275,9 +285,10 @@ START_TEST(test_default_none)
 	int	 fd;
 
 	setenv("IOMUXD_SOCKET", path_of("iomuxd.sock"), 1);
-	if ((fd = open("/run/iomuxd/token", O_RDONLY | O_CLOEXEC)) >= 0) {
+	if ((fd = open("/run/iomuxd/tcp/token", O_RDONLY | O_CLOEXEC)) >= 0 ||
+	    (fd = open("/run/iomuxd/token", O_RDONLY | O_CLOEXEC)) >= 0) {
 		close(fd);
-		fprintf(stderr, "check_client: /run/iomuxd/token exists; "
+		fprintf(stderr, "check_client: a token in /run/iomuxd exists; "
 		    "the not-found case is not checked\n");
 		return;
 	}

@@ -294,12 +294,21 @@ t_expect_grep '^fake 0 \(protocol 1\)$' "$T_OUT"
 t_ok "no token over UNIX"
 
 # Over TCP the token goes in HELLO, before the command's request; from
-# --token-file, $IOMUXD_TOKEN_FILE or beside the default socket.
-for how in option env default; do
+# --token-file, $IOMUXD_TOKEN_FILE or beside the default socket: the
+# daemon's default tcp/token first (a wrong one in token is not taken),
+# and token, where the first daemons of issue 7 wrote it.
+mkdir "$T_DIR/run/tcp" || t_fail "mkdir"
+for how in option env default old; do
 	case $how in
 	option) set -- "$CTL" -H "$FH" --token-file "$T_DIR/fake.token" whoami ;;
 	env) set -- env IOMUXD_TOKEN_FILE="$T_DIR/fake.token" "$CTL" -H "$FH" whoami ;;
 	default)
+		cp "$T_DIR/fake.token" "$T_DIR/run/tcp/token"
+		cp "$T_DIR/wrong" "$T_DIR/run/token"
+		set -- env IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" \
+		    "$CTL" -H "$FH" whoami ;;
+	old)
+		rm -f "$T_DIR/run/tcp/token"
 		cp "$T_DIR/fake.token" "$T_DIR/run/token"
 		set -- env IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" \
 		    "$CTL" -H "$FH" whoami ;;
@@ -331,8 +340,8 @@ t_ok "one HELLO per connection"
 
 # No token found: no HELLO, and the daemon's denial is exit 4, in its
 # own words (they name the request: no "status:" in front of them).
-if [ -r /run/iomuxd/token ]; then
-	t_log "/run/iomuxd/token exists: the no-token case is not run"
+if [ -r /run/iomuxd/tcp/token ] || [ -r /run/iomuxd/token ]; then
+	t_log "a token in /run/iomuxd exists: the no-token case is not run"
 else
 	t_expect_rc 4 env IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" \
 	    "$CTL" -H "$FH" status
@@ -515,8 +524,8 @@ assert lines[2].get("sent") == 2 and lines[2].get("received") == 2, lines[2]
 	t_ok "$b: whoami over TCP with the token"
 
 	# Without a token nothing but the always-allowed requests.
-	if [ -r /run/iomuxd/token ]; then
-		t_log "/run/iomuxd/token exists: the no-token cases are not run"
+	if [ -r /run/iomuxd/tcp/token ] || [ -r /run/iomuxd/token ]; then
+		t_log "a token in /run/iomuxd exists: the no-token cases are not run"
 	else
 		t_expect_rc 0 env -u IOMUXD_TOKEN_FILE \
 		    IOMUXD_SOCKET="$T_DIR/run/iomuxd.sock" "$CTL" -H "127.0.0.1:$port" whoami

@@ -417,9 +417,14 @@ os.environ["IOMUXD_TOKEN_FILE"] = os.path.join(D, "none")
 fails(FileNotFoundError)
 os.environ["IOMUXD_TOKEN_FILE"] = ""
 assert token_load() == TOKEN
-put("token", b"stale\n")
+# tcp/token, where iomuxd writes it by default, before token.
+os.mkdir(os.path.join(D, "tcp"))
+put("tcp/token", b"fedcba9876543210" * 4 + b"\n")
+assert token_load() == "fedcba9876543210" * 4
+put("tcp/token", b"stale\n")
 fails(ValueError)
-if not os.path.exists("/run/iomuxd/token"):
+if not any(os.path.exists("/run/iomuxd/" + n) for n in ("tcp/token", "token")):
+    os.remove(os.path.join(D, "tcp/token"))
     os.remove(os.path.join(D, "token"))
     fails(FileNotFoundError)
 print("ok")

@@ -893,10 +893,12 @@ setup_token(struct server *srv, char *errbuf, size_t errlen)
 	bool	dflt = srv->conf.token_file[0] == '\0';
 	int	i, ret;
 
+	if (srv->token.set)
+		return 0;
 	for (i = 0; i < srv->nlisteners; i++)
 		if (!(srv->listeners[i].flags & LISTEN_F_UNIX))
 			break;
-	if (i == srv->nlisteners)
+	if (i == srv->nlisteners && srv->conf.ntcp == 0)
 		return 0;
 	if (!dflt)
 		snprintf(path, sizeof(path), "%s", srv->conf.token_file);
@@ -970,6 +972,15 @@ server_init(struct server *srv, const struct conf *conf, char *errbuf,
 		snprintf(errbuf, errlen, "signals: %s", strerror(-ret));
 		goto fail;
 	}
+	/*
+	 * Our own TCP listeners get their token before any socket listens,
+	 * so that no client that reaches us finds none; one passed by
+	 * systemd after it is adopted (its clients may be waiting already:
+	 * they read the token once we have answered).
+	 */
+	if (srv->conf.ntcp > 0 &&
+	    (ret = setup_token(srv, errbuf, errlen)) < 0)
+		goto fail;
 	if ((ret = setup_listeners(srv, errbuf, errlen)) != 0)
 		goto fail;
 	for (i = 0; i < srv->nlisteners; i++) {

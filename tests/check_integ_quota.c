@@ -10,23 +10,12 @@
  * stalled frames cost that uid its own biggest connections, and nobody
  * else's; the global client_memory_max still holds across uids).
  *
- * A client "as uid N" is connected by a forked child that drops to N
- * (setgroups, setgid, setuid) and then connect()s: the kernel records the
- * peer credentials at connect time (SO_PEERCRED), so the child can hand
- * the connected socket back over SCM_RIGHTS and exit, and the test drives
- * every connection from one process. The child connects from inside the
- * daemon's directory (made 0711) with a relative path, so the directories
- * above it, 0700 test directories, need not be searchable by N.
+ * Clients "as uid N" come from uconnect() (integ-util.h), on a daemon
+ * whose socket is mode 0666 in a directory made 0711 (dshare()).
  *
  * The whole suite is skipped unless it runs as root (it needs setuid).
  */
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
-#include <errno.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,100 +39,7 @@ qstart(struct tu_daemon *d, const char *backend, const char *a1,
 {
 	dstart(d, backend, "--socket-mode", "0666", a1, v1, a2, v2, a3, v3,
 	    NULL);
-	ASSERT(chmod(d->dir, 0711) == 0, "chmod %s: %s", d->dir,
-	    strerror(errno));
-}
-
-/* Send fd over the socket s (SCM_RIGHTS); 0 or -errno. */
-static int
-send_fd(int s, int fd)
-{
-	struct msghdr	 m;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	char		 b = 'f';
-	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	align;
-	} u;
-
-	memset(&m, 0, sizeof(m));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = &b;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(s, &m, 0) == 1 ? 0 : -errno;
-}
-
-/* One fd from s, or -errno (-EBADMSG: none came). */
-static int
-recv_fd(int s)
-{
-	struct msghdr	 m;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	char		 b;
-	int		 fd;
-	union {
-		char		buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr	align;
-	} u;
-
-	memset(&m, 0, sizeof(m));
-	iov.iov_base = &b;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
-	if (recvmsg(s, &m, 0) != 1)
-		return -errno;
-	cm = CMSG_FIRSTHDR(&m);
-	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
-/*
- * A raw non-blocking connection to d's socket made as uid (and gid) uid.
- * Whether the daemon accepted or refused it is for the caller to read.
- */
-static int
-uconnect(const struct tu_daemon *d, uid_t uid)
-{
-	pid_t	pid;
-	int	sv[2], fd, st;
-
-	ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
-	    "socketpair: %s", strerror(errno));
-	pid = fork();
-	ASSERT(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(sv[0]);
-		if (chdir(d->dir) != 0 || setgroups(0, NULL) != 0 ||
-		    setgid((gid_t)uid) != 0 || setuid(uid) != 0)
-			_exit(2);
-		if ((fd = tu_connect_unix("sock", IO_MS)) < 0)
-			_exit(3);
-		_exit(send_fd(sv[1], fd) == 0 ? 0 : 4);
-	}
-	close(sv[1]);
-	fd = recv_fd(sv[0]);
-	close(sv[0]);
-	ASSERT(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
-	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0 && fd >= 0,
-	    "connect as uid %ld: child status 0x%x, fd %d", (long)uid, st,
-	    fd);
-	return fd;
+	dshare(d);
 }
 
 /* fd is served: a PING comes back. */
@@ -185,12 +81,13 @@ START_TEST(test_uid_conn_limit)
 	qstart(&d, BACKEND, "--max-clients", "40", "--max-clients-per-uid",
 	    "3", NULL, NULL);
 	for (i = 0; i < 3; i++) {
-		a[i] = uconnect(&d, UID_A);
+		a[i] = uconnect(&d, UID_A, UID_A, NULL, 0);
 		served(a[i], "uid A within its quota");
 	}
-	refused(uconnect(&d, UID_A), "uid 65534: 3 connections, limit 3");
+	refused(uconnect(&d, UID_A, UID_A, NULL, 0),
+	    "uid 65534: 3 connections, limit 3");
 	for (i = 0; i < 3; i++) {
-		b[i] = uconnect(&d, UID_B);
+		b[i] = uconnect(&d, UID_B, UID_B, NULL, 0);
 		served(b[i], "uid B while A is at its quota");
 	}
 	for (i = 0; i < 5; i++) {
@@ -210,9 +107,10 @@ START_TEST(test_uid_conn_limit)
 	close(a[1]);
 	ASSERT(dwait_status(&d, "clients", 11, 3000) == 11, "A's close "
 	    "did not land");
-	a[1] = uconnect(&d, UID_A);
+	a[1] = uconnect(&d, UID_A, UID_A, NULL, 0);
 	served(a[1], "uid A after a close");
-	refused(uconnect(&d, UID_A), "uid 65534: 3 connections, limit 3");
+	refused(uconnect(&d, UID_A, UID_A, NULL, 0),
+	    "uid 65534: 3 connections, limit 3");
 	ASSERT(dstatus_num(&d, "clients_refused_uid") == 2,
 	    "clients_refused_uid %lld", dstatus_num(&d,
 	    "clients_refused_uid"));
@@ -226,7 +124,7 @@ START_TEST(test_uid_conn_limit)
 	ASSERT(dwait_status(&d, "client_uids", 1, 3000) == 1, "client_uids "
 	    "%lld with only the STATUS connection left",
 	    dstatus_num(&d, "client_uids"));
-	fd = uconnect(&d, UID_A);
+	fd = uconnect(&d, UID_A, UID_A, NULL, 0);
 	served(fd, "uid A with nothing else open");
 	close(fd);
 	dstop(&d);
@@ -246,10 +144,11 @@ START_TEST(test_uid_conn_default)
 	    "max_clients_per_uid %lld with max_clients 8",
 	    dstatus_num(&d, "max_clients_per_uid"));
 	for (i = 0; i < 2; i++) {
-		a[i] = uconnect(&d, UID_A);
+		a[i] = uconnect(&d, UID_A, UID_A, NULL, 0);
 		served(a[i], "uid A within the default quota");
 	}
-	refused(uconnect(&d, UID_A), "uid 65534: 2 connections, limit 2");
+	refused(uconnect(&d, UID_A, UID_A, NULL, 0),
+	    "uid 65534: 2 connections, limit 2");
 	for (i = 0; i < 2; i++)
 		close(a[i]);
 	dstop(&d);
@@ -257,7 +156,7 @@ START_TEST(test_uid_conn_default)
 	qstart(&d, BACKEND, "--max-clients", "8", "--max-clients-per-uid",
 	    "0", NULL, NULL);
 	for (i = 0; i < 5; i++) {
-		a[i] = uconnect(&d, UID_A);
+		a[i] = uconnect(&d, UID_A, UID_A, NULL, 0);
 		served(a[i], "no per-uid limit");
 	}
 	ASSERT(dstatus_num(&d, "clients_refused") == 0, "clients_refused "
@@ -289,7 +188,7 @@ START_TEST(test_uid_conn_tcp)
 	ASSERT(fd >= 0, "tcp connect: %s", strerror(-fd));
 	refused(fd, "tcp: 2 connections, limit 2");
 	for (i = 0; i < 2; i++) {
-		u[i] = uconnect(&d, UID_A);
+		u[i] = uconnect(&d, UID_A, UID_A, NULL, 0);
 		served(u[i], "uid A while tcp is at its quota");
 	}
 	u[2] = rconnect(&d);
@@ -320,7 +219,8 @@ ustall(const struct tu_daemon *d, uid_t uid, int *fds, int n)
 	int	i;
 
 	for (i = 0; i < n; i++) {
-		fds[i] = uid == 0 ? rconnect(d) : uconnect(d, uid);
+		fds[i] = uid == 0 ? rconnect(d) :
+		    uconnect(d, uid, (gid_t)uid, NULL, 0);
 		rstall(fds[i]);
 	}
 }
@@ -428,10 +328,5 @@ integ_quota_suite(void)
 int
 main(void)
 {
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP not root: clients must run as other "
-		    "uids\n");
-		return 0;
-	}
-	return integ_main("check_integ_quota", integ_quota_suite);
+	return integ_main_root("check_integ_quota", integ_quota_suite);
 }

@@ -9,9 +9,11 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -67,6 +69,17 @@ integ_main(const char *prog, Suite *(*suite)(void))
 	failed = check_run(suite());
 	tu_rmtree(top);
 	return failed;
+}
+
+int
+integ_main_root(const char *prog, Suite *(*suite)(void))
+{
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP not root: clients must run as other "
+		    "uids\n");
+		return 0;
+	}
+	return integ_main(prog, suite);
 }
 
 /*
@@ -280,6 +293,105 @@ rconnect_tcp(const struct tu_daemon *d, int port)
 	return fd;
 }
 
+/* ---- clients that are real uids --------------------------------------- */
+
+/* A one-byte message at b with room for one fd in ctl (SCM_RIGHTS). */
+union fd_ctl {
+	char		buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr	align;
+};
+
+static void
+fd_msg(struct msghdr *m, struct iovec *iov, char *b, union fd_ctl *ctl)
+{
+	memset(m, 0, sizeof(*m));
+	memset(ctl, 0, sizeof(*ctl));
+	iov->iov_base = b;
+	iov->iov_len = 1;
+	m->msg_iov = iov;
+	m->msg_iovlen = 1;
+	m->msg_control = ctl->buf;
+	m->msg_controllen = sizeof(ctl->buf);
+}
+
+/* Send fd over the socket s (SCM_RIGHTS); 0 or -errno. */
+static int
+send_fd(int s, int fd)
+{
+	struct msghdr	 m;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union fd_ctl	 u;
+	char		 b = 'f';
+
+	fd_msg(&m, &iov, &b, &u);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(s, &m, 0) == 1 ? 0 : -errno;
+}
+
+/* One fd from s, or -errno (-EBADMSG: none came). */
+static int
+recv_fd(int s)
+{
+	struct msghdr	 m;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union fd_ctl	 u;
+	char		 b;
+	int		 fd;
+
+	fd_msg(&m, &iov, &b, &u);
+	if (recvmsg(s, &m, 0) != 1)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+int
+uconnect(const struct tu_daemon *d, uid_t uid, gid_t gid,
+    const gid_t *groups, int ngroups)
+{
+	pid_t	pid;
+	int	sv[2], fd, st;
+
+	ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
+	    "socketpair: %s", strerror(errno));
+	pid = fork();
+	ASSERT(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sv[0]);
+		if (chdir(d->dir) != 0 ||
+		    setgroups((size_t)ngroups, groups) != 0 ||
+		    setgid(gid) != 0 || setuid(uid) != 0)
+			_exit(2);
+		if ((fd = tu_connect_unix("sock", IO_MS)) < 0)
+			_exit(3);
+		_exit(send_fd(sv[1], fd) == 0 ? 0 : 4);
+	}
+	close(sv[1]);
+	fd = recv_fd(sv[0]);
+	close(sv[0]);
+	ASSERT(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0 && fd >= 0,
+	    "connect as uid %ld gid %ld: child status 0x%x, fd %d",
+	    (long)uid, (long)gid, st, fd);
+	return fd;
+}
+
+void
+dshare(const struct tu_daemon *d)
+{
+	ASSERT(chmod(d->dir, 0711) == 0, "chmod %s: %s", d->dir,
+	    strerror(errno));
+}
+
 /* ---- raw sockets: frames by hand (testutil.h), asserting --------------- */
 
 void
@@ -470,6 +582,239 @@ dwait_status(const struct tu_daemon *d, const char *name, long long want,
 	return n;
 }
 
+/* ---- the access-policy suites: raw requests as real uids ---------------- */
+
+static const char	*stname(uint16_t);
+
+/* DIR/iomuxd.conf of dstart_rules(): socket_mode for any uid, then conf. */
+static char *
+rules_text(const char *conf)
+{
+	char	*text;
+	size_t	 n;
+
+	n = strlen(conf) + 32;
+	ASSERT((text = malloc(n)) != NULL, "malloc %zu", n);
+	snprintf(text, n, "socket_mode = 0666\n%s", conf);
+	return text;
+}
+
+void
+dstart_rules(struct tu_daemon *d, const char *backend, const char *conf,
+    const char *tcp)
+{
+	char	*text = rules_text(conf);
+
+	if (tcp != NULL)
+		dstart_conf(d, backend, text, "--tcp", tcp, NULL);
+	else
+		dstart_conf(d, backend, text, NULL);
+	free(text);
+	dshare(d);
+}
+
+void
+dreload_rules(struct tu_daemon *d, const char *conf, int fd,
+    long long rules)
+{
+	char	 path[PATH_MAX], *text = rules_text(conf);
+	int	 rc;
+
+	ASSERT((size_t)snprintf(path, sizeof path, "%s/iomuxd.conf",
+	    d->dir) < sizeof path, "path too long");
+	rc = tu_write_file(path, text);
+	free(text);
+	ASSERT(rc == 0, "rewrite %s: %s", path, strerror(-rc));
+	ASSERT(tu_daemon_kill(d, SIGHUP) == 0, "SIGHUP: %s", strerror(errno));
+	if (rules >= 0)
+		ASSERT(rwait_stat(__LINE__, fd, "rules", rules) == rules,
+		    "the reload did not take: STATUS rules %lld, want %lld",
+		    rstat_num(__LINE__, fd, "rules"), rules);
+}
+
+const char *
+rtext(const struct tu_arg *a)
+{
+	static char	buf[1024];
+	size_t		n;
+
+	if (a->len == TU_ABSENT)
+		return "(absent)";
+	n = a->len < sizeof buf - 1 ? a->len : sizeof buf - 1;
+	memcpy(buf, a->p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+uint16_t
+rcall(int line, int fd, struct tu_frame *f, uint16_t op, size_t argc,
+    const struct tu_arg *argv)
+{
+	static uint32_t	id = 1000;
+	int		rc;
+
+	rsend_req(fd, op, ++id, argc, argv);
+	rc = tu_read_frame(fd, f, 64u << 20, IO_MS);
+	ASSERT(rc == 1, "line %d: %s: want a reply, got %s", line,
+	    opname(op), rc == 0 ? "end of stream" : strerror(-rc));
+	ASSERT(f->kind == IOMUX_KIND_REPLY && f->id == id, "line %d: %s: "
+	    "frame kind %u id %u code 0x%04x, want the reply id %u", line,
+	    opname(op), f->kind, f->id, f->code, id);
+	return f->code;
+}
+
+void
+rreq(int line, int fd, uint16_t st, uint16_t op, size_t argc,
+    const struct tu_arg *argv)
+{
+	struct tu_frame	f;
+	uint16_t	got;
+
+	got = rcall(line, fd, &f, op, argc, argv);
+	ASSERT(got == st, "line %d: %s: status %s (0x%04x) \"%s\", want "
+	    "%s (0x%04x)", line, opname(op), stname(got), got,
+	    IOMUX_ST_IS_ERROR(got) && f.nargs > 0 ? rtext(&f.args[0]) : "",
+	    stname(st), st);
+	tu_frame_free(&f);
+}
+
+void
+rdenied(int line, int fd, const char *want, const char *alt, int part,
+    uint16_t op, size_t argc, const struct tu_arg *argv)
+{
+	struct tu_frame	 f;
+	const char	*m;
+	uint16_t	 got;
+	int		 ok;
+
+	got = rcall(line, fd, &f, op, argc, argv);
+	m = f.nargs > 0 ? rtext(&f.args[0]) : "";
+	ASSERT(got == IOMUX_ST_EDENIED, "line %d: %s: status %s (0x%04x) "
+	    "\"%s\", want EDENIED \"%s\"", line, opname(op), stname(got),
+	    got, m, want);
+	ASSERT(f.argc == 1 && f.nargs == 1 && f.args[0].len != TU_ABSENT,
+	    "line %d: %s: EDENIED with %u arguments, want one message",
+	    line, opname(op), f.argc);
+	if (part)
+		ok = strstr(m, want) != NULL;
+	else
+		ok = strcmp(m, want) == 0 || (alt != NULL &&
+		    strcmp(m, alt) == 0);
+	ASSERT(ok, "line %d: %s: EDENIED \"%s\", want %s\"%s\"%s%s%s", line,
+	    opname(op), m, part ? "one with " : "", want, alt != NULL ?
+	    " or \"" : "", alt != NULL ? alt : "", alt != NULL ? "\"" : "");
+	tu_frame_free(&f);
+	/* The connection stays open and in step. */
+	rreq(line, fd, IOMUX_ST_OK, IOMUX_OP_PING, 1, &RA("after denial"));
+}
+
+/* The fields of STATUS for a caller without details, in no order. */
+static const char *const summary_fields[] = {
+	"version", "uptime", "backend", "clients", "requests", "keys",
+	"queues", "channels", "locks_held", "data_bytes", "max_memory",
+	"details",
+};
+
+void
+rstatus_is(int line, int fd, int details)
+{
+	static const char *const	 admin[] = { "requests_denied",
+		"auth_failures", "rules", "client_memory", "pid" };
+	const size_t			 ns = sizeof summary_fields /
+					    sizeof summary_fields[0];
+	struct tu_frame			 f;
+	const struct tu_arg		*v;
+	size_t				 i, k;
+
+	rcall(line, fd, &f, IOMUX_OP_STATUS, 0, NULL);
+	ASSERT(f.code == IOMUX_ST_OK, "line %d: STATUS: status 0x%04x \"%s\"",
+	    line, f.code, f.nargs > 0 ? rtext(&f.args[0]) : "");
+	v = tu_frame_field(&f, "details");
+	ASSERT(v != NULL && tu_arg_eq(v, details ? "yes" : "no",
+	    details ? 3 : 2), "line %d: STATUS details \"%s\", want \"%s\"",
+	    line, v != NULL ? rtext(v) : "(missing)", details ? "yes" : "no");
+	if (details) {
+		for (i = 0; i < sizeof admin / sizeof admin[0]; i++)
+			ASSERT(tu_frame_field(&f, admin[i]) != NULL,
+			    "line %d: admin STATUS lacks %s", line, admin[i]);
+		tu_frame_free(&f);
+		return;
+	}
+	ASSERT(f.nargs == 2 * ns, "line %d: STATUS summary with %zu "
+	    "fields, want the %zu of the spec", line, f.nargs / 2, ns);
+	for (i = 0; i + 1 < f.nargs; i += 2) {
+		for (k = 0; k < ns; k++)
+			if (tu_arg_eq(&f.args[i], summary_fields[k],
+			    strlen(summary_fields[k])))
+				break;
+		ASSERT(k < ns, "line %d: STATUS summary has field %s", line,
+		    rtext(&f.args[i]));
+	}
+	tu_frame_free(&f);
+}
+
+long long
+rstat_num(int line, int fd, const char *name)
+{
+	struct tu_frame	f;
+	uint64_t	v = 0;
+	int		rc;
+
+	rcall(line, fd, &f, IOMUX_OP_STATUS, 0, NULL);
+	ASSERT(f.code == IOMUX_ST_OK, "line %d: STATUS: status 0x%04x",
+	    line, f.code);
+	rc = tu_frame_field_u64(&f, name, &v);
+	tu_frame_free(&f);
+	ASSERT(rc == 0, "line %d: STATUS %s: %s", line, name, strerror(-rc));
+	return (long long)v;
+}
+
+long long
+rwait_stat(int line, int fd, const char *name, long long want)
+{
+	int64_t		deadline = tu_now_ms() + 3000;
+	long long	v;
+
+	while ((v = rstat_num(line, fd, name)) != want &&
+	    tu_now_ms() < deadline)
+		tu_sleep_ms(10);
+	return v;
+}
+
+void
+rwhoami(int line, int fd, struct tu_frame *f, const char *grants)
+{
+	char	got[1024];
+	size_t	i, n = 0;
+
+	rcall(line, fd, f, IOMUX_OP_WHOAMI, 0, NULL);
+	ASSERT(f->code == IOMUX_ST_OK, "line %d: WHOAMI: status 0x%04x "
+	    "\"%s\"", line, f->code, f->nargs > 0 ? rtext(&f->args[0]) : "");
+	got[0] = '\0';
+	for (i = 0; i + 1 < f->nargs; i += 2)
+		if (tu_arg_eq(&f->args[i], "grant", 5) && n < sizeof got)
+			n += (size_t)snprintf(got + n, sizeof got - n, "%s%s",
+			    n > 0 ? "|" : "", rtext(&f->args[i + 1]));
+	ASSERT(strcmp(got, grants) == 0, "line %d: WHOAMI grants \"%s\", "
+	    "want \"%s\"", line, got, grants);
+}
+
+void
+rfield_is(int line, const struct tu_frame *f, const char *name,
+    const char *want)
+{
+	const struct tu_arg	*v = tu_frame_field(f, name);
+
+	if (want == NULL) {
+		ASSERT(v == NULL, "line %d: pair %s=\"%s\", want none", line,
+		    name, rtext(v));
+		return;
+	}
+	ASSERT(v != NULL && tu_arg_eq(v, want, strlen(want)), "line %d: "
+	    "pair %s \"%s\", want \"%s\"", line, name, v != NULL ?
+	    rtext(v) : "(missing)", want);
+}
+
 /* ---- the connection suites' STATUS and PING ------------------------- */
 
 static const char *const status_fields[] = {
@@ -647,7 +992,8 @@ opname(uint16_t op)
 		const char	*name;
 	} t[] = {
 		{ IOMUX_OP_HELLO, "HELLO" }, { IOMUX_OP_PING, "PING" },
-		{ IOMUX_OP_STATUS, "STATUS" }, { IOMUX_OP_GET, "GET" },
+		{ IOMUX_OP_STATUS, "STATUS" }, { IOMUX_OP_WHOAMI, "WHOAMI" },
+		{ IOMUX_OP_GET, "GET" },
 		{ IOMUX_OP_SET, "SET" }, { IOMUX_OP_DEL, "DEL" },
 		{ IOMUX_OP_EXISTS, "EXISTS" }, { IOMUX_OP_INCR, "INCR" },
 		{ IOMUX_OP_KEYS, "KEYS" }, { IOMUX_OP_TTL, "TTL" },

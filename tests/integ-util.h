@@ -16,6 +16,8 @@
 #ifndef IOMUXD_INTEG_UTIL_H
 #define IOMUXD_INTEG_UTIL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -60,6 +62,8 @@ TCase	*tcase(Suite *s, const char *name, int timeout);
  * names the program in messages. Returns main's exit status.
  */
 int	integ_main(const char *prog, Suite *(*suite)(void));
+/* integ_main() for suites whose clients are real uids: skip unless root. */
+int	integ_main_root(const char *prog, Suite *(*suite)(void));
 
 /*
  * Start iomuxd -b backend with the extra arguments (NULL-terminated) and
@@ -84,6 +88,24 @@ void	dtoken(const struct tu_daemon *d, char *hex /* TOKEN_LEN + 1 */);
 struct iomux_client	*lconnect_tcp(const struct tu_daemon *d,
 	    const char *hostport);
 int	rconnect_tcp(const struct tu_daemon *d, int port);
+
+/*
+ * Clients that are real uids. uconnect() forks a child that enters d's
+ * directory, drops to uid, gid and the ngroups supplementary groups
+ * (setgroups, setgid, setuid) and connects to "sock" there: the kernel
+ * records the peer credentials at connect time (SO_PEERCRED), so the
+ * child hands the connected socket back over SCM_RIGHTS and exits, and
+ * the test drives every connection from one process. The relative path
+ * means the 0700 test directories above d's need not be searchable by
+ * uid, but d's own must be (dshare()) and the socket must let uid in
+ * (--socket-mode 0666). Returns a raw non-blocking fd, the caller's to
+ * close; whether the daemon accepted or refused it is for the caller to
+ * read. Fails the test if the child cannot connect. Needs root.
+ */
+int	uconnect(const struct tu_daemon *d, uid_t uid, gid_t gid,
+	    const gid_t *groups, int ngroups);
+/* Make d's directory 0711, so that any uid can reach its socket. */
+void	dshare(const struct tu_daemon *d);
 
 /*
  * Raw sockets, frames encoded and parsed by testutil.h's hand-written
@@ -132,6 +154,89 @@ long long	dstatus_num(const struct tu_daemon *d, const char *name);
  */
 long long	dwait_status(const struct tu_daemon *d, const char *name,
 		    long long want, int ms);
+
+/* ---- the access-policy suites: raw requests as real uids ---------------- */
+
+/*
+ * For connections from uconnect() or tu_connect_tcp(), which libiomux
+ * cannot adopt: requests by hand with asserted replies (check_integ_policy,
+ * check_integ_auth). Arguments are struct tu_arg: RA("text"), RA32(n),
+ * RA64(n); RNONE is absent. Every helper takes the caller's __LINE__.
+ */
+#define RA(s)		((struct tu_arg){ (s), (uint32_t)strlen(s) })
+#define RA32(x)		((struct tu_arg){ BE32(x), 4 })
+#define RA64(x)		((struct tu_arg){ BE64(x), 8 })
+#define RNONE		((struct tu_arg){ NULL, TU_ABSENT })
+#define RARGV(...)	((const struct tu_arg[]){ __VA_ARGS__ })
+#define RNARG(...)	(sizeof(RARGV(__VA_ARGS__)) / sizeof(struct tu_arg))
+
+/*
+ * Start a daemon for clients of any uid: DIR/iomuxd.conf is "socket_mode
+ * = 0666" then conf (rule lines and other keys); with "--tcp TCP" if tcp
+ * is not NULL (the token goes to DIR/token, see dtoken()). d's directory
+ * is made 0711 (dshare()).
+ */
+void	dstart_rules(struct tu_daemon *d, const char *backend,
+	    const char *conf, const char *tcp);
+
+/*
+ * Rewrite d's iomuxd.conf as dstart_rules() writes it, with conf, and
+ * send SIGHUP; if rules >= 0, wait (3 s at most) until STATUS on fd (an
+ * admin's connection) says that many rules are in force.
+ */
+void	dreload_rules(struct tu_daemon *d, const char *conf, int fd,
+	    long long rules);
+
+/* Send one request; the next frame must be its reply (free f). */
+uint16_t	rcall(int line, int fd, struct tu_frame *f, uint16_t op,
+		    size_t argc, const struct tu_arg *argv);
+/* rcall() whose status must be st; the reply is freed. */
+void	rreq(int line, int fd, uint16_t st, uint16_t op, size_t argc,
+	    const struct tu_arg *argv);
+#define RREQ(fd, st, op, ...)						\
+	rreq(__LINE__, (fd), (st), (op), RNARG(__VA_ARGS__),		\
+	    RARGV(__VA_ARGS__))
+#define RREQ0(fd, st, op)	rreq(__LINE__, (fd), (st), (op), 0, NULL)
+/*
+ * The request is EDENIED with one message, which is exactly want (or
+ * alt, if not NULL), or with part set contains want; and the connection
+ * stays open: a PING on it afterwards gets OK.
+ */
+void	rdenied(int line, int fd, const char *want, const char *alt,
+	    int part, uint16_t op, size_t argc, const struct tu_arg *argv);
+#define RDENY(fd, msg, op, ...)						\
+	rdenied(__LINE__, (fd), (msg), NULL, 0, (op),			\
+	    RNARG(__VA_ARGS__), RARGV(__VA_ARGS__))
+#define RDENY0(fd, msg, op)						\
+	rdenied(__LINE__, (fd), (msg), NULL, 0, (op), 0, NULL)
+#define RDENY_HAS(fd, part, op, ...)					\
+	rdenied(__LINE__, (fd), (part), NULL, 1, (op),			\
+	    RNARG(__VA_ARGS__), RARGV(__VA_ARGS__))
+#define RDENY0_HAS(fd, part, op)					\
+	rdenied(__LINE__, (fd), (part), NULL, 1, (op), 0, NULL)
+/* The message of a reply as a C string (a static buffer, cut at 1023). */
+const char	*rtext(const struct tu_arg *a);
+/*
+ * STATUS on fd: OK with details "yes" and the admin fields, or (details
+ * 0) exactly the summary fields with details "no".
+ */
+void	rstatus_is(int line, int fd, int details);
+#define RSTATUS_IS(fd, details)	rstatus_is(__LINE__, (fd), (details))
+/* An admin STATUS field on fd as a number. */
+long long	rstat_num(int line, int fd, const char *name);
+#define RSTAT(fd, name)	rstat_num(__LINE__, (fd), (name))
+/* Poll rstat_num() until it is want, at most 3 s; the last value. */
+long long	rwait_stat(int line, int fd, const char *name, long long want);
+#define RWAIT_STAT(fd, name, v)	rwait_stat(__LINE__, (fd), (name), (v))
+/*
+ * WHOAMI (opcode 0x0004) on fd is OK; its reply in f (free it). Its
+ * "grant" values, in order and joined with '|', must be grants ("" for
+ * none).
+ */
+void	rwhoami(int line, int fd, struct tu_frame *f, const char *grants);
+/* The value of pair name in f must be want (NULL: the pair is absent). */
+void	rfield_is(int line, const struct tu_frame *f, const char *name,
+	    const char *want);
 
 /* ---- the connection suites' STATUS and PING ------------------------- */
 

@@ -35,6 +35,8 @@
 
 #define TOKEN	"0123456789abcdef0123456789abcdef" \
 		"0123456789abcdef0123456789abcdef"
+#define OTHER	"fedcba9876543210fedcba9876543210" \
+		"fedcba9876543210fedcba9876543210"
 
 static char	dir[256];	/* short: sockets live there too */
 
@@ -91,14 +93,21 @@ put_str(const char *name, const char *s)
 
 /* ---- iomux_token_load --------------------------------------------------- */
 
-START_TEST(test_good)
+/* iomux_token_load(path) reads the token want, NUL-terminated. */
+static void
+load_is(const char *path, const char *want)
 {
 	char	 buf[IOMUX_TOKEN_LEN + 1];
 
 	memset(buf, 'x', sizeof(buf));
-	ck_assert_int_eq(iomux_token_load(put_str("t", TOKEN), buf,
-	    sizeof(buf)), IOMUX_TOKEN_LEN);
-	ck_assert_str_eq(buf, TOKEN);
+	ck_assert_int_eq(iomux_token_load(path, buf, sizeof(buf)),
+	    IOMUX_TOKEN_LEN);
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_good)
+{
+	load_is(put_str("t", TOKEN), TOKEN);
 }
 END_TEST
 
@@ -109,12 +118,10 @@ static const char *const trailing[] = {
 
 START_TEST(test_trailing_space)
 {
-	char	 buf[IOMUX_TOKEN_LEN + 1], text[128];
+	char	 text[128];
 
 	snprintf(text, sizeof(text), "%s%s", TOKEN, trailing[_i]);
-	ck_assert_int_eq(iomux_token_load(put_str("t", text), buf,
-	    sizeof(buf)), IOMUX_TOKEN_LEN);
-	ck_assert_str_eq(buf, TOKEN);
+	load_is(put_str("t", text), TOKEN);
 }
 END_TEST
 
@@ -210,30 +217,22 @@ END_TEST
 /* Users may point a symlink at the token (no O_NOFOLLOW). */
 START_TEST(test_symlink)
 {
-	char	 buf[IOMUX_TOKEN_LEN + 1], target[PATH_MAX];
+	char	 target[PATH_MAX];
 
 	snprintf(target, sizeof(target), "%s", put_str("real", TOKEN "\n"));
 	ck_assert_int_eq(symlink(target, path_of("link")), 0);
-	ck_assert_int_eq(iomux_token_load(path_of("link"), buf,
-	    sizeof(buf)), IOMUX_TOKEN_LEN);
-	ck_assert_str_eq(buf, TOKEN);
+	load_is(path_of("link"), TOKEN);
 }
 END_TEST
 
 /* $IOMUXD_TOKEN_FILE stands for path NULL; an explicit path wins. */
 START_TEST(test_env)
 {
-	static const char other[] = "fedcba9876543210fedcba9876543210"
-	    "fedcba9876543210fedcba9876543210";
 	char	 buf[IOMUX_TOKEN_LEN + 1];
 
 	setenv("IOMUXD_TOKEN_FILE", put_str("env", TOKEN "\n"), 1);
-	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)),
-	    IOMUX_TOKEN_LEN);
-	ck_assert_str_eq(buf, TOKEN);
-	ck_assert_int_eq(iomux_token_load(put_str("arg", other), buf,
-	    sizeof(buf)), IOMUX_TOKEN_LEN);
-	ck_assert_str_eq(buf, other);
+	load_is(NULL, TOKEN);
+	load_is(put_str("arg", OTHER), OTHER);
 
 	/* Named by the variable: its errors are those of a named file. */
 	setenv("IOMUXD_TOKEN_FILE", path_of("none"), 1);
@@ -245,32 +244,23 @@ START_TEST(test_env)
 
 	/* Empty counts as unset: the default lookup finds dir/token. */
 	setenv("IOMUXD_TOKEN_FILE", "", 1);
-	memset(buf, 0, sizeof(buf));
-	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)),
-	    IOMUX_TOKEN_LEN);
-	ck_assert_str_eq(buf, TOKEN);
+	load_is(NULL, TOKEN);
 }
 END_TEST
 
 /* The default: "token" beside the default socket, whatever its contents. */
 START_TEST(test_default)
 {
-	static const char other[] = "fedcba9876543210fedcba9876543210"
-	    "fedcba9876543210fedcba9876543210";
 	char	 buf[IOMUX_TOKEN_LEN + 1];
 
 	setenv("IOMUXD_SOCKET", path_of("iomuxd.sock"), 1);
 	put_str("token", TOKEN "\n");
-	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)),
-	    IOMUX_TOKEN_LEN);
-	ck_assert_str_eq(buf, TOKEN);
+	load_is(NULL, TOKEN);
 
 	/* tcp/token, where iomuxd writes it by default, comes first. */
 	ck_assert_int_eq(mkdir(path_of("tcp"), 0750), 0);
-	put_str("tcp/token", other);
-	ck_assert_int_eq(iomux_token_load(NULL, buf, sizeof(buf)),
-	    IOMUX_TOKEN_LEN);
-	ck_assert_str_eq(buf, other);
+	put_str("tcp/token", OTHER);
+	load_is(NULL, OTHER);
 
 	/* Found but malformed: an error, not a reason to look further. */
 	put_str("tcp/token", "stale\n");

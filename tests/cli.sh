@@ -237,6 +237,8 @@ fake_unix=$!
 "$PY" "$T_DIR/fake.py" "$fport" "$T_DIR/fake.log" "$TOKEN" \
     "$T_DIR/fake.tready" &
 fake_tcp=$!
+# Stopped by the EXIT trap too, should a check below fail.
+T_PIDS="$T_PIDS $fake_unix $fake_tcp"
 t_poll 5 test -e "$T_DIR/fake.ready" || t_fail "the stand-in did not start"
 t_poll 5 test -e "$T_DIR/fake.tready" || t_fail "the TCP stand-in did not start"
 FH=127.0.0.1:$fport

@@ -31,10 +31,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,20 +62,41 @@
 #define TTL_MAX		(UINT64_C(100) * 365 * 86400 * 1000)	/* ms */
 #define EXEC_NOTFOUND	127		/* as sh(1): command not found */
 #define EXEC_FAILED	126		/* as sh(1): found, not executable */
+#define CLIENT_NAME	"iomuxctl"	/* in HELLO */
+#define HELLO_FIELD_MAX	128		/* bytes kept of a HELLO field */
+#define OPT_TOKEN_FILE	0x100		/* --token-file: long only */
+
+/* A field of the HELLO reply, kept past the next call on the client. */
+struct hello_field {
+	int	 present;
+	size_t	 len;
+	char	 data[HELLO_FIELD_MAX];
+};
 
 struct ctl {
 	const char		*socket;	/* -s, or NULL */
 	const char		*host;		/* -H, or NULL */
+	const char		*token_file;	/* --token-file, or NULL */
 	int			 timeout_ms;	/* -1: forever */
+	const struct parse_result *res;		/* the command line */
 	struct iomux_client	*c;
 	struct output		 out;
 	int			 stdout_done;	/* write error reported */
 	char			 peer[SOCKPATH_MAX];
+	/* Over TCP: the token HELLO sends, if one was found. */
+	int			 have_token;
+	const char		*token_from;	/* for messages */
+	char			 token[IOMUX_TOKEN_LEN + 1];
+	/* What the commands use of the connection's one HELLO. */
+	int			 helloed;
+	struct hello_field	 server, proto;
+	size_t			 value_max;
 };
 
 typedef int	cmd_handler(struct ctl *, const struct parse_result *);
 
 static cmd_handler	cmd_help, cmd_status, cmd_ping, cmd_version;
+static cmd_handler	cmd_whoami;
 static cmd_handler	cmd_set, cmd_incr, cmd_keys, cmd_ttl, cmd_expire;
 static cmd_handler	cmd_push, cmd_pub, cmd_sub, cmd_lock;
 
@@ -118,6 +141,7 @@ static const struct cmd_row cmds[ACT_MAX] = {
 	[ACT_STATUS] = { .run = cmd_status },
 	[ACT_PING] = { .run = cmd_ping },
 	[ACT_VERSION] = { .run = cmd_version },
+	[ACT_WHOAMI] = { .run = cmd_whoami },
 	[ACT_GET] = { .value = iomux_get },
 	[ACT_SET] = { .run = cmd_set },
 	[ACT_DEL] = { .names = iomux_del, .field = "count" },
@@ -148,8 +172,8 @@ static const struct cmd_row cmds[ACT_MAX] = {
 };
 
 static const char usage_line[] =
-    "usage: iomuxctl [-hqV] [-s PATH | -H HOST:PORT] [-t SECONDS] [--json] "
-    "COMMAND [ARGS]\n";
+    "usage: iomuxctl [-hqV] [-s PATH | -H HOST:PORT [--token-file FILE]]\n"
+    "                [-t SECONDS] [--json] COMMAND [ARGS]\n";
 
 static void	 ctl_warnx(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
@@ -185,6 +209,8 @@ help(FILE *fp)
 	fputs("\noptions:\n"
 	    "  -s, --socket PATH         UNIX socket of iomuxd\n"
 	    "  -H, --host HOST:PORT      TCP address of iomuxd instead\n"
+	    "      --token-file FILE     the token for -H (default:\n"
+	    "                            $IOMUXD_TOKEN_FILE, or the daemon's)\n"
 	    "  -t, --timeout SECONDS     per-call timeout (default 5; "
 	    "0: forever)\n"
 	    "  -q, --quiet               print nothing; exit status only\n"
@@ -198,7 +224,92 @@ help(FILE *fp)
 	    "3 cannot connect, 4 error from iomuxd\n", fp);
 }
 
-/* Resolve the socket (-H, -s, $IOMUXD_SOCKET, default) and connect. */
+/* Why a token file was not usable, in words. */
+static const char *
+token_error(int err)
+{
+	if (err == -EINVAL)
+		return "not a token (expected 64 lowercase hex characters)";
+	return strerror(-err);
+}
+
+/*
+ * Find the token for a TCP connection: --token-file, else
+ * $IOMUXD_TOKEN_FILE, else libiomux's default lookup. A file named either
+ * way must be a readable token; none found by default means no token.
+ * 0, or EXIT_CONNECT after saying why.
+ */
+static int
+ctl_token(struct ctl *ctl)
+{
+	const char	*path = ctl->token_file, *env;
+	int		 r;
+
+	if (path == NULL && (env = getenv("IOMUXD_TOKEN_FILE")) != NULL &&
+	    *env != '\0')
+		path = env;
+	r = iomux_token_load(path, ctl->token, sizeof(ctl->token));
+	if (r >= 0) {
+		ctl->have_token = 1;
+		ctl->token_from = path != NULL ? path :
+		    "the default token file";
+		return 0;
+	}
+	if (path == NULL && r == -ENOENT)
+		return 0;
+	if (path == NULL)
+		ctl_warnx("default token file (tcp/token beside the socket, "
+		    "or in /run/iomuxd): %s", token_error(r));
+	else
+		ctl_warnx("token file %s%s: %s", path, ctl->token_file == NULL ?
+		    " (IOMUXD_TOKEN_FILE)" : "", token_error(r));
+	return EXIT_CONNECT;
+}
+
+static int	ctl_hello(struct ctl *);
+
+/* Is the named token file there, but no token? */
+static bool
+ctl_token_unusable(struct ctl *ctl)
+{
+	const char	*path = ctl->token_file;
+	int		 r;
+
+	if (path == NULL)
+		path = getenv("IOMUXD_TOKEN_FILE");
+	r = iomux_token_load(path, ctl->token, sizeof(ctl->token));
+	explicit_bzero(ctl->token, sizeof(ctl->token));
+	return r < 0 && r != -ENOENT;
+}
+
+/*
+ * Over TCP: HELLO without the token, then, with the token read only now,
+ * HELLO with it. The daemon writes a new token when it starts, and under
+ * socket activation this very connection may be what starts it: a token
+ * read before its first answer would be the last run's, or none.
+ */
+static int
+ctl_tcp_hello(struct ctl *ctl)
+{
+	int	e;
+
+	ctl->have_token = 0;
+	if ((e = ctl_hello(ctl)) != 0)
+		return e;
+	if ((e = ctl_token(ctl)) != 0 || !ctl->have_token)
+		return e;
+	ctl->helloed = 0;
+	return ctl_hello(ctl);
+}
+
+/*
+ * Resolve the socket (-H, -s, $IOMUXD_SOCKET, default) and connect. Over
+ * TCP the connection authenticates first (ctl_tcp_hello): the daemon's
+ * rules decide on its requests as it stands then. A token file named by
+ * the option or the environment that is there but unusable stops us
+ * before anything is sent; one not there yet may be the daemon's to
+ * write when this connection starts it.
+ */
 static int
 ctl_connect(struct ctl *ctl)
 {
@@ -208,9 +319,15 @@ ctl_connect(struct ctl *ctl)
 	if (ctl->c != NULL)
 		return 0;
 	if (ctl->host != NULL) {
+		if ((ctl->token_file != NULL ||
+		    getenv("IOMUXD_TOKEN_FILE") != NULL) &&
+		    ctl_token_unusable(ctl) && (r = ctl_token(ctl)) != 0)
+			return r;
 		snprintf(ctl->peer, sizeof(ctl->peer), "%s", ctl->host);
 		r = iomux_connect_tcp(ctl->host, ctl->timeout_ms, &ctl->c,
 		    msg, sizeof(msg));
+		if (r == 0)
+			return ctl_tcp_hello(ctl);
 	} else {
 		if (ctl->socket != NULL)
 			snprintf(ctl->peer, sizeof(ctl->peer), "%s",
@@ -228,9 +345,9 @@ ctl_connect(struct ctl *ctl)
 		}
 		r = iomux_connect_unix(ctl->peer, ctl->timeout_ms, &ctl->c,
 		    msg, sizeof(msg));
+		if (r == 0)
+			return 0;
 	}
-	if (r == 0)
-		return 0;
 	ctl_warnx("%s", msg);
 	/* A malformed address or path is the caller's mistake. */
 	if (r == -EINVAL || r == -ENAMETOOLONG)
@@ -295,9 +412,10 @@ note_name(const char *name)
 
 /*
  * Judge a reply: 0 for OK, else say why on stderr and return the exit
- * status: 4 for an error reply, 1 for a negative answer (whose note -q
- * silences: the exit status is the answer). The hub commands name their
- * first argument (the key, queue, channel or lock) in the note.
+ * status: 4 for an error reply (EDENIED included), 1 for a negative
+ * answer (whose note -q silences: the exit status is the answer). The
+ * hub commands name their first argument (the key, queue, channel or
+ * lock) in the note.
  */
 static int
 check_reply(struct ctl *ctl, const struct parse_result *res,
@@ -310,13 +428,21 @@ check_reply(struct ctl *ctl, const struct parse_result *res,
 	if (!IOMUX_ST_IS_ERROR(r->code) && ctl->out.quiet)
 		return EXIT_NEGATIVE;
 	fflush(stdout);
-	fprintf(stderr, "iomuxctl: %s", res->cmd->name);
-	if (res->cmd->action >= ACT_GET && res->argc > 0)
-		note_name(res->argv[0]);
-	fputs(": ", stderr);
 	m = r->argc > 0 && !r->argv[0].absent ? &r->argv[0] : NULL;
+	/*
+	 * A denial names the request and the name itself ("set 'k': uid
+	 * 1000 (alice) has ro by rule 3", iomuxd.conf(5)): no prefix.
+	 */
+	if (r->code == IOMUX_ST_EDENIED && m != NULL)
+		fputs("iomuxctl: ", stderr);
+	else {
+		fprintf(stderr, "iomuxctl: %s", res->cmd->name);
+		if (res->cmd->action >= ACT_GET && res->argc > 0)
+			note_name(res->argv[0]);
+		fputs(": ", stderr);
+	}
 	if (IOMUX_ST_IS_ERROR(r->code) && m != NULL) {
-		output_text(stderr, m->data, m->len);
+		output_message(stderr, m->data, m->len);
 		fprintf(stderr, " (%s)\n", iomux_status_name(r->code));
 	} else if (IOMUX_ST_IS_ERROR(r->code))
 		fprintf(stderr, "%s (%s)\n", iomux_status_text(r->code),
@@ -340,6 +466,62 @@ call_done(struct ctl *ctl, const struct parse_result *res, int e,
 	return check_reply(ctl, res, r);
 }
 
+/* Copy a HELLO field (may be NULL) to keep it past the next call. */
+static void
+keep_field(struct hello_field *k, const struct iomux_value *v)
+{
+	k->present = v != NULL && !v->absent;
+	k->len = 0;
+	if (!k->present)
+		return;
+	k->len = v->len < sizeof(k->data) ? v->len : sizeof(k->data);
+	memcpy(k->data, v->data, k->len);
+}
+
+/*
+ * HELLO, once per connection and only from here: with the token when
+ * ctl_token() found one. What the commands use of the reply is kept,
+ * since the next call invalidates it. 0, or an exit status after saying
+ * why; a refused token is EDENIED, exit 4.
+ */
+static int
+ctl_hello(struct ctl *ctl)
+{
+	const struct iomux_value	*v;
+	struct iomux_reply		 r;
+	uint64_t			 n;
+	char				 num[20];
+	int				 e;
+
+	if (ctl->helloed)
+		return 0;
+	e = iomux_hello_token(ctl->c, CLIENT_NAME, ctl->have_token ?
+	    ctl->token : NULL, &r);
+	if (e != 0)
+		return call_failed(ctl, e);
+	if (r.code != IOMUX_ST_OK) {
+		e = check_reply(ctl, ctl->res, &r);
+		if (r.code == IOMUX_ST_EDENIED && ctl->have_token)
+			ctl_warnx("the token was read from %s",
+			    ctl->token_from);
+		return e;
+	}
+	ctl->helloed = 1;
+	keep_field(&ctl->server, iomux_reply_field(&r, "server"));
+	keep_field(&ctl->proto, iomux_reply_field(&r, "proto"));
+	/* Up to 19 decimal digits, as a string for parser_count(). */
+	ctl->value_max = VALUE_MAX_DEFAULT;
+	if ((v = iomux_reply_field(&r, "value_max")) == NULL || v->absent ||
+	    v->len == 0 || v->len >= sizeof(num) ||
+	    memchr(v->data, '\0', v->len) != NULL)
+		return 0;
+	memcpy(num, v->data, v->len);
+	num[v->len] = '\0';
+	if (parser_count(num, 1, SIZE_MAX - 1, &n) == 0)
+		ctl->value_max = (size_t)n;
+	return 0;
+}
+
 static int
 cmd_help(struct ctl *ctl, const struct parse_result *res)
 {
@@ -348,10 +530,39 @@ cmd_help(struct ctl *ctl, const struct parse_result *res)
 	return 0;
 }
 
+/*
+ * The name of a reply's name/value pair as a string (cut at len - 1;
+ * names are short ASCII, and the printers escape a weird one). 0, or -1
+ * for an absent name, a pair to skip.
+ */
+static int
+pair_name(const struct iomux_value *k, char *name, size_t len)
+{
+	size_t	 n;
+
+	if (k->absent)
+		return -1;
+	n = k->len < len ? k->len : len - 1;
+	memcpy(name, k->data, n);
+	name[n] = '\0';
+	return 0;
+}
+
+/* One pair as a field; an absent value is an empty string. */
+static void
+print_pair(struct ctl *ctl, const char *name, const struct iomux_value *v)
+{
+	if (v->absent)
+		output_field_str(&ctl->out, name, "");
+	else
+		output_field(&ctl->out, name, v->data, v->len);
+}
+
 static int
 cmd_status(struct ctl *ctl, const struct parse_result *res)
 {
 	struct iomux_reply	 r;
+	char			 name[128];
 	size_t			 i;
 	int			 e;
 
@@ -360,23 +571,9 @@ cmd_status(struct ctl *ctl, const struct parse_result *res)
 	if ((e = call_done(ctl, res, iomux_status(ctl->c, &r), &r)) != 0)
 		return e;
 	output_begin(&ctl->out);
-	for (i = 0; i + 1 < r.argc; i += 2) {
-		char	 name[128];
-		size_t	 n;
-
-		/* Names are short ASCII; a weird one is shown escaped. */
-		if (r.argv[i].absent)
-			continue;
-		n = r.argv[i].len < sizeof(name) ? r.argv[i].len :
-		    sizeof(name) - 1;
-		memcpy(name, r.argv[i].data, n);
-		name[n] = '\0';
-		if (r.argv[i + 1].absent)
-			output_field_str(&ctl->out, name, "");
-		else
-			output_field(&ctl->out, name, r.argv[i + 1].data,
-			    r.argv[i + 1].len);
-	}
+	for (i = 0; i + 1 < r.argc; i += 2)
+		if (pair_name(&r.argv[i], name, sizeof(name)) == 0)
+			print_pair(ctl, name, &r.argv[i + 1]);
 	output_end(&ctl->out);
 	return 0;
 }
@@ -505,28 +702,24 @@ cmd_ping(struct ctl *ctl, const struct parse_result *res)
 static int
 cmd_version(struct ctl *ctl, const struct parse_result *res)
 {
-	const struct iomux_value	*srv, *proto;
-	struct iomux_reply		 r;
+	const struct hello_field	*srv = &ctl->server;
+	const struct hello_field	*proto = &ctl->proto;
 	int				 e;
 
 	if (!ctl->out.json) {
 		output_printf(&ctl->out, "iomuxctl %s\n", PACKAGE_VERSION);
 		fflush(stdout);
 	}
-	if ((e = ctl_connect(ctl)) != 0)
+	if ((e = ctl_connect(ctl)) != 0 || (e = ctl_hello(ctl)) != 0)
 		return e;
-	if ((e = call_done(ctl, res, iomux_hello(ctl->c, &r), &r)) != 0)
-		return e;
-	srv = iomux_reply_field(&r, "server");
-	proto = iomux_reply_field(&r, "proto");
 	if (ctl->out.json) {
 		output_begin(&ctl->out);
 		output_field_str(&ctl->out, "client",
 		    "iomuxctl " PACKAGE_VERSION);
-		if (srv != NULL && !srv->absent)
+		if (srv->present)
 			output_field(&ctl->out, "server", srv->data,
 			    srv->len);
-		if (proto != NULL && !proto->absent)
+		if (proto->present)
 			output_field(&ctl->out, "protocol", proto->data,
 			    proto->len);
 		output_end(&ctl->out);
@@ -534,16 +727,156 @@ cmd_version(struct ctl *ctl, const struct parse_result *res)
 	}
 	if (ctl->out.quiet)
 		return 0;
-	if (srv != NULL && !srv->absent)
+	if (srv->present)
 		output_text(stdout, srv->data, srv->len);
 	else
 		fputs("iomuxd (unknown version)", stdout);
-	if (proto != NULL && !proto->absent) {
+	if (proto->present) {
 		fputs(" (protocol ", stdout);
 		output_text(stdout, proto->data, proto->len);
 		putc(')', stdout);
 	}
 	putc('\n', stdout);
+	return 0;
+}
+
+/*
+ * The next item of the comma-separated list in v, from *off on (start at
+ * 0), in *item and *n; *off moves past it. 0 once there is none; an empty
+ * list has no items.
+ */
+static int
+list_next(const struct iomux_value *v, size_t *off, const char **item,
+    size_t *n)
+{
+	const char	*comma;
+
+	if (v->len == 0 || *off > v->len)
+		return 0;
+	*item = (const char *)v->data + *off;
+	comma = memchr(*item, ',', v->len - *off);
+	*n = comma != NULL ? (size_t)(comma - *item) : v->len - *off;
+	*off += *n + 1;
+	return 1;
+}
+
+/*
+ * A list of gids as the daemon sends it ("1000,27"), each with the name
+ * of its group on this machine where there is one: "1000 (alice), 27
+ * (sudo)". Items that are not gids are kept as they are. A malloc'ed
+ * string (free it), or NULL when out of memory.
+ */
+static char *
+gid_names(const struct iomux_value *v)
+{
+	struct group	*gr;
+	const char	*item;
+	uint64_t	 gid;
+	FILE		*fp;
+	char		*s = NULL, num[16];
+	size_t		 off = 0, n, len;
+
+	if ((fp = open_memstream(&s, &len)) == NULL)
+		return NULL;
+	while (list_next(v, &off, &item, &n)) {
+		if (item != v->data)
+			fputs(", ", fp);
+		fwrite(item, 1, n, fp);
+		if (n == 0 || n >= sizeof(num))
+			continue;
+		memcpy(num, item, n);
+		num[n] = '\0';
+		if (parser_count(num, 0, (gid_t)-1, &gid) == 0 &&
+		    (gr = getgrgid((gid_t)gid)) != NULL)
+			fprintf(fp, " (%s)", gr->gr_name);
+	}
+	if (fclose(fp) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* A gid or a list of them: with group names in text, numbers in JSON. */
+static void
+print_gids(struct ctl *ctl, const char *name, const struct iomux_value *v)
+{
+	const char	*item;
+	size_t		 off = 0, n;
+	char		*s;
+
+	if (ctl->out.quiet)
+		return;
+	if (!ctl->out.json) {
+		if ((s = gid_names(v)) == NULL) {
+			print_pair(ctl, name, v);
+			return;
+		}
+		output_field_str(&ctl->out, name, s);
+		free(s);
+		return;
+	}
+	if (strcmp(name, "groups") != 0) {
+		print_pair(ctl, name, v);
+		return;
+	}
+	output_list_begin(&ctl->out, name);
+	while (list_next(v, &off, &item, &n))
+		output_list_item(&ctl->out, item, n,
+		    output_is_number(item, n));
+	output_list_end(&ctl->out);
+}
+
+/* JSON: every "grant" pair of r, in order, as one array of strings. */
+static void
+print_grants(struct ctl *ctl, const struct iomux_reply *r)
+{
+	char	 name[8];
+	size_t	 i;
+
+	output_list_begin(&ctl->out, "grant");
+	for (i = 0; i + 1 < r->argc; i += 2)
+		if (pair_name(&r->argv[i], name, sizeof(name)) == 0 &&
+		    strcmp(name, "grant") == 0 && !r->argv[i + 1].absent)
+			output_list_item(&ctl->out, r->argv[i + 1].data,
+			    r->argv[i + 1].len, 0);
+	output_list_end(&ctl->out);
+}
+
+/*
+ * whoami: the WHOAMI pairs as status prints its own, except that group
+ * ids get their names (text) and, in JSON, "groups" is an array of
+ * numbers and the "grant" pairs (one per rule that applies, in rule
+ * order) one array of strings, where the first of them is.
+ */
+static int
+cmd_whoami(struct ctl *ctl, const struct parse_result *res)
+{
+	const struct iomux_value	*v;
+	struct iomux_reply		 r;
+	char				 name[128];
+	size_t				 i;
+	int				 e, grants = 0;
+
+	if ((e = ctl_connect(ctl)) != 0)
+		return e;
+	if ((e = call_done(ctl, res, iomux_whoami(ctl->c, &r), &r)) != 0)
+		return e;
+	output_begin(&ctl->out);
+	for (i = 0; i + 1 < r.argc; i += 2) {
+		if (pair_name(&r.argv[i], name, sizeof(name)) != 0)
+			continue;
+		v = &r.argv[i + 1];
+		if (ctl->out.json && strcmp(name, "grant") == 0) {
+			if (grants++ == 0)
+				print_grants(ctl, &r);
+		} else if (!v->absent && (strcmp(name, "gid") == 0 ||
+		    strcmp(name, "groups") == 0))
+			print_gids(ctl, name, v);
+		else
+			print_pair(ctl, name, v);
+	}
+	output_end(&ctl->out);
 	return 0;
 }
 
@@ -562,34 +895,6 @@ word(const char *s)
 }
 
 /*
- * The largest value the daemon accepts (HELLO's value_max), to bound what
- * is read from standard input. 0 and *max, or an exit status.
- */
-static int
-value_max(struct ctl *ctl, const struct parse_result *res, size_t *max)
-{
-	const struct iomux_value	*v;
-	struct iomux_reply		 r;
-	uint64_t			 n;
-	char				 num[20];
-	int				 e;
-
-	if ((e = call_done(ctl, res, iomux_hello(ctl->c, &r), &r)) != 0)
-		return e;
-	*max = VALUE_MAX_DEFAULT;
-	/* Up to 19 decimal digits, as a string for parser_count(). */
-	if ((v = iomux_reply_field(&r, "value_max")) == NULL || v->absent ||
-	    v->len == 0 || v->len >= sizeof(num) ||
-	    memchr(v->data, '\0', v->len) != NULL)
-		return 0;
-	memcpy(num, v->data, v->len);
-	num[v->len] = '\0';
-	if (parser_count(num, 1, SIZE_MAX - 1, &n) == 0)
-		*max = (size_t)n;
-	return 0;
-}
-
-/*
  * Read all of standard input as one value, refusing more than the
  * daemon's value_max (read one byte past it to know). Returns 0 with a
  * malloc'ed buffer in *out (free it), or an exit status.
@@ -603,8 +908,10 @@ read_stdin(struct ctl *ctl, const struct parse_result *res, char **out,
 	ssize_t	 n;
 	int	 e;
 
-	if ((e = value_max(ctl, res, &max)) != 0)
+	/* HELLO's value_max bounds what is read. */
+	if ((e = ctl_hello(ctl)) != 0)
 		return e;
+	max = ctl->value_max;
 	for (;;) {
 		if (len == cap) {
 			if (cap > max)
@@ -1325,6 +1632,7 @@ main(int argc, char *argv[])
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
+		{ "token-file",	required_argument,	NULL, OPT_TOKEN_FILE },
 		{ NULL,		0,			NULL, 0 }
 	};
 	const struct cmd_row	*row;
@@ -1346,6 +1654,12 @@ main(int argc, char *argv[])
 			break;
 		case 'H':
 			ctl.host = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			if (*optarg == '\0')
+				return usage_error("--token-file needs a file "
+				    "name");
+			ctl.token_file = optarg;
 			break;
 		case 't':
 			if (parser_seconds(optarg, TIMEOUT_MAX, &ms) != 0) {
@@ -1393,10 +1707,12 @@ main(int argc, char *argv[])
 	json |= res.opt[POPT_JSON].set;
 	quiet |= res.opt[POPT_QUIET].set;
 	output_init(&ctl.out, stdout, json, quiet);
+	ctl.res = &res;
 	row = &cmds[res.cmd->action];
 	rc = row->run != NULL ? row->run(&ctl, &res) :
 	    call_cmd(&ctl, &res, row);
 	iomux_close(ctl.c);
+	explicit_bzero(ctl.token, sizeof(ctl.token));
 
 	if (!ctl.stdout_done && (fflush(stdout) == EOF || ferror(stdout))) {
 		ctl_warnx("write error on standard output");

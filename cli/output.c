@@ -30,6 +30,7 @@ output_init(struct output *o, FILE *fp, int json, int quiet)
 	o->json = json;
 	o->quiet = quiet;
 	o->nfields = 0;
+	o->nitems = 0;
 }
 
 /*
@@ -70,8 +71,9 @@ utf8_len(const uint8_t *p, size_t n)
 	return len;
 }
 
-void
-output_text(FILE *fp, const void *data, size_t len)
+/* output_text(), doubling '\\' or not (a message escaped already). */
+static void
+text(FILE *fp, const void *data, size_t len, int backslash)
 {
 	const uint8_t	*p = data;
 	size_t		 i, n;
@@ -81,11 +83,23 @@ output_text(FILE *fp, const void *data, size_t len)
 		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f) {
 			fprintf(fp, "\\x%02x", p[i]);
 			n = 1;
-		} else if (p[i] == '\\')
+		} else if (p[i] == '\\' && backslash)
 			fputs("\\\\", fp);
 		else
 			fwrite(p + i, 1, n, fp);
 	}
+}
+
+void
+output_text(FILE *fp, const void *data, size_t len)
+{
+	text(fp, data, len, 1);
+}
+
+void
+output_message(FILE *fp, const void *data, size_t len)
+{
+	text(fp, data, len, 0);
 }
 
 void
@@ -288,6 +302,37 @@ output_field_bytes(struct output *o, const char *name, const void *v,
 	snprintf(b64name, sizeof(b64name), "%s_base64", name);
 	field_name(o, b64name);
 	base64_string(o->fp, v, len);
+}
+
+void
+output_list_begin(struct output *o, const char *name)
+{
+	if (o->quiet || !o->json)
+		return;
+	field_name(o, name);
+	putc('[', o->fp);
+	o->nitems = 0;
+}
+
+void
+output_list_item(struct output *o, const void *v, size_t len, int number)
+{
+	if (o->quiet || !o->json)
+		return;
+	if (o->nitems++ > 0)
+		putc(',', o->fp);
+	if (number)
+		fwrite(v, 1, len, o->fp);
+	else
+		output_json_string(o->fp, v, len);
+}
+
+void
+output_list_end(struct output *o)
+{
+	if (o->quiet || !o->json)
+		return;
+	putc(']', o->fp);
 }
 
 int

@@ -21,6 +21,7 @@ struct output {
 	int	 json;
 	int	 quiet;		/* print nothing at all */
 	int	 nfields;	/* fields in the open JSON object */
+	int	 nitems;	/* items in the open JSON array */
 };
 
 void	output_init(struct output *, FILE *, int json, int quiet);
@@ -52,6 +53,18 @@ void	output_field_bytes(struct output *, const char *name, const void *,
 	    size_t);
 
 /*
+ * A field whose value is a JSON array: output_list_begin(), then one
+ * output_list_item() per element, a JSON number when 'number' (the
+ * caller guarantees the syntax) and else a string, then
+ * output_list_end(). JSON only: in text mode they print nothing, and the
+ * caller prints the list as it reads best there (a line per element, or
+ * one field).
+ */
+void	output_list_begin(struct output *, const char *name);
+void	output_list_item(struct output *, const void *, size_t, int number);
+void	output_list_end(struct output *);
+
+/*
  * Bytes exactly as given, then '\n' if 'newline': text mode only (the
  * payload of get, pop, sub...). Returns 0, or -errno of the failed write
  * (-EPIPE when the reader went away).
@@ -64,6 +77,13 @@ void	output_printf(struct output *, const char *, ...)
 
 /* Escapers, usable on any stream (e.g. stderr for daemon messages). */
 void	output_text(FILE *, const void *, size_t);
+/*
+ * A daemon's error message: output_text() but for '\\', which is left
+ * alone, since the daemon shows the bytes of names in its messages as
+ * \\xNN already (a denial's "get 'a\\x01'"); control bytes and invalid
+ * UTF-8 are still escaped, so that a message cannot drive the terminal.
+ */
+void	output_message(FILE *, const void *, size_t);
 void	output_json_string(FILE *, const void *, size_t);
 /* 1 if the bytes are well-formed UTF-8 (NUL and controls included). */
 int	output_is_utf8(const void *, size_t);

@@ -110,6 +110,8 @@ static const struct command commands[] = {
 	    "check the daemon answers; DATA is echoed back" },
 	{ "version", ACT_VERSION, no_opts, 0, 0, ANY, NULL,
 	    "show the versions of iomuxctl and iomuxd" },
+	{ "whoami", ACT_WHOAMI, no_opts, 0, 0, ANY, NULL,
+	    "show who iomuxd takes this connection for, and its rules" },
 	/* Key-value. */
 	{ "get", ACT_GET, value_opts, 1, 1, ANY, "KEY",
 	    "print the value of KEY" },

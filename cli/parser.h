@@ -25,6 +25,7 @@ enum action {
 	ACT_STATUS,
 	ACT_PING,
 	ACT_VERSION,
+	ACT_WHOAMI,
 	ACT_GET,
 	ACT_SET,
 	ACT_DEL,

@@ -14,7 +14,14 @@ As a module:
         for channel, payload, pattern in c.subscribe("news"):
             print(payload)
 
-As a command: python3 iomux.py [-s SOCKET] COMMAND ARGS (see USAGE).
+Over TCP, the daemon's access policy gives a client nothing until it
+sends the daemon's token in HELLO:
+
+    with iomux.Client(host="127.0.0.1:7411", token=iomux.token_load()) as c:
+        print(c.whoami())                 # [("listener", "tcp"), ...]
+
+As a command: python3 iomux.py [-s SOCKET | -H HOST:PORT [--token-file
+FILE]] COMMAND ARGS (see USAGE).
 Times are seconds (floats) here and milliseconds on the wire. Keys and
 values are bytes; str arguments are sent as UTF-8. Only the standard
 library is used.
@@ -26,7 +33,7 @@ import socket
 import struct
 import sys
 
-OPS = {"hello": 0x0001, "ping": 0x0002, "status": 0x0003,
+OPS = {"hello": 0x0001, "ping": 0x0002, "status": 0x0003, "whoami": 0x0004,
        "get": 0x0101, "set": 0x0102, "del": 0x0103, "exists": 0x0104,
        "incr": 0x0105, "keys": 0x0106, "ttl": 0x0107, "expire": 0x0108,
        "persist": 0x0109, "wait": 0x010a,
@@ -48,6 +55,8 @@ ABSENT = 0xFFFFFFFF                     # argument length meaning "no value"
 FOREVER = float("inf")                  # sent as IOMUX_TIMEOUT_FOREVER
 SET_NX, SET_XX, SET_KEEPTTL = 0x1, 0x2, 0x4
 FRAME_CAP = 64 << 20                    # no server sends a larger body
+TOKEN_LEN = 64                          # lowercase hex characters
+TOKEN_FILE_MAX = 256                    # bytes of a token file read at most
 
 
 class Error(Exception):
@@ -101,6 +110,49 @@ def default_socket():
     return os.path.join(rundir, "iomuxd", "iomuxd.sock")
 
 
+def token_load(path=None):
+    """The token in a token file, read as libiomux's iomux_token_load()
+    reads it: path, else $IOMUXD_TOKEN_FILE, else the first that can be
+    opened of "tcp/token" (where iomuxd writes it by default)
+    beside default_socket(), then in /run/iomuxd.
+    The contents without trailing whitespace must be 64 lowercase hex
+    characters. Raises FileNotFoundError when path is None and no file
+    was found, the OSError of a named file, and ValueError for contents
+    that are not a token."""
+    path = path or os.environ.get("IOMUXD_TOKEN_FILE") or None
+    if path is not None:
+        candidates = [path]
+    else:
+        dirs = ["/run/iomuxd"]
+        try:
+            dirs.insert(0, os.path.dirname(default_socket()))
+        except OSError:                 # no default socket: not beside it
+            pass
+        candidates = [os.path.join(d, n) for d in dirs
+                      for n in ("tcp/token",)]
+    for name in candidates:
+        try:
+            f = open(name, "rb")
+        except OSError:
+            if path is not None:
+                raise
+            continue
+        with f:
+            data = bytearray(f.read(TOKEN_FILE_MAX + 1))
+        try:
+            # The C locale's whitespace, as iomux_token_load() strips it.
+            text = bytes(data).rstrip(b" \t\n\r\v\f")
+            if len(data) > TOKEN_FILE_MAX or len(text) != TOKEN_LEN or \
+                    text.strip(b"0123456789abcdef"):
+                raise ValueError("%s: not a token (expected %d lowercase "
+                                 "hex characters)" % (name, TOKEN_LEN))
+            return text.decode()
+        finally:
+            data[:] = bytes(len(data))  # wipe what can be wiped
+    raise FileNotFoundError("no token file (IOMUXD_TOKEN_FILE, %s)" %
+                            ", ".join(candidates))
+
+
 def encode(kind, code, rid, args):
     """A whole frame. args: bytes, str (sent as UTF-8) or None (absent)."""
     parts = [struct.pack(">BBHIH", 1, kind, code, rid, len(args))]
@@ -143,10 +195,16 @@ def num(b, signed=False):
     return struct.unpack(">q" if signed else ">Q", b)[0]
 
 
+def pair_list(r):
+    """The name/value pairs of a reply, in order, as text; a name may
+    come more than once (WHOAMI's grant)."""
+    a = [x.decode() for x in r.args]
+    return list(zip(a[0::2], a[1::2]))
+
+
 def pairs(r):
     """The name/value pairs of a HELLO or STATUS reply, as a dict."""
-    a = [x.decode() for x in r.args]
-    return dict(zip(a[0::2], a[1::2]))
+    return dict(pair_list(r))
 
 
 class Client:
@@ -156,17 +214,32 @@ class Client:
     takes them, and replies that arrive while messages() waits are kept
     for recv()."""
 
-    def __init__(self, path=None):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self.sock.connect(path or default_socket())
-        except OSError:
-            self.sock.close()
-            raise
+    def __init__(self, path=None, host=None, token=None):
+        """Connect to the UNIX socket path (None: default_socket()), or
+        over TCP to host, "HOST:PORT" or "[V6]:PORT". With a token (see
+        token_load()), send HELLO with it at once; Error (EDENIED) if the
+        daemon refuses it."""
+        if host is not None:
+            h, _, port = host.rpartition(":")
+            self.sock = socket.create_connection((h.strip("[]"), int(port)))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(path or default_socket())
+            except OSError:
+                self.sock.close()
+                raise
         self.rbuf = bytearray()
         self.pushes = []                # (channel, payload, pattern)
         self.replies = []               # Reply objects not yet recv()d
         self.next_id = 1                # 0 is the server's "no request"
+        if token is not None:
+            try:
+                self.hello(token=token)
+            except Exception:
+                self.sock.close()
+                raise
 
     def close(self):
         self.sock.close()
@@ -249,8 +322,20 @@ class Client:
         return self._ask(op, *args).status == OK
 
     # Connection and control. hello() and status() return a dict of text.
-    def hello(self, name="iomux.py"):
-        return pairs(self.call("hello", u32(1), name))
+    def hello(self, name="iomux.py", token=None):
+        """HELLO with our version, name (None: absent) and token (None:
+        none, and a None name is then left out too). Over TCP the right
+        token authenticates the connection; a wrong one raises Error
+        (EDENIED) and leaves it open, unauthenticated."""
+        args = [u32(1), name] if name is not None or token is not None \
+            else [u32(1)]
+        return pairs(self.call("hello", *args,
+                               *([token] if token is not None else [])))
+
+    def whoami(self):
+        """How the daemon sees this connection: (name, value) pairs in
+        order, one ("grant", "N ROLE PREFIX...") per rule that applies."""
+        return pair_list(self.call("whoami"))
 
     def ping(self, *data):
         return self.call("ping", *data).args
@@ -363,14 +448,16 @@ class Client:
         return self._yes("unlock", name)
 
 
-USAGE = """usage: iomux.py [-s SOCKET] COMMAND [ARGS]
-  ping [DATA] | status | get KEY | set KEY VALUE [--ttl S] [--nx | --xx]
+USAGE = """usage: iomux.py [-s SOCKET | -H HOST:PORT [--token-file FILE]]
+        COMMAND [ARGS]
+  ping [DATA] | status | whoami | get KEY | set KEY VALUE [--ttl S] [--nx | --xx]
   del KEY... | incr KEY [DELTA] | keys [PREFIX] | wait KEY [--timeout S]
   push QUEUE VALUE... | pop QUEUE [--timeout S] | qlen QUEUE
   pub CHANNEL MESSAGE | sub [-p] [-c N] [--timeout S] CHANNEL...
 """
 # The commands, with their least and most numbers of words after the name.
-COMMANDS = {"ping": (0, 1), "status": (0, 0), "get": (1, 1), "set": (2, 2),
+COMMANDS = {"ping": (0, 1), "status": (0, 0), "whoami": (0, 0),
+            "get": (1, 1), "set": (2, 2),
             "del": (1, 1023), "incr": (1, 2), "keys": (0, 1),
             "wait": (1, 1), "push": (2, 1023), "pop": (1, 1),
             "qlen": (1, 1), "pub": (2, 2), "sub": (1, 1023)}
@@ -403,6 +490,9 @@ def run(c, cmd, args, opts, out):
     elif cmd == "status":
         for name, value in sorted(c.status().items()):
             out.write(("%s: %s\n" % (name, value)).encode())
+    elif cmd == "whoami":
+        for name, value in c.whoami():
+            out.write(("%s: %s\n" % (name, value)).encode())
     elif cmd == "ping":
         out.write(b"".join(c.ping(*args) or [b""]) + b"\n")
     elif cmd == "keys":
@@ -422,7 +512,7 @@ def main(argv):
     timed out, 2 usage, 3 cannot connect, 4 an error reply."""
     opts, words, it = {}, [], iter(argv)
     for a in it:
-        if a in ("-s", "-c", "--timeout", "--ttl"):
+        if a in ("-s", "-H", "--token-file", "-c", "--timeout", "--ttl"):
             opts[a] = next(it, None)
         elif a in ("-p", "--nx", "--xx"):
             opts[a] = True
@@ -433,8 +523,25 @@ def main(argv):
             COMMANDS[words[0]][1]:
         sys.stderr.write(USAGE)
         return 2
+    # Over TCP a token, as iomuxctl finds it: a named file must hold one;
+    # none found by the default lookup means none is sent.
+    if "-s" in opts and "-H" in opts:
+        sys.stderr.write(USAGE)
+        return 2
+    token = None
+    if "-H" in opts:
+        named = "--token-file" in opts or os.environ.get("IOMUXD_TOKEN_FILE")
+        try:
+            token = token_load(opts.get("--token-file"))
+        except (OSError, ValueError) as e:
+            if named or not isinstance(e, FileNotFoundError):
+                sys.stderr.write("iomux.py: token file: %s\n" % e)
+                return 3
     try:
-        c = Client(opts.get("-s"))
+        c = Client(opts.get("-s"), host=opts.get("-H"), token=token)
+    except Error as e:
+        sys.stderr.write("iomux.py: %s\n" % e)
+        return 4
     except OSError as e:
         sys.stderr.write("iomux.py: cannot connect: %s\n" % e)
         return 3

@@ -33,6 +33,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
@@ -59,6 +60,16 @@
 #define OUT_FRAMES	4	/* output buffer: this many full frames */
 #define UNIX_RETRY_MS	10	/* AF_UNIX connect with a full backlog */
 #define CLIENT_NAME	"libiomux"
+#define TOKEN_FILE_MAX	256	/* bytes of a token file read at most */
+#define TOKEN_SYSTEM	"/run/iomuxd/"	/* root's socket directory */
+
+/*
+ * Where the daemon's token may be, relative to the directory of the
+ * default socket and then to TOKEN_SYSTEM: where iomuxd writes it by
+ * default (iomuxd.conf(5), token_file).
+ */
+static const char *const token_names[] = { "tcp/token" };
+#define NTOKEN_NAMES	(sizeof(token_names) / sizeof(token_names[0]))
 
 struct iomux_client {
 	int			 fd;
@@ -532,6 +543,144 @@ iomux_default_socket(char *buf, size_t len)
 	return 0;
 }
 
+/* isspace(3) in the C locale, whatever the program's locale is. */
+static int
+is_space(char ch)
+{
+	return ch == ' ' || (ch >= '\t' && ch <= '\r');
+}
+
+/*
+ * The token in the n bytes at p (a token file's contents): trailing
+ * whitespace stripped, then exactly IOMUX_TOKEN_LEN lowercase hex digits,
+ * copied to buf with a NUL. IOMUX_TOKEN_LEN or -EINVAL.
+ */
+static int
+token_parse(const char *p, size_t n, char *buf)
+{
+	size_t	 i;
+
+	if (n > TOKEN_FILE_MAX)
+		return -EINVAL;
+	while (n > 0 && is_space(p[n - 1]))
+		n--;
+	if (n != IOMUX_TOKEN_LEN)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if ((p[i] < '0' || p[i] > '9') && (p[i] < 'a' || p[i] > 'f'))
+			return -EINVAL;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/*
+ * Read the token from fd, which is closed. One byte past TOKEN_FILE_MAX
+ * is asked for, to tell a file that is too large. The copy on the stack
+ * is wiped whatever the outcome. IOMUX_TOKEN_LEN or -errno.
+ */
+static int
+token_read(int fd, char *buf)
+{
+	char	 tmp[TOKEN_FILE_MAX + 1];
+	size_t	 n = 0;
+	ssize_t	 r;
+	int	 err = 0;
+
+	while (n < sizeof(tmp)) {
+		r = read(fd, tmp + n, sizeof(tmp) - n);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	if (err == 0)
+		err = token_parse(tmp, n, buf);
+	explicit_bzero(tmp, sizeof(tmp));
+	return err;
+}
+
+/* open(2) for reading a token file; the fd or -errno. */
+static int
+token_open(const char *path)
+{
+	int	 fd;
+
+	/* No O_NOFOLLOW: a token file may be a symlink the user made. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	return fd;
+}
+
+/*
+ * token_open() of the first of token_names that opens in dir (dirlen
+ * bytes at dir, 0 for the current directory); the fd or -ENOENT.
+ */
+static int
+token_open_in(const char *dir, size_t dirlen)
+{
+	char	 cand[PATH_MAX];
+	size_t	 i;
+	int	 fd, n;
+
+	for (i = 0; i < NTOKEN_NAMES; i++) {
+		n = snprintf(cand, sizeof(cand), "%.*s%s", (int)dirlen, dir,
+		    token_names[i]);
+		if (n > 0 && (size_t)n < sizeof(cand) &&
+		    (fd = token_open(cand)) >= 0)
+			return fd;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Contract (iomux.h): the token for a TCP HELLO. With path NULL, an
+ * explicit $IOMUXD_TOKEN_FILE (not empty) is read like a path given here;
+ * else the candidates (token_names beside the default socket, then in
+ * TOKEN_SYSTEM) are tried in turn and the first that opens is read,
+ * whatever its contents: a malformed file is -EINVAL, not a reason
+ * to look further. Returns IOMUX_TOKEN_LEN, or -errno: -ERANGE when len
+ * cannot hold a token and its NUL, -ENOENT when no candidate opens, the
+ * error of open(2) or read(2) for a named file, -EINVAL for contents that
+ * are not a token or a file over TOKEN_FILE_MAX bytes.
+ */
+EXPORT int
+iomux_token_load(const char *path, char *buf, size_t len)
+{
+	char		 sock[PATH_MAX];
+	const char	*env, *slash;
+	int		 fd;
+
+	if (len < IOMUX_TOKEN_LEN + 1)
+		return -ERANGE;
+	if (path == NULL && (env = getenv("IOMUXD_TOKEN_FILE")) != NULL &&
+	    *env != '\0')
+		path = env;
+	if (path != NULL) {
+		if ((fd = token_open(path)) < 0)
+			return fd;
+		return token_read(fd, buf);
+	}
+
+	/* Beside the default socket (a relative one: here), then root's. */
+	if (iomux_default_socket(sock, sizeof(sock)) == 0) {
+		slash = strrchr(sock, '/');
+		fd = token_open_in(sock, slash != NULL ?
+		    (size_t)(slash + 1 - sock) : 0);
+		if (fd >= 0)
+			return token_read(fd, buf);
+	}
+	if ((fd = token_open_in(TOKEN_SYSTEM, strlen(TOKEN_SYSTEM))) >= 0)
+		return token_read(fd, buf);
+	return -ENOENT;
+}
+
 /*
  * Contract (iomux.h): queue one request; no I/O. Ids count up from 1 and
  * skip 0, which the server uses for frames that answer no request.
@@ -964,6 +1113,29 @@ parse_u32(const struct iomux_value *v, uint32_t *out)
 	return 0;
 }
 
+/* An argument of len bytes at data (NULL: empty). */
+static struct iomux_value
+val(const void *data, size_t len)
+{
+	struct iomux_value	 v;
+
+	v.data = data != NULL ? data : "";
+	v.len = len;
+	v.absent = 0;
+	return v;
+}
+
+static struct iomux_value
+absent_val(void)
+{
+	struct iomux_value	 v;
+
+	v.data = NULL;
+	v.len = 0;
+	v.absent = 1;
+	return v;
+}
+
 /*
  * Contract (iomux.h): HELLO with our protocol version and name. On an OK
  * reply the server's frame_max is adopted (clamped as by
@@ -972,24 +1144,52 @@ parse_u32(const struct iomux_value *v, uint32_t *out)
 EXPORT int
 iomux_hello(struct iomux_client *c, struct iomux_reply *r)
 {
-	struct iomux_value	 argv[2];
+	return iomux_hello_token(c, CLIENT_NAME, NULL, r);
+}
+
+/*
+ * Contract (iomux.h): HELLO version [name] [token]. An absent name is
+ * sent as such only when a token follows it: HELLO with the version alone
+ * means the same and is understood by daemons that predate the token.
+ * The output buffer is wiped after a HELLO that carried a token, so that
+ * the token does not linger in freed or reused memory (best effort: a
+ * copy made by a buffer that grew meanwhile is not reached).
+ */
+EXPORT int
+iomux_hello_token(struct iomux_client *c, const char *name,
+    const char *token, struct iomux_reply *r)
+{
+	struct iomux_value	 argv[3];
 	uint8_t			 ver[4];
 	uint32_t		 fm;
+	size_t			 argc = 1;
 	int			 err;
 
 	buf_put_u32(ver, IOMUX_PROTO_VERSION);
-	argv[0].data = ver;
-	argv[0].len = sizeof(ver);
-	argv[0].absent = 0;
-	argv[1].data = CLIENT_NAME;
-	argv[1].len = sizeof(CLIENT_NAME) - 1;
-	argv[1].absent = 0;
-	if ((err = iomux_call(c, IOMUX_OP_HELLO, 2, argv, r)) != 0)
+	argv[0] = val(ver, sizeof(ver));
+	argv[1] = name != NULL ? val(name, strlen(name)) : absent_val();
+	if (name != NULL)
+		argc = 2;
+	if (token != NULL) {
+		argv[2] = val(token, strlen(token));
+		argc = 3;
+	}
+	err = iomux_call(c, IOMUX_OP_HELLO, argc, argv, r);
+	if (token != NULL && c->out.data != NULL && buf_len(&c->out) == 0)
+		explicit_bzero(c->out.data, c->out.cap);
+	if (err != 0)
 		return err;
 	if (r->kind == IOMUX_KIND_REPLY && r->code == IOMUX_ST_OK &&
 	    parse_u32(iomux_reply_field(r, "frame_max"), &fm) == 0)
 		iomux_set_frame_max(c, fm);
 	return 0;
+}
+
+/* Contract (iomux.h): WHOAMI; the reply is name/value pairs. */
+EXPORT int
+iomux_whoami(struct iomux_client *c, struct iomux_reply *r)
+{
+	return iomux_call(c, IOMUX_OP_WHOAMI, 0, NULL, r);
 }
 
 /* data NULL: a PING without argument; else one argument (may be empty). */
@@ -1038,28 +1238,6 @@ iomux_reply_field(const struct iomux_reply *r, const char *name)
  * An OK reply of the wrong shape is -EPROTO, but the connection is still
  * in step (one reply per request), so the client stays usable.
  */
-
-static struct iomux_value
-val(const void *data, size_t len)
-{
-	struct iomux_value	 v;
-
-	v.data = data != NULL ? data : "";
-	v.len = len;
-	v.absent = 0;
-	return v;
-}
-
-static struct iomux_value
-absent_val(void)
-{
-	struct iomux_value	 v;
-
-	v.data = NULL;
-	v.len = 0;
-	v.absent = 1;
-	return v;
-}
 
 /* An OK reply whose shape is not the one documented for op. */
 static int

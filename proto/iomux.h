@@ -70,6 +70,26 @@ typedef void	iomux_push_cb(struct iomux_client *, const struct iomux_reply *,
 int	iomux_default_socket(char *buf, size_t len);
 
 /*
+ * The token that authenticates a TCP connection (iomux_hello_token()):
+ * IOMUX_TOKEN_LEN lowercase hex characters; a buffer for one holds
+ * IOMUX_TOKEN_LEN + 1 bytes.
+ */
+#define IOMUX_TOKEN_LEN	64
+
+/*
+ * Read a token file into buf (len at least IOMUX_TOKEN_LEN + 1): its
+ * contents without trailing whitespace must be exactly IOMUX_TOKEN_LEN
+ * lowercase hex characters, written NUL-terminated. path NULL means
+ * $IOMUXD_TOKEN_FILE if set and not empty, else the first that can be
+ * opened of "tcp/token" and "token" beside iomux_default_socket()'s path,
+ * /run/iomuxd/tcp/token and /run/iomuxd/token. Returns IOMUX_TOKEN_LEN or -errno: -ENOENT when path is NULL
+ * and no file was found, the open(2) error for a named file, -EINVAL for
+ * contents that are not a token (or over 256 bytes), -ERANGE for a short
+ * buffer. No other state is kept; the stack copy is wiped.
+ */
+int	iomux_token_load(const char *path, char *buf, size_t len);
+
+/*
  * Connect to a UNIX socket path, or to "HOST:PORT" / "[V6]:PORT" over TCP
  * with iomux_connect_tcp(). timeout_ms bounds the connect and is kept as
  * the default for later calls (-1: wait forever). On success *out is a new
@@ -124,8 +144,18 @@ int	iomux_hello(struct iomux_client *, struct iomux_reply *);
 int	iomux_ping(struct iomux_client *, const void *, size_t,
 	    struct iomux_reply *);
 int	iomux_status(struct iomux_client *, struct iomux_reply *);
-/* In a reply of name/value pairs (HELLO, STATUS): the value of 'name',
- * or NULL. */
+/*
+ * HELLO with name (NULL: absent) and token (NULL: none), adopting the
+ * server's frame limit as iomux_hello() does. A wrong token is the reply
+ * IOMUX_ST_EDENIED, not a failure of the call; the connection stays open
+ * and unauthenticated. Over UNIX a token grants nothing.
+ */
+int	iomux_hello_token(struct iomux_client *, const char *name,
+	    const char *token, struct iomux_reply *);
+/* WHOAMI: how the daemon sees this connection (name/value pairs). */
+int	iomux_whoami(struct iomux_client *, struct iomux_reply *);
+/* In a reply of name/value pairs (HELLO, STATUS, WHOAMI): the value of
+ * the first field 'name', or NULL. */
 const struct iomux_value	*iomux_reply_field(const struct iomux_reply *,
 	    const char *name);
 

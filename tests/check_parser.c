@@ -39,6 +39,7 @@ static const struct {
 	{ "status", ACT_STATUS, 0, 0 },
 	{ "ping", ACT_PING, 0, 1 },
 	{ "version", ACT_VERSION, 0, 0 },
+	{ "whoami", ACT_WHOAMI, 0, 0 },
 	{ "get", ACT_GET, 1, 1 },
 	{ "set", ACT_SET, 2, 2 },
 	{ "del", ACT_DEL, 1, 1024 },
@@ -342,6 +343,9 @@ static const struct {
 	    "COMMAND [ARG...])" },
 	{ "status now", "status: too many arguments" },
 	{ "help me", "help: too many arguments" },
+	{ "whoami alice", "whoami: too many arguments" },
+	/* The global --token-file is main()'s, not a command's. */
+	{ "whoami --token-file f", "whoami: unknown option '--token-file'" },
 	{ "ping a b", "ping: too many arguments" },
 	{ "incr n 1 2", "incr: too many arguments" },
 	/* Unknown options: no unique prefixes, no case folding. */

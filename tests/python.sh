@@ -370,6 +370,68 @@ cli("frobnicate", rc=2)
 print("ok")
 EOF
 
+# token_load() reads a token file as libiomux does (check_client.c has
+# the same cases for iomux_token_load()); no daemon needed.
+cat >"$T_DIR/test_token.py" <<'EOF'
+# test_token.py EXAMPLES_DIR DIR
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from iomux import token_load
+
+D = sys.argv[2]
+TOKEN = "0123456789abcdef" * 4
+os.environ.pop("IOMUXD_TOKEN_FILE", None)
+
+
+def put(name, data):
+    path = os.path.join(D, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def fails(exc, *args):
+    try:
+        token_load(*args)
+    except exc:
+        return
+    raise AssertionError("token_load%r: no %s" % (args, exc.__name__))
+
+
+for tail in (b"", b"\n", b"\r\n", b" \t\v\f\n"):
+    assert token_load(put("t", TOKEN.encode() + tail)) == TOKEN, tail
+for bad in (b"", TOKEN.upper().encode(), TOKEN[:-1].encode(),
+            TOKEN.encode() + b"0", b" " + TOKEN[1:].encode(),
+            TOKEN[:-1].encode() + b"g", TOKEN.encode() + b"\0",
+            TOKEN.encode() + b"\n" * 193):
+    fails(ValueError, put("t", bad))
+assert token_load(put("t", TOKEN.encode() + b"\n" * 192)) == TOKEN
+fails(FileNotFoundError, os.path.join(D, "none"))
+
+# $IOMUXD_TOKEN_FILE, then tcp/token beside the default socket, where
+# iomuxd writes it by default ("token" there is not looked at).
+os.environ["IOMUXD_SOCKET"] = os.path.join(D, "iomuxd.sock")
+os.mkdir(os.path.join(D, "tcp"))
+put("tcp/token", TOKEN.encode() + b"\n")
+put("token", b"fedcba9876543210" * 4 + b"\n")
+os.environ["IOMUXD_TOKEN_FILE"] = put("env", b"fedcba9876543210" * 4)
+assert token_load() == "fedcba9876543210" * 4
+os.environ["IOMUXD_TOKEN_FILE"] = os.path.join(D, "none")
+fails(FileNotFoundError)
+os.environ["IOMUXD_TOKEN_FILE"] = ""
+assert token_load() == TOKEN
+put("tcp/token", b"stale\n")
+fails(ValueError)
+if not os.path.exists("/run/iomuxd/tcp/token"):
+    os.remove(os.path.join(D, "tcp/token"))
+    fails(FileNotFoundError)
+print("ok")
+EOF
+mkdir "$T_DIR/tok" || t_fail "mkdir"
+"$PYTHON3" "$T_DIR/test_token.py" "$top_srcdir/examples" "$T_DIR/tok" ||
+    t_fail "examples/iomux.py token_load()"
+t_ok "examples/iomux.py token_load()"
+
 for backend in $IOMUXD_BACKENDS; do
 	T_SOCK=$T_DIR/sock.$backend
 	t_start_daemon "$backend" -c "$T_DIR/iomuxd.conf" ||

@@ -128,15 +128,49 @@ parse_id(const char *s, uint32_t *out)
 	return 0;
 }
 
+/*
+ * A user's or group's id by name, looked up now. The buffer grows while
+ * the entry does not fit (a group with many members), up to 1 MiB.
+ */
+static int
+lookup_id(bool group, const char *name, uint32_t *id, char *err,
+    size_t errlen)
+{
+	struct passwd	 pw, *pwp = NULL;
+	struct group	 gr, *grp = NULL;
+	char		*buf = NULL, *nbuf;
+	size_t		 size = 1024;
+	int		 e;
+
+	for (;;) {
+		if ((nbuf = realloc(buf, size)) == NULL) {
+			e = ENOMEM;
+			break;
+		}
+		buf = nbuf;
+		if (group)
+			e = getgrnam_r(name, &gr, buf, size, &grp);
+		else
+			e = getpwnam_r(name, &pw, buf, size, &pwp);
+		if (e != ERANGE || size >= (1u << 20))
+			break;
+		size *= 2;
+	}
+	free(buf);
+	if (group ? grp == NULL : pwp == NULL) {
+		seterr(err, errlen, "no %s '%s'%s%s", group ? "group" : "user",
+		    name, e != 0 ? ": " : "", e != 0 ? strerror(e) : "");
+		return e == ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	*id = group ? (uint32_t)gr.gr_gid : (uint32_t)pw.pw_uid;
+	return 0;
+}
+
 /* The principal word: all, uid=, user=, gid=, group=, token, anonymous. */
 static int
 parse_who(struct rule *r, const char *w, char *err, size_t errlen)
 {
-	char		 buf[1024];
-	struct passwd	 pw, *pwp = NULL;
-	struct group	 gr, *grp = NULL;
 	const char	*v;
-	int		 e;
 
 	if (strcmp(w, "all") == 0) {
 		r->who = WHO_ALL;
@@ -157,27 +191,9 @@ parse_who(struct rule *r, const char *w, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	if (strncmp(w, "user=", 5) == 0) {
-		r->who = WHO_UID;
-		e = getpwnam_r(v, &pw, buf, sizeof(buf), &pwp);
-		if (pwp == NULL) {
-			seterr(err, errlen, "no user '%s'%s%s", v,
-			    e != 0 ? ": " : "", e != 0 ? strerror(e) : "");
-			return -EINVAL;
-		}
-		r->id = (uint32_t)pw.pw_uid;
-		return 0;
-	}
-	if (strncmp(w, "group=", 6) == 0) {
-		r->who = WHO_GID;
-		e = getgrnam_r(v, &gr, buf, sizeof(buf), &grp);
-		if (grp == NULL) {
-			seterr(err, errlen, "no group '%s'%s%s", v,
-			    e != 0 ? ": " : "", e != 0 ? strerror(e) : "");
-			return -EINVAL;
-		}
-		r->id = (uint32_t)gr.gr_gid;
-		return 0;
+	if (strncmp(w, "user=", 5) == 0 || strncmp(w, "group=", 6) == 0) {
+		r->who = w[0] == 'u' ? WHO_UID : WHO_GID;
+		return lookup_id(r->who == WHO_GID, v, &r->id, err, errlen);
 	}
 bad:
 	seterr(err, errlen, "'%s': expected all, uid=N, user=NAME, gid=N, "

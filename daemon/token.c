@@ -168,9 +168,12 @@ token_create(struct token *t, const char *path, bool is_default, char *err,
 	line[TOKEN_HEX] = '\n';
 	/*
 	 * Our own group, not the directory's (a setgid directory would give
-	 * the file to its group's members).
+	 * the file to its group's members). Only when it differs: the unit's
+	 * seccomp filter refuses chown(2) calls, even those that change
+	 * nothing.
 	 */
-	if (fchown(fd, geteuid(), getegid()) < 0 ||
+	if (fstat(fd, &st) < 0 || (st.st_gid != getegid() &&
+	    fchown(fd, (uid_t)-1, getegid()) < 0) ||
 	    fchmod(fd, TOKEN_MODE) < 0 || fstat(fd, &st) < 0)
 		ret = -errno;
 	else

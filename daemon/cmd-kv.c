@@ -194,9 +194,17 @@ op_keys(struct conn *c, const struct proto_frame *f,
 	    arg_u32(r, f, args, 2, IOMUX_KEYS_LIMIT_DEFAULT, "the limit",
 	    &limit) < 0)
 		return;
-	if (limit == 0 || limit > IOMUX_KEYS_LIMIT_MAX) {
-		reply_error(r, IOMUX_ST_EARGS, "keys: the limit must be from 1 "
-		    "to %d, not %lu", IOMUX_KEYS_LIMIT_MAX, (unsigned long)limit);
+	/* 0 is a malformed request; too many is a count over a limit. */
+	if (limit == 0) {
+		reply_error(r, IOMUX_ST_EARGS,
+		    "keys: the limit must be from 1 to %d, not 0",
+		    IOMUX_KEYS_LIMIT_MAX);
+		return;
+	}
+	if (limit > IOMUX_KEYS_LIMIT_MAX) {
+		reply_error(r, IOMUX_ST_ELIMIT, "keys: the limit is %lu, over "
+		    "the most keys per reply (%d)", (unsigned long)limit,
+		    IOMUX_KEYS_LIMIT_MAX);
 		return;
 	}
 	/* The keys must fit one frame with the header and the cursor. */

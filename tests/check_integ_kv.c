@@ -671,9 +671,12 @@ START_TEST(test_keys_scan)
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, NONE);
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U32(0));
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U64(10));
-	/* The limit is 1..1000 (iomuxd-protocol(7)). */
+	/* The limit is 1..1000 (iomuxd-protocol(7)): 0 is malformed, more
+	 * is a count over a limit. */
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U32(0));
-	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U32(1001));
+	EXPECT(c, IOMUX_ST_ELIMIT, IOMUX_OP_KEYS, S("k:"), U64(0), U32(1001));
+	EXPECT(c, IOMUX_ST_ELIMIT, IOMUX_OP_KEYS, S("k:"), U64(0),
+	    U32(UINT32_MAX));
 	PING(c, "after KEYS");
 
 	free(sc);

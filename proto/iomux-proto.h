@@ -115,6 +115,13 @@ extern "C" {
 /* Timeouts and TTLs are u64 milliseconds; this one means "no deadline". */
 #define IOMUX_TIMEOUT_FOREVER	UINT64_C(0xffffffffffffffff)
 
+/*
+ * The longest TTL of SET and EXPIRE, 2^62 ms (about 146 million years):
+ * the remaining time TTL reports must fit its i64 with room to spare. A
+ * longer one is EARGS.
+ */
+#define IOMUX_TTL_MAX		(UINT64_C(1) << 62)
+
 /* SET flags (the optional u32 flags argument). */
 #define IOMUX_SET_NX		0x1	/* only if the key is absent */
 #define IOMUX_SET_XX		0x2	/* only if the key is present */

@@ -287,6 +287,13 @@ START_TEST(test_pubsub_pattern)
 	RECV_PUSH(s2, "jobs.2", "j", "*");
 	id = SEND(s1, IOMUX_OP_PING, S("sync"));
 	RECV(s1, IOMUX_ST_OK, id);
+	/* PUNSUBSCRIBE of a name that is not a pattern is EARGS, even one
+	 * subscribed exactly, and the whole request does nothing; a
+	 * pattern not subscribed is ignored. */
+	EXPECT(s2, IOMUX_ST_EARGS, IOMUX_OP_PUNSUBSCRIBE, S("jobs.1"));
+	EXPECT(s2, IOMUX_ST_EARGS, IOMUX_OP_PUNSUBSCRIBE, S("*"), S("jobs.1"));
+	r = EXPECT(s2, IOMUX_ST_OK, IOMUX_OP_PUNSUBSCRIBE, S("zzz*"));
+	OK_U64(r, 2);
 	/* No arguments: all patterns; exact subscriptions stay. */
 	r = EXPECT0(s2, IOMUX_ST_OK, IOMUX_OP_PUNSUBSCRIBE);
 	OK_U64(r, 1);

@@ -31,6 +31,12 @@
  *		the 0x01xx-0x04xx ranges. Added later, within version 1
  *		(a server without them answers EUNKNOWN or EARGS): WHOAMI,
  *		HELLO's token argument, EDENIED from the access rules.
+ *		Also within version 1: KEYS with a limit over
+ *		IOMUX_KEYS_LIMIT_MAX answers ELIMIT (was EARGS); SET and
+ *		EXPIRE refuse a TTL over IOMUX_TTL_MAX with EARGS (was
+ *		taken); SET with NX and an expected value answers EARGS
+ *		(was CONFLICT); idle_timeout spares a connection with
+ *		subscriptions. No number changed.
  */
 
 #ifndef IOMUX_PROTO_H

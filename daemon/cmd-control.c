@@ -53,8 +53,8 @@ op_hello(struct conn *c, const struct proto_frame *f,
 	}
 	if (f->argc > 1 && !args[1].absent && args[1].len > HELLO_NAME_MAX) {
 		reply_error(r, IOMUX_ST_EARGS,
-		    "hello: the client name must be at most %d bytes",
-		    HELLO_NAME_MAX);
+		    "hello: the client name is %lu bytes, over the %d allowed",
+		    (unsigned long)args[1].len, HELLO_NAME_MAX);
 		return;
 	}
 	if (version < 1) {

@@ -58,6 +58,25 @@ args_keys(struct reply *r, const struct proto_frame *f,
 	return 0;
 }
 
+/*
+ * The optional u64 TTL at args[idx] (0 if not given), at most
+ * IOMUX_TTL_MAX; -EINVAL after replying EARGS.
+ */
+static int
+arg_ttl(struct reply *r, const struct proto_frame *f,
+    const struct proto_arg *args, int idx, const char *op, uint64_t *ttl)
+{
+	if (arg_u64(r, f, args, idx, 0, "the ttl", ttl) < 0)
+		return -EINVAL;
+	if (*ttl > IOMUX_TTL_MAX) {
+		reply_error(r, IOMUX_ST_EARGS, "%s: the ttl must be at most "
+		    "%llu ms, not %llu", op, (unsigned long long)IOMUX_TTL_MAX,
+		    (unsigned long long)*ttl);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* GET key -> OK [value] | NOTFOUND. The hot path: no allocation. */
 static void
 op_get(struct conn *c, const struct proto_frame *f,
@@ -88,7 +107,7 @@ op_set(struct conn *c, const struct proto_frame *f,
 
 	if (arg_name(r, &args[0], "key") < 0 ||
 	    arg_value(r, &args[1], "value") < 0 ||
-	    arg_u64(r, f, args, 2, 0, "the ttl", &ttl) < 0 ||
+	    arg_ttl(r, f, args, 2, "set", &ttl) < 0 ||
 	    arg_u32(r, f, args, 3, 0, "the flags", &flags) < 0)
 		return;
 	if (flags & ~(uint32_t)(IOMUX_SET_NX | IOMUX_SET_XX |
@@ -104,6 +123,12 @@ op_set(struct conn *c, const struct proto_frame *f,
 	}
 	if (arg_given(f, args, 4))
 		expected = &args[4];
+	/* NX wants no key, a compare wants one: no SET could ever pass. */
+	if ((flags & IOMUX_SET_NX) && expected != NULL) {
+		reply_error(r, IOMUX_ST_EARGS,
+		    "set: the NX flag and an expected value exclude each other");
+		return;
+	}
 	ret = kv_set(c->srv->kv, args[0].p, args[0].len, args[1].p,
 	    args[1].len, ttl, flags, expected);
 	if (ret < 0)
@@ -194,9 +219,17 @@ op_keys(struct conn *c, const struct proto_frame *f,
 	    arg_u32(r, f, args, 2, IOMUX_KEYS_LIMIT_DEFAULT, "the limit",
 	    &limit) < 0)
 		return;
-	if (limit == 0 || limit > IOMUX_KEYS_LIMIT_MAX) {
-		reply_error(r, IOMUX_ST_EARGS, "keys: the limit must be from 1 "
-		    "to %d, not %lu", IOMUX_KEYS_LIMIT_MAX, (unsigned long)limit);
+	/* 0 is a malformed request; too many is a count over a limit. */
+	if (limit == 0) {
+		reply_error(r, IOMUX_ST_EARGS,
+		    "keys: the limit must be from 1 to %d, not 0",
+		    IOMUX_KEYS_LIMIT_MAX);
+		return;
+	}
+	if (limit > IOMUX_KEYS_LIMIT_MAX) {
+		reply_error(r, IOMUX_ST_ELIMIT, "keys: the limit is %lu, over "
+		    "the most keys per reply (%d)", (unsigned long)limit,
+		    IOMUX_KEYS_LIMIT_MAX);
 		return;
 	}
 	/* The keys must fit one frame with the header and the cursor. */
@@ -236,7 +269,7 @@ op_expire(struct conn *c, const struct proto_frame *f,
 	int		ret;
 
 	if (arg_name(r, &args[0], "key") < 0 ||
-	    arg_u64(r, f, args, 1, 0, "the ttl", &ttl) < 0)
+	    arg_ttl(r, f, args, 1, "expire", &ttl) < 0)
 		return;
 	if (ttl == 0) {
 		reply_error(r, IOMUX_ST_EARGS,

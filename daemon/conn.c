@@ -514,6 +514,18 @@ conn_free(struct conn *c)
 	server_client_mem_check(srv, NULL);
 }
 
+/*
+ * Is the connection waiting for the server rather than idle? A request
+ * waiting for an answer, or subscriptions whose messages it waits for
+ * (Redis exempts pub/sub clients from its timeout the same way): the
+ * client has nothing to send, so idle_timeout never applies to it.
+ */
+static bool
+conn_waiting(const struct conn *c)
+{
+	return c->blocked != NULL || c->hc.subs != NULL;
+}
+
 /* Arm the timer for the nearest deadline; lazily, never to a later one. */
 static void
 conn_arm_timer(struct conn *c)
@@ -529,8 +541,7 @@ conn_arm_timer(struct conn *c)
 	if (c->out_high_since && srv->conf.output_timeout_ms &&
 	    c->out_high_since + srv->conf.output_timeout_ms < when)
 		when = c->out_high_since + srv->conf.output_timeout_ms;
-	/* A client waiting for an answer is not idle. */
-	if (srv->conf.idle_timeout_ms && c->blocked == NULL &&
+	if (srv->conf.idle_timeout_ms && !conn_waiting(c) &&
 	    c->last_active + srv->conf.idle_timeout_ms < when)
 		when = c->last_active + srv->conf.idle_timeout_ms;
 	if (conn_deaf(c) && ev_now(srv->loop) + CONN_PROBE_MS < when)
@@ -1027,7 +1038,7 @@ conn_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		conn_kill(c, "not reading its replies");
 		return;
 	} else if (srv->conf.idle_timeout_ms && pending_out(c) == 0 &&
-	    buf_len(&c->in) == 0 && c->blocked == NULL &&
+	    buf_len(&c->in) == 0 && !conn_waiting(c) &&
 	    now >= c->last_active + srv->conf.idle_timeout_ms) {
 		srv->stats.clients_timed_out++;
 		conn_kill(c, log_getverbose() > 0 ? "idle timeout" : NULL);

@@ -31,6 +31,12 @@
  *		the 0x01xx-0x04xx ranges. Added later, within version 1
  *		(a server without them answers EUNKNOWN or EARGS): WHOAMI,
  *		HELLO's token argument, EDENIED from the access rules.
+ *		Also within version 1: KEYS with a limit over
+ *		IOMUX_KEYS_LIMIT_MAX answers ELIMIT (was EARGS); SET and
+ *		EXPIRE refuse a TTL over IOMUX_TTL_MAX with EARGS (was
+ *		taken); SET with NX and an expected value answers EARGS
+ *		(was CONFLICT); idle_timeout spares a connection with
+ *		subscriptions. No number changed.
  */
 
 #ifndef IOMUX_PROTO_H
@@ -114,6 +120,13 @@ extern "C" {
 
 /* Timeouts and TTLs are u64 milliseconds; this one means "no deadline". */
 #define IOMUX_TIMEOUT_FOREVER	UINT64_C(0xffffffffffffffff)
+
+/*
+ * The longest TTL of SET and EXPIRE, 2^62 ms (about 146 million years):
+ * the remaining time TTL reports must fit its i64 with room to spare. A
+ * longer one is EARGS.
+ */
+#define IOMUX_TTL_MAX		(UINT64_C(1) << 62)
 
 /* SET flags (the optional u32 flags argument). */
 #define IOMUX_SET_NX		0x1	/* only if the key is absent */

@@ -123,6 +123,9 @@ START_TEST(test_hello_raw)
 	tu_put32(ver, 0);
 	rsend_req(fd, IOMUX_OP_HELLO, 10, 1, a);
 	rexpect_err(fd, IOMUX_ST_EVERSION, 10);
+	/* Unlike a frame of another version, this keeps the connection:
+	 * a client may try again with another version. */
+	rping(fd, 11, "after EVERSION", 14);
 	close(fd);
 
 	dstop(&d);
@@ -267,8 +270,19 @@ START_TEST(test_args_shape)
 	a[0].len = 4;
 	a[1].p = name;
 	a[1].len = 65;		/* names are at most 64 bytes */
+	ASSERT(rcall(__LINE__, fd, &f, IOMUX_OP_HELLO, 2, a) ==
+	    IOMUX_ST_EARGS && f.argc == 1 && strcmp(rtext(&f.args[0]),
+	    "hello: the client name is 65 bytes, over the 64 allowed") == 0,
+	    "HELLO with a 65-byte name: 0x%04x \"%s\"", f.code,
+	    f.argc == 1 ? rtext(&f.args[0]) : "");
+	tu_frame_free(&f);
+	/* An absent name is no name. */
+	a[1].p = NULL;
+	a[1].len = TU_ABSENT;
 	rsend_req(fd, IOMUX_OP_HELLO, 3, 2, a);
-	rexpect_err(fd, IOMUX_ST_EARGS, 3);
+	rexpect(fd, &f, IOMUX_ST_OK, 3);
+	tu_frame_free(&f);
+	a[1].p = name;
 	a[1].len = 64;
 	rsend_req(fd, IOMUX_OP_HELLO, 4, 2, a);
 	rexpect(fd, &f, IOMUX_ST_OK, 4);
@@ -291,6 +305,12 @@ START_TEST(test_args_shape)
 	rexpect(fd, &f, IOMUX_ST_OK, 7);
 	ASSERT(f.argc == 1 && f.args[0].len == TU_ABSENT,
 	    "PING (absent): argc %u len 0x%x", f.argc, f.args[0].len);
+	tu_frame_free(&f);
+	/* PING's exception to "left out and absent mean the same": no
+	 * argument comes back as none (argc 0), not as an absent one. */
+	rsend_req(fd, IOMUX_OP_PING, 7, 0, NULL);
+	rexpect(fd, &f, IOMUX_ST_OK, 7);
+	ASSERT(f.argc == 0, "PING (none): argc %u", f.argc);
 	tu_frame_free(&f);
 
 	rping(fd, 8, "still usable", 12);

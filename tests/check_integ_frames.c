@@ -18,7 +18,10 @@
  * 2-core box.
  */
 
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +144,59 @@ START_TEST(test_huge_length)
 	ASSERT(rss1 > 0, "rss");
 	ASSERT(rss1 < rss0 + (16LL << 20), "RSS grew from %lld to %lld "
 	    "bytes after announced 4 GiB frames", rss0, rss1);
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * A client that writes the whole body of an oversized frame before it
+ * reads: the server reads only the length, answers ETOOBIG and closes, so
+ * the client's send may fail with EPIPE or ECONNRESET, and the reply must
+ * still be there to read (iomuxd-protocol(7), Errors).
+ */
+START_TEST(test_oversize_body_written)
+{
+	struct tu_daemon	 d;
+	struct tu_frame		 f;
+	struct pollfd		 pfd;
+	uint8_t			*frame;
+	size_t			 len, off = 0;
+	ssize_t			 n;
+	int64_t			 deadline;
+	int			 fd, err = 0;
+
+	dstart(&d, BACKEND, NULL);
+	fd = rconnect(&d);
+	len = 4 + IOMUX_FRAME_MAX_DEFAULT + 1;
+	frame = calloc(1, len);
+	ASSERT(frame != NULL, "calloc");
+	rput_header(frame, IOMUX_FRAME_MAX_DEFAULT + 1, IOMUX_OP_PING, 5, 1);
+	deadline = tu_now_ms() + 10000;
+	while (off < len && tu_now_ms() < deadline) {
+		n = send(fd, frame + off, len - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, 100);
+			continue;
+		}
+		err = errno;
+		break;
+	}
+	free(frame);
+	ASSERT(off == len || err == EPIPE || err == ECONNRESET, "sending an "
+	    "oversized body: %zu of %zu bytes, %s", off, len, strerror(err));
+	/* Whatever the send said, the reply was sent before the close. */
+	rexpect(fd, &f, IOMUX_ST_ETOOBIG, 0);
+	tu_frame_free(&f);
+	n = tu_wait_eof(fd, 2000);
+	ASSERT(n == 0 || n == -ECONNRESET, "after ETOOBIG: %zd", n);
+	close(fd);
+	lping_fresh(&d, "after an oversized body");
 	dstop(&d);
 }
 END_TEST
@@ -386,6 +442,7 @@ integ_frames_suite(void)
 	tc = tcase(s, "bad_input", 60);
 	LOOP(tc, test_unknown_op);
 	LOOP(tc, test_oversize);
+	LOOP(tc, test_oversize_body_written);
 	LOOP(tc, test_frame_max_boundary);
 	LOOP(tc, test_huge_length);
 	LOOP(tc, test_toobig_message);

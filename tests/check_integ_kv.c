@@ -202,6 +202,16 @@ START_TEST(test_set_flags)
 	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_TTL, S("n"));
 	ASSERT(ARG_I64(r, 0) > 25000 && ARG_I64(r, 0) <= 30000,
 	    "TTL after SET NX ttl 30000: %" PRId64, ARG_I64(r, 0));
+	/* NX and a compare together can never pass: EARGS, not CONFLICT,
+	 * on a present key and on an absent one, and nothing changes. */
+	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_SET, S("n"), S("2"), NONE,
+	    U32(IOMUX_SET_NX), S("1"));
+	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_SET, S("nx-cas"), S("2"), NONE,
+	    U32(IOMUX_SET_NX), V("", 0));
+	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_GET, S("nx-cas"));
+	/* NX with an absent expected argument is a plain NX. */
+	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_SET, S("nx-cas"), S("1"), NONE,
+	    U32(IOMUX_SET_NX), NONE);
 	/* A failed NX changes nothing, not even the TTL. */
 	EXPECT(c, IOMUX_ST_CONFLICT, IOMUX_OP_SET, S("n"), S("2"), NONE,
 	    U32(IOMUX_SET_NX));
@@ -321,6 +331,56 @@ START_TEST(test_ttl_expiry)
 	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_GET, S("x"));
 
 	iomux_close(adm);
+	iomux_close(c);
+	dstop(&d);
+}
+END_TEST
+
+/*
+ * The longest TTL is IOMUX_TTL_MAX (2^62 ms): it is taken and TTL reports
+ * it; one more, 2^63 and UINT64_MAX are EARGS for SET and EXPIRE and
+ * change nothing.
+ */
+START_TEST(test_ttl_max)
+{
+	static const uint64_t	 over[] = { IOMUX_TTL_MAX + 1,
+	    UINT64_C(1) << 63, UINT64_MAX };
+	struct tu_daemon	 d;
+	struct iomux_client	*c;
+	struct iomux_reply	 r;
+	size_t			 i;
+
+	dstart(&d, BACKEND, NULL);
+	c = lconnect(&d);
+
+	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_SET, S("far"), S("v"),
+	    U64(IOMUX_TTL_MAX));
+	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_TTL, S("far"));
+	ASSERT(ARG_I64(r, 0) > (int64_t)IOMUX_TTL_MAX - 60000 &&
+	    ARG_I64(r, 0) <= (int64_t)IOMUX_TTL_MAX,
+	    "TTL after SET ttl 2^62: %" PRId64, ARG_I64(r, 0));
+	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_SET, S("k"), S("v"));
+	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_EXPIRE, S("k"), U64(IOMUX_TTL_MAX));
+	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_TTL, S("k"));
+	ASSERT(ARG_I64(r, 0) > (int64_t)IOMUX_TTL_MAX - 60000,
+	    "TTL after EXPIRE 2^62: %" PRId64, ARG_I64(r, 0));
+	EXPECT(c, IOMUX_ST_OK, IOMUX_OP_PERSIST, S("k"));
+
+	for (i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+		EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_SET, S("k"), S("w"),
+		    U64(over[i]));
+		EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_SET, S("new"), S("w"),
+		    U64(over[i]), U32(IOMUX_SET_NX));
+		EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_EXPIRE, S("k"),
+		    U64(over[i]));
+	}
+	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_GET, S("k"));
+	ARG_STR(r, 0, "v");
+	r = EXPECT(c, IOMUX_ST_OK, IOMUX_OP_TTL, S("k"));
+	ASSERT(ARG_I64(r, 0) == -1, "a refused TTL set an expiry: %" PRId64,
+	    ARG_I64(r, 0));
+	EXPECT(c, IOMUX_ST_NOTFOUND, IOMUX_OP_GET, S("new"));
+
 	iomux_close(c);
 	dstop(&d);
 }
@@ -671,9 +731,12 @@ START_TEST(test_keys_scan)
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, NONE);
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U32(0));
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U64(10));
-	/* The limit is 1..1000 (iomuxd-protocol(7)). */
+	/* The limit is 1..1000 (iomuxd-protocol(7)): 0 is malformed, more
+	 * is a count over a limit. */
 	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U32(0));
-	EXPECT(c, IOMUX_ST_EARGS, IOMUX_OP_KEYS, S("k:"), U64(0), U32(1001));
+	EXPECT(c, IOMUX_ST_ELIMIT, IOMUX_OP_KEYS, S("k:"), U64(0), U32(1001));
+	EXPECT(c, IOMUX_ST_ELIMIT, IOMUX_OP_KEYS, S("k:"), U64(0),
+	    U32(UINT32_MAX));
 	PING(c, "after KEYS");
 
 	free(sc);
@@ -812,6 +875,7 @@ integ_kv_suite(void)
 	LOOP(tc, test_kv_basic);
 	LOOP(tc, test_set_flags);
 	LOOP(tc, test_ttl_expiry);
+	LOOP(tc, test_ttl_max);
 	LOOP(tc, test_incr);
 	LOOP(tc, test_del_exists);
 	LOOP(tc, test_keys_scan);

@@ -7,7 +7,7 @@
  * messages, order, delivery counts), PSUBSCRIBE and PUNSUBSCRIBE patterns
  * with overlapping matches, and a subscriber that never reads cut off at
  * its output limit while the others get every message and the publisher
- * never waits.
+ * never waits; idle_timeout spares subscribers, silent or receiving.
  *
  * Every argument is encoded by hand (integ-util.h's hub calls), so these
  * tests check the protocol of iomuxd-protocol(7) and do not lean on
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -286,6 +287,13 @@ START_TEST(test_pubsub_pattern)
 	RECV_PUSH(s2, "jobs.2", "j", "*");
 	id = SEND(s1, IOMUX_OP_PING, S("sync"));
 	RECV(s1, IOMUX_ST_OK, id);
+	/* PUNSUBSCRIBE of a name that is not a pattern is EARGS, even one
+	 * subscribed exactly, and the whole request does nothing; a
+	 * pattern not subscribed is ignored. */
+	EXPECT(s2, IOMUX_ST_EARGS, IOMUX_OP_PUNSUBSCRIBE, S("jobs.1"));
+	EXPECT(s2, IOMUX_ST_EARGS, IOMUX_OP_PUNSUBSCRIBE, S("*"), S("jobs.1"));
+	r = EXPECT(s2, IOMUX_ST_OK, IOMUX_OP_PUNSUBSCRIBE, S("zzz*"));
+	OK_U64(r, 2);
 	/* No arguments: all patterns; exact subscriptions stay. */
 	r = EXPECT0(s2, IOMUX_ST_OK, IOMUX_OP_PUNSUBSCRIBE);
 	OK_U64(r, 1);
@@ -398,6 +406,68 @@ START_TEST(test_pubsub_slow_subscriber)
 }
 END_TEST
 
+/*
+ * idle_timeout (300 ms here) never closes a subscriber: one that receives
+ * nothing for a second, and one that only receives for a second, are
+ * both still there, as is a pattern subscriber. A plain client is closed
+ * on time, and so is a subscriber once it has unsubscribed from its last
+ * channel.
+ */
+START_TEST(test_pubsub_idle)
+{
+	struct tu_daemon	 d;
+	struct iomux_client	*s1, *s2, *p;
+	struct iomux_reply	 r;
+	int64_t			 t0;
+	int			 plain, gone, k;
+
+	dstart(&d, BACKEND, "--idle-timeout", "0.3", NULL);
+	plain = rconnect(&d);
+	rping(plain, 1, "then idle", 9);
+	gone = rconnect(&d);
+	RREQ(gone, IOMUX_ST_OK, IOMUX_OP_SUBSCRIBE, RA("news"));
+	RREQ(gone, IOMUX_ST_OK, IOMUX_OP_UNSUBSCRIBE, RA("news"));
+	s1 = lconnect(&d);
+	s2 = lconnect(&d);
+	r = EXPECT(s1, IOMUX_ST_OK, IOMUX_OP_SUBSCRIBE, S("news"));
+	OK_U64(r, 1);
+	r = EXPECT(s2, IOMUX_ST_OK, IOMUX_OP_PSUBSCRIBE, S("news*"));
+	OK_U64(r, 1);
+
+	/* A second of silence: the plain clients go, the subscribers stay. */
+	rexpect_eof(plain, 3000, "idle plain client");
+	rexpect_eof(gone, 3000, "idle client after its last unsubscribe");
+	close(plain);
+	close(gone);
+	tu_sleep_ms(1000);
+	PING(s1, "subscribed, silent for 1 s");
+	PING(s2, "pattern-subscribed, silent for 1 s");
+
+	/* A second of receiving only; the publisher stays active. */
+	p = lconnect(&d);
+	t0 = tu_now_ms();
+	for (k = 0; since(t0) < 1000; k++) {
+		r = EXPECT(p, IOMUX_ST_OK, IOMUX_OP_PUBLISH, S("news"),
+		    S("tick"));
+		OK_U64(r, 2);
+		RECV_PUSH(s1, "news", "tick", NULL);
+		RECV_PUSH(s2, "news", "tick", "news*");
+		tu_sleep_ms(100);
+	}
+	ASSERT(k >= 5, "only %d messages in a second", k);
+	PING(s1, "subscribed, receiving for 1 s");
+	PING(s2, "pattern-subscribed, receiving for 1 s");
+	ASSERT(lstatus_num(&d, "clients_timed_out") == 2,
+	    "clients_timed_out %lld, want 2 (the plain clients)",
+	    lstatus_num(&d, "clients_timed_out"));
+
+	iomux_close(p);
+	iomux_close(s2);
+	iomux_close(s1);
+	dstop(&d);
+}
+END_TEST
+
 /* ---- main ----------------------------------------------------------- */
 
 static Suite *
@@ -412,6 +482,7 @@ integ_pubsub_suite(void)
 	LOOP(tc, test_pubsub_exact);
 	LOOP(tc, test_pubsub_pattern);
 	LOOP(tc, test_pubsub_slow_subscriber);
+	LOOP(tc, test_pubsub_idle);
 
 	return s;
 }

@@ -27,6 +27,7 @@
 #include "codec.h"
 #include "hub.h"
 #include "hub-clock.h"
+#include "hub-journal.h"
 #include "iomux-proto.h"
 #include "kv.h"
 
@@ -157,6 +158,54 @@ START_TEST(test_set_get)
 	ck_assert(!kv_exists(kv, bk, 3));
 	ck_assert(kv_exists(kv, "k", 1));
 	ck_assert_uint_eq(stats().keys, 2);
+}
+END_TEST
+
+/*
+ * Each change is told to the journal once made, with what replaying it
+ * needs (INCR as the SET of its result, deadlines on the hub's clock);
+ * a refused change, a read and an expiry are not told.
+ */
+START_TEST(test_journal)
+{
+	struct proto_arg	exp;
+	const uint8_t		*v;
+	size_t			 vlen;
+	int64_t			 n;
+
+	kv_set_journal(kv, &jrn);
+	told[0] = '\0';
+	ck_assert_int_eq(kv_set(kv, "k", 1, "v", 1, 0, 0, NULL), 0);
+	ck_assert_int_eq(kv_set(kv, "t", 1, "w x", 3, 300, 0, NULL), 0);
+	told_is("SET k v @0\nSET t w\\x20x @1000300\n");
+	/* Refused: told nothing. */
+	ck_assert_int_eq(kv_set(kv, "k", 1, "z", 1, 0, IOMUX_SET_NX, NULL),
+	    KV_E_CONFLICT);
+	memset(&exp, 0, sizeof(exp));
+	exp.p = (const uint8_t *)"nope";
+	exp.len = 4;
+	ck_assert_int_eq(kv_set(kv, "k", 1, "z", 1, 0, 0, &exp),
+	    KV_E_CONFLICT);
+	ck_assert_int_eq(kv_incr(kv, "k", 1, 1, &n), -EINVAL);
+	ck_assert_int_eq(kv_expire(kv, "none", 4, 10), -ENOENT);
+	ck_assert_int_eq(kv_get(kv, "k", 1, &v, &vlen), 0);
+	ck_assert_int_eq(kv_del(kv, "none", 4), 0);
+	told_is("");
+	/* INCR: the SET of its result, the key's expiry kept. */
+	ck_assert_int_eq(kv_incr(kv, "n", 1, 5, &n), 0);
+	ck_assert_int_eq(kv_expire(kv, "n", 1, 1000), 0);
+	ck_assert_int_eq(kv_incr(kv, "n", 1, -7, &n), 0);
+	ck_assert_int_eq(kv_persist(kv, "n", 1), 0);
+	ck_assert_int_eq(kv_set(kv, "t", 1, "y", 1, 0, IOMUX_SET_KEEPTTL,
+	    NULL), 0);
+	ck_assert_int_eq(kv_del(kv, "k", 1), 1);
+	told_is("SET n 5 @0\nEXPIRE n @1001000\nSET n -2 @1001000\n"
+	    "PERSIST n\nSET t y @1000300\nDEL k\n");
+	/* Expiry is not told: the deadline was, in the SET. */
+	sleep_ms(400);
+	kv_reap(kv);
+	ck_assert_int_eq(kv_get(kv, "t", 1, &v, &vlen), -ENOENT);
+	told_is("");
 }
 END_TEST
 
@@ -923,6 +972,7 @@ suite(void)
 	tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_set_get);
+	tcase_add_test(tc, test_journal);
 	tcase_add_test(tc, test_set_conditions);
 	tcase_add_test(tc, test_ttl_expire_persist);
 	tcase_add_test(tc, test_incr);

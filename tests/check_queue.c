@@ -29,6 +29,7 @@
 #include "check-run.h"
 #include "codec.h"
 #include "hub.h"
+#include "hub-journal.h"
 #include "queue.h"
 
 #define FIFO_ITEMS	100000
@@ -164,6 +165,40 @@ START_TEST(test_empty_deleted)
 	ck_assert_ptr_null(queue_take(q));
 	queue_unused(q);
 	ck_assert_ptr_null(queue_find(qs, "w", 1));
+}
+END_TEST
+
+/*
+ * PUSH is told with all its values, a take as POP, an undone take as
+ * PUSHFRONT of the item, and a refused PUSH not at all: replaying what
+ * is told leaves the queue as it is, whatever became of the replies.
+ */
+START_TEST(test_journal)
+{
+	struct queue_item	*a, *b;
+	struct queue		*q;
+
+	queue_set_journal(qs, &jrn);
+	told[0] = '\0';
+	ck_assert_int_eq(push_str("q", 3, "a", "b", "c"), 0);
+	q = queue_find(qs, "q", 1);
+	a = queue_take(q);
+	b = queue_take(q);
+	told_is("PUSH q a b c\nPOP q\nPOP q\n");
+	queue_item_sent(q, a);
+	queue_item_undo(q, b);
+	told_is("PUSHFRONT q b\n");
+	ck_assert_uint_eq(qlen("q"), 2);
+	hlimits.max_memory = data.bytes;
+	ck_assert_int_eq(push_str("q", 1, "d"), -EDQUOT);
+	told_is("");
+	hlimits.max_memory = 0;
+	a = queue_take(q);
+	b = queue_take(q);
+	told_is("POP q\nPOP q\n");
+	queue_item_sent(q, a);
+	queue_item_sent(q, b);
+	ck_assert_uint_eq(qlen("q"), 0);
 }
 END_TEST
 
@@ -446,6 +481,7 @@ queue_suite(void)
 	tcase_add_test(tc, test_fifo_100k);
 	tcase_add_test(tc, test_empty_deleted);
 	tcase_add_test(tc, test_memory_accounting);
+	tcase_add_test(tc, test_journal);
 	tcase_add_test(tc, test_push_all_or_nothing);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);

@@ -132,6 +132,27 @@ hub_alloc_cost(size_t n)
  * each reload; the modules read them through the pointer they are given,
  * so a reload applies to the next request.
  */
+/*
+ * What the hub changes, told as it changes it, for the state log
+ * (iomuxd-state(5)): kind is the record's code (IOMUX_OP_SET, _DEL,
+ * _EXPIRE, _PERSIST, _PUSH, _POP, or HUB_J_PUSHFRONT), name the key or
+ * queue, args the rest of the record's arguments: SET value deadline,
+ * EXPIRE deadline, PUSH values, PUSHFRONT value, none for the others. A
+ * deadline is 8 bytes big-endian on the hub's clock (monotonic ms, 0:
+ * none; the log turns it into wall time). Told only once the change is
+ * made, never for one refused. Expiry is not told: a key's deadline is
+ * in its SET or EXPIRE. emit NULL: nothing is told.
+ */
+#define HUB_J_PUSHFRONT	0x8001	/* an item back at the head (undone POP) */
+
+struct proto_arg;
+
+struct hub_journal {
+	void	(*emit)(void *arg, uint16_t kind, const void *name,
+		    size_t nlen, const struct proto_arg *args, int n);
+	void	 *arg;
+};
+
 struct hub_limits {
 	uint32_t	 key_max;
 	uint32_t	 value_max;

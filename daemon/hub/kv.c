@@ -79,6 +79,7 @@ struct kv {
 	TAILQ_HEAD(, kv_wait)	 ready;		/* keys written, waiters */
 	struct heap		 expiry;	/* entries with a deadline */
 	bool			 expiring;	/* in kv_reap() */
+	struct hub_journal	 journal;	/* told each change */
 	uint64_t		 data_bytes;	/* ours, of data's */
 	uint64_t		 expired, expire_runs, expire_checks;
 };
@@ -456,6 +457,38 @@ kv_get(struct kv *kv, const void *key, size_t klen, const uint8_t **val,
 	return 0;
 }
 
+void
+kv_set_journal(struct kv *kv, const struct hub_journal *j)
+{
+	kv->journal = *j;
+}
+
+/* Tell the journal: kind, the entry's key, then what the kind has. */
+static void
+tell(struct kv *kv, uint16_t kind, const struct kv_entry *e, bool value,
+    bool when)
+{
+	struct proto_arg	a[2];
+	uint8_t			be[8];
+	uint64_t		v;
+	int			n = 0, i;
+
+	if (kv->journal.emit == NULL)
+		return;
+	memset(a, 0, sizeof(a));
+	if (value) {
+		a[n].p = entry_val(e);
+		a[n++].len = e->vlen;
+	}
+	if (when) {
+		for (v = e->exp.key, i = 7; i >= 0; i--, v >>= 8)
+			be[i] = (uint8_t)v;
+		a[n].p = be;
+		a[n++].len = sizeof(be);
+	}
+	kv->journal.emit(kv->journal.arg, kind, e->data, e->he.klen, a, n);
+}
+
 int
 kv_set(struct kv *kv, const void *key, size_t klen, const void *val,
     size_t vlen, uint64_t ttl_ms, uint32_t flags,
@@ -492,6 +525,7 @@ kv_set(struct kv *kv, const void *key, size_t klen, const void *val,
 	if ((ret = store(kv, e, key, klen, val, vlen, &e)) < 0)
 		return ret;
 	set_deadline(kv, e, when);
+	tell(kv, IOMUX_OP_SET, e, true, true);
 	wake(kv, e);
 	return 0;
 }
@@ -503,6 +537,7 @@ kv_del(struct kv *kv, const void *key, size_t klen)
 
 	if (e == NULL)
 		return 0;
+	tell(kv, IOMUX_OP_DEL, e, false, false);
 	entry_delete(kv, e);
 	arm(kv);
 	return 1;
@@ -563,6 +598,8 @@ kv_incr(struct kv *kv, const void *key, size_t klen, int64_t delta,
 	len = snprintf(num, sizeof(num), "%" PRId64, v);
 	if ((ret = store(kv, e, key, klen, num, (size_t)len, &e)) < 0)
 		return ret;
+	/* Told as the SET of its result: replaying it needs no arithmetic. */
+	tell(kv, IOMUX_OP_SET, e, true, true);
 	wake(kv, e);
 	*out = v;
 	return 0;
@@ -591,6 +628,7 @@ kv_expire(struct kv *kv, const void *key, size_t klen, uint64_t ttl_ms)
 	if (e->exp.key == 0 && heap_reserve(&kv->expiry, 1) < 0)
 		return -ENOMEM;
 	set_deadline(kv, e, deadline(kv, ttl_ms));
+	tell(kv, IOMUX_OP_EXPIRE, e, false, true);
 	return 0;
 }
 
@@ -602,6 +640,7 @@ kv_persist(struct kv *kv, const void *key, size_t klen)
 	if (e == NULL)
 		return -ENOENT;
 	set_deadline(kv, e, 0);
+	tell(kv, IOMUX_OP_PERSIST, e, false, false);
 	return 0;
 }
 

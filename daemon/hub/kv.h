@@ -57,6 +57,9 @@ void	kv_reap(struct kv *);
 /* Keys reclaimed per expiry timer callback before yielding to the loop. */
 #define KV_EXPIRE_BATCH		1000
 
+/* Tell j each change made from now on (hub.h, struct hub_journal). */
+void	kv_set_journal(struct kv *, const struct hub_journal *j);
+
 /* What a key costs against max_memory (STATUS data_bytes). */
 size_t	kv_entry_cost(size_t klen, size_t vlen);
 

@@ -59,6 +59,7 @@ struct queues {
 	uint64_t		 nonempty;	/* queues holding items */
 	uint64_t		 items;
 	uint64_t		 inflight;
+	struct hub_journal	 journal;	/* told each change */
 };
 
 int
@@ -258,6 +259,22 @@ item_new(const struct proto_arg *v)
 	return it;
 }
 
+void
+queue_set_journal(struct queues *qs, const struct hub_journal *j)
+{
+	qs->journal = *j;
+}
+
+/* Tell the journal: kind, q's name, then n values. */
+static void
+tell(struct queue *q, uint16_t kind, const struct proto_arg *vals, int n)
+{
+	struct hub_journal	*j = &q->qs->journal;
+
+	if (j->emit != NULL)
+		j->emit(j->arg, kind, q->name, q->e.klen, vals, n);
+}
+
 struct queue_item *
 queue_take(struct queue *q)
 {
@@ -278,6 +295,7 @@ queue_take(struct queue *q)
 	}
 	q->inflight++;
 	qs->inflight++;
+	tell(q, IOMUX_OP_POP, NULL, 0);
 	return it;
 }
 
@@ -305,6 +323,14 @@ queue_item_undo(struct queue *q, struct queue_item *it)
 	if (q->len++ == 0)
 		qs->nonempty++;
 	qs->items++;
+	if (qs->journal.emit != NULL) {
+		struct proto_arg	v;
+
+		memset(&v, 0, sizeof(v));
+		v.p = it->data;
+		v.len = it->len;
+		tell(q, HUB_J_PUSHFRONT, &v, 1);
+	}
 	mark_ready(q);
 }
 
@@ -348,6 +374,7 @@ queue_push(struct queues *qs, const void *name, size_t len,
 		next = it->next;
 		item_append(q, it);
 	}
+	tell(q, IOMUX_OP_PUSH, vals, n);
 	mark_ready(q);
 	return 0;
 

@@ -49,6 +49,9 @@ struct queue_item {
 };
 
 /* What an item of len bytes, and a queue named with len bytes, count. */
+/* Tell j each change made from now on (hub.h, struct hub_journal). */
+void	queue_set_journal(struct queues *, const struct hub_journal *j);
+
 size_t	queue_cost_item(size_t len);
 size_t	queue_cost_name(size_t len);
 /* The queue of that name, or NULL (missing, which reads as empty). */

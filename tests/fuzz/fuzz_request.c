@@ -357,6 +357,18 @@ conf_variant(uint8_t v, struct conf *c)
 	c->output_timeout_ms = 2000;
 	c->shutdown_timeout_ms = 3000;
 	c->max_clients = NSLOTS;
+	/*
+	 * Both of bits 4 and 5: access rules with namespaces, so that the
+	 * requests take the rules' slow path and writes to k, r, z, m are
+	 * denied (the peers are this process's uid, which "all" matches;
+	 * the last rule keeps STATUS's details for the health checks).
+	 */
+	if ((v & 0x30) == 0x30) {
+		snprintf(c->rules, sizeof(c->rules),
+		    "unix all rw a b q c l\nunix all ro k r z m\n"
+		    "unix all admin");
+		c->nrules = 3;
+	}
 }
 
 /*
@@ -625,8 +637,8 @@ check_frame(int slot, struct peer *p, const struct proto_frame *f)
 		p->ohead++;
 		if (f->code != IOMUX_ST_OK)
 			return;
-		if ((o->op == IOMUX_OP_HELLO || o->op == IOMUX_OP_STATUS) &&
-		    f->argc % 2 != 0)
+		if ((o->op == IOMUX_OP_HELLO || o->op == IOMUX_OP_STATUS ||
+		    o->op == IOMUX_OP_WHOAMI) && f->argc % 2 != 0)
 			fuzz_fail("slot %d: %s reply of %u arguments, not "
 			    "pairs", slot, proto_op_name(o->op), f->argc);
 		if (o->op == IOMUX_OP_PING && f->argc != o->argc)

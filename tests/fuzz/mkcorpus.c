@@ -312,13 +312,20 @@ seed_control(struct script *s)
 	frame(s, 0, HELLO, "v1", A_END);		/* not 4 bytes */
 	frame(s, 0, HELLO, A_U32(1), A_ABSENT, A_END);
 	frame(s, 0, HELLO, A_END);			/* EARGS */
+	/* A token where the server has none: EDENIED, the conn stays. */
+	frame(s, 0, HELLO, A_U32(1), A_ABSENT,
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    A_END);
+	frame(s, 0, HELLO, A_U32(1), "n", "t", "x", A_END);	/* EARGS */
 	frame(s, 0, PING, A_END);
 	frame(s, 0, PING, "", A_END);
 	frame(s, 0, PING, A_ABSENT, A_END);
 	frame(s, 0, PING, "a", "b", A_END);
 	frame(s, 0, STATUS, A_END);
 	frame(s, 0, STATUS, "x", A_END);
-	frame_code(s, 0, 0x0004, A_END);		/* EUNKNOWN */
+	frame_code(s, 0, 0x0004, A_END);		/* WHOAMI */
+	frame_code(s, 0, 0x0004, "x", A_END);		/* EARGS */
+	frame_code(s, 0, 0x0005, A_END);		/* EUNKNOWN */
 	frame_code(s, 0, 0x0999, "x", A_END);
 	frame_code(s, 0, 0xffff, A_END);
 	run(s, RUN_1);
@@ -363,6 +370,37 @@ seed_kv(struct script *s)
 	run(s, RUN_1);
 	readall(s, 0);
 	save(s, "kv");
+}
+
+/*
+ * Under the variant with access rules (rw on a b q c l, ro on k r z m):
+ * allowed and denied requests of each kind, prefix requests that reach
+ * into the ro part, and the connection kept after each denial.
+ */
+static void
+seed_rules(struct script *s)
+{
+	begin(s, V_EPOLL | 0x30);
+	frame(s, 0, SET, "a", "1", A_END);
+	frame(s, 0, SET, "k", "1", A_END);		/* EDENIED */
+	frame(s, 0, GET, "k", A_END);
+	frame(s, 0, DEL, "a", "k", A_END);		/* EDENIED */
+	frame(s, 0, KEYS, "", A_END);
+	frame(s, 0, PUSH, "q", "x", A_END);
+	frame(s, 0, PUSH, "r", "x", A_END);		/* EDENIED */
+	frame(s, 0, POP, "q", A_U64(0), A_END);
+	frame(s, 0, SUBSCRIBE, "c", "z", A_END);
+	frame(s, 0, PSUBSCRIBE, "*", A_END);
+	frame(s, 0, PUBLISH, "c", "m", A_END);
+	frame(s, 0, PUBLISH, "z", "m", A_END);		/* EDENIED */
+	frame(s, 0, LOCK, "l", A_U64(0), A_END);
+	frame(s, 0, TRYLOCK, "m", A_END);		/* EDENIED */
+	frame(s, 0, STATUS, A_END);			/* the summary */
+	frame_code(s, 0, 0x0004, A_END);		/* WHOAMI: the grants */
+	frame(s, 0, PING, A_END);
+	run(s, RUN_1);
+	readall(s, 0);
+	save(s, "rules");
 }
 
 static void
@@ -935,6 +973,7 @@ main(int argc, char **argv)
 	dir = argv[1];
 	seed_control(&s);
 	seed_kv(&s);
+	seed_rules(&s);
 	seed_kv_limits(&s);
 	seed_wait(&s);
 	seed_queue(&s);

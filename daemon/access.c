@@ -13,7 +13,7 @@
  * comparison (dispatch.c); otherwise each name walks the matching rules.
  *
  * A uid's name and groups are read through NSS, which may be slow (LDAP):
- * they are read at most once per ACCESS_IDENT_TTL_MS per uid with live
+ * they are read at most once per IDENT_TTL_MS per uid with live
  * connections, and only when the rules need them or a message does.
  */
 
@@ -37,6 +37,17 @@
 #include "server.h"
 
 #define DENIED_BURST	10	/* log lines per second and uid */
+/* How long a uid's name and groups are trusted before they are read again. */
+#define IDENT_TTL_MS	60000
+
+/* A uid's identity, as read through NSS. */
+struct access_ident {
+	char		*name;		/* user name, or the uid in decimal */
+	bool		 has_pw;	/* the uid has a passwd entry */
+	gid_t		*groups;	/* getgrouplist(3), primary first */
+	int		 ngroups;
+	uint64_t	 at_ms;		/* when read; 0 never */
+};
 
 int
 access_policy(const struct conf *conf, struct policy **out, char *err,
@@ -53,8 +64,8 @@ access_policy(const struct conf *conf, struct policy **out, char *err,
 	return policy_parse(conf->rules, out, err, errlen);
 }
 
-void
-access_ident_free(struct access_ident *id)
+static void
+ident_free(struct access_ident *id)
 {
 	free(id->name);
 	free(id->groups);
@@ -73,9 +84,9 @@ ident_refresh(struct access_ident *id, uid_t uid, uint64_t now)
 	gid_t		*g;
 	int		 n = 32, e;
 
-	if (id->at_ms != 0 && now - id->at_ms < ACCESS_IDENT_TTL_MS)
+	if (id->at_ms != 0 && now - id->at_ms < IDENT_TTL_MS)
 		return;
-	access_ident_free(id);
+	ident_free(id);
 	id->at_ms = now != 0 ? now : 1;
 	e = getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp);
 	if (pwp == NULL) {
@@ -112,7 +123,7 @@ ident_refresh(struct access_ident *id, uid_t uid, uint64_t now)
 
 /*
  * The identities read lately, by uid: a uid's are read at most once per
- * ACCESS_IDENT_TTL_MS even by a client that connects and disconnects in a
+ * IDENT_TTL_MS even by a client that connects and disconnects in a
  * loop, and the cache is bounded (the oldest entry makes room).
  */
 #define IDENT_CACHE	64
@@ -128,7 +139,7 @@ access_cache_flush(void)
 	int	i;
 
 	for (i = 0; i < IDENT_CACHE; i++)
-		access_ident_free(&ident_cache[i].id);
+		ident_free(&ident_cache[i].id);
 }
 
 /*
@@ -153,7 +164,7 @@ conn_ident(struct conn *c)
 			slot = &ident_cache[i];
 	}
 	if (slot->uid != c->uid || slot->id.at_ms == 0) {
-		access_ident_free(&slot->id);
+		ident_free(&slot->id);
 		slot->uid = c->uid;
 	}
 	ident_refresh(&slot->id, c->uid, ev_now(c->srv->loop));
@@ -334,6 +345,7 @@ deny_log(struct conn *c, const char *what)
 	struct log_ratelimit		*rl = c->user != NULL ?
 					    &c->user->rl_denied : &rl_nouser;
 	char				 more[64] = "";
+	char				 name[CONN_NAME_MAX];
 
 	rl->burst = DENIED_BURST;
 	if (!log_ratelimit_ok(rl, ev_now(c->srv->loop)))
@@ -343,13 +355,8 @@ deny_log(struct conn *c, const char *what)
 		    (unsigned long long)rl->dropped);
 		rl->dropped = 0;
 	}
-	if (c->flags & CONN_F_TCP)
-		log_warnx("conn %llu tcp: denied %s%s",
-		    (unsigned long long)c->id, what, more);
-	else
-		log_warnx("conn %llu uid %ld pid %ld: denied %s%s",
-		    (unsigned long long)c->id, (long)c->uid, (long)c->pid,
-		    what, more);
+	conn_name(c, name, sizeof(name));
+	log_warnx("%s: denied %s%s", name, what, more);
 }
 
 /* May c do h on this name? Replies EDENIED if not. */

@@ -6,7 +6,7 @@
  * connection was accepted under and which of them match its peer, each
  * request checked against them before its handler runs, EDENIED with the
  * rule that decided, WHOAMI, and the per-uid identity (user name, groups)
- * the rules are matched on.
+ * the rules are matched on, cached here.
  */
 
 #ifndef IOMUXD_ACCESS_H
@@ -25,9 +25,6 @@ struct handler;
 struct reply;
 struct server;
 struct server_user;
-
-/* How long a uid's name and groups are trusted before they are read again. */
-#define ACCESS_IDENT_TTL_MS	60000
 
 /* Which arguments of a request are names the rules must cover. */
 enum access_names {
@@ -54,15 +51,6 @@ struct conn_access {
 						   without a name, or -1 */
 };
 
-/* A uid's identity, as read through NSS (cached in access.c). */
-struct access_ident {
-	char		*name;		/* user name, or the uid in decimal */
-	bool		 has_pw;	/* the uid has a passwd entry */
-	gid_t		*groups;	/* getgrouplist(3), primary first */
-	int		 ngroups;
-	uint64_t	 at_ms;		/* when read; 0 never */
-};
-
 /*
  * The rules of a configuration: its rule lines, or the defaults when it
  * has none. 0 or -errno with a sentence in err.
@@ -76,8 +64,7 @@ void	access_conn_start(struct conn *);
 void	access_authenticated(struct conn *);
 void	access_conn_end(struct conn *);
 
-void	access_ident_free(struct access_ident *);
-/* Forget every identity read (at teardown). */
+/* Forget every user name and group list read (at teardown). */
 void	access_cache_flush(void);
 
 /* Checked by dispatch_request() for a request whose handler needs more

@@ -66,10 +66,12 @@ op_hello(struct conn *c, const struct proto_frame *f,
 	if (arg_given(f, args, 2)) {
 		if (!token_check(&srv->token, args[2].p, args[2].len)) {
 			srv->stats.auth_failures++;
-			if (log_ratelimit_ok(&rl_token, ev_now(srv->loop)))
-				log_warnx("conn %llu %s: HELLO with a wrong "
-				    "token", (unsigned long long)c->id,
-				    (c->flags & CONN_F_TCP) ? "tcp" : "unix");
+			if (log_ratelimit_ok(&rl_token, ev_now(srv->loop))) {
+				char	name[CONN_NAME_MAX];
+
+				conn_name(c, name, sizeof(name));
+				log_warnx("%s: HELLO with a wrong token", name);
+			}
 			reply_error(r, IOMUX_ST_EDENIED, "hello: wrong token");
 			return;
 		}

@@ -222,17 +222,25 @@ conn_scan_tail(struct conn *c)
 		c->frame_start = ev_now(c->srv->loop);
 }
 
+void
+conn_name(const struct conn *c, char *buf, size_t len)
+{
+	if (c->flags & CONN_F_TCP)
+		snprintf(buf, len, "conn %llu tcp", (unsigned long long)c->id);
+	else
+		snprintf(buf, len, "conn %llu uid %ld pid %ld",
+		    (unsigned long long)c->id, (long)c->uid, (long)c->pid);
+}
+
 static void
 conn_log(const struct conn *c, const char *what)
 {
+	char	name[CONN_NAME_MAX];
+
 	if (!log_ratelimit_ok(&rl_warn, ev_now(c->srv->loop)))
 		return;
-	if (c->flags & CONN_F_TCP)
-		log_warnx("conn %llu tcp: %s", (unsigned long long)c->id, what);
-	else
-		log_warnx("conn %llu uid %ld pid %ld: %s",
-		    (unsigned long long)c->id, (long)c->uid, (long)c->pid,
-		    what);
+	conn_name(c, name, sizeof(name));
+	log_warnx("%s: %s", name, what);
 }
 
 int
@@ -287,13 +295,10 @@ conn_new(struct server *srv, int fd, const struct ucred *cred,
 	srv->conns = c;
 	srv->nclients++;
 	if (log_getverbose() > 0) {
-		if (tcp)
-			log_debug("conn %llu tcp: connected",
-			    (unsigned long long)c->id);
-		else
-			log_debug("conn %llu uid %ld pid %ld: connected",
-			    (unsigned long long)c->id, (long)c->uid,
-			    (long)c->pid);
+		char	name[CONN_NAME_MAX];
+
+		conn_name(c, name, sizeof(name));
+		log_debug("%s: connected", name);
 	}
 	*out = c;
 	return 0;

@@ -98,6 +98,10 @@ struct ucred;
 int	conn_new(struct server *, int fd, const struct ucred *cred,
 	    struct conn **out);
 
+/* "conn 7 uid 1000 pid 4242" or "conn 7 tcp", for log lines. */
+#define CONN_NAME_MAX	64
+void	conn_name(const struct conn *, char *buf, size_t len);
+
 /* Its request was answered: run the requests that waited behind it. */
 void	conn_unblocked(struct conn *);
 

@@ -606,6 +606,21 @@ prefix_text(const struct prefix *p, const char *user, char *buf, size_t len)
 	buf[o] = '\0';
 }
 
+
+static void
+decided(const struct policy *pol, int rule, int pfx, const char *user,
+    struct policy_decision *d)
+{
+	const struct rule	*r = &pol->rules[rule];
+
+	d->rule = rule;
+	d->role = r->role;
+	if (pfx >= 0)
+		prefix_text(&r->prefix[pfx], user, d->prefix, sizeof(d->prefix));
+	else
+		d->prefix[0] = '\0';
+}
+
 void
 policy_decide(const struct policy *pol, const struct policy_mask *m,
     const char *user, const uint8_t *name, size_t len,
@@ -621,36 +636,17 @@ policy_decide(const struct policy *pol, const struct policy_mask *m,
 		if (!policy_mask_has(m, i))
 			continue;
 		r = &pol->rules[i];
-		if (r->nprefix == 0)
-			goto found;
-		if (name == NULL)
-			continue;
-		for (j = 0; j < r->nprefix; j++) {
+		if (r->nprefix == 0) {
+			decided(pol, i, -1, user, d);
+			return;
+		}
+		for (j = 0; name != NULL && j < r->nprefix; j++) {
 			if (prefix_covers(&r->prefix[j], user, name, len)) {
-				prefix_text(&r->prefix[j], user, d->prefix,
-				    sizeof(d->prefix));
-				goto found;
+				decided(pol, i, j, user, d);
+				return;
 			}
 		}
 	}
-	return;
-found:
-	d->rule = i;
-	d->role = r->role;
-}
-
-static void
-decided(const struct policy *pol, int rule, int pfx, const char *user,
-    struct policy_decision *d)
-{
-	const struct rule	*r = &pol->rules[rule];
-
-	d->rule = rule;
-	d->role = r->role;
-	if (pfx >= 0)
-		prefix_text(&r->prefix[pfx], user, d->prefix, sizeof(d->prefix));
-	else
-		d->prefix[0] = '\0';
 }
 
 /*

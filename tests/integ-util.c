@@ -245,9 +245,7 @@ struct iomux_client *
 lconnect_tcp(const struct tu_daemon *d, const char *hostport)
 {
 	struct iomux_client	*c = NULL;
-	struct iomux_value	 v[3];
 	struct iomux_reply	 r;
-	uint8_t			 ver[4];
 	char			 err[256] = "", tok[TOKEN_LEN + 1];
 	int			 rc;
 
@@ -255,14 +253,7 @@ lconnect_tcp(const struct tu_daemon *d, const char *hostport)
 	rc = iomux_connect_tcp(hostport, IO_MS, &c, err, sizeof err);
 	ASSERT(rc == 0 && c != NULL, "iomux_connect_tcp %s: %s (%s)",
 	    hostport, strerror(-rc), err);
-	tu_put32(ver, 1);
-	memset(v, 0, sizeof v);
-	v[0].data = ver;
-	v[0].len = 4;
-	v[1].absent = 1;
-	v[2].data = tok;
-	v[2].len = TOKEN_LEN;
-	rc = iomux_call(c, IOMUX_OP_HELLO, 3, v, &r);
+	rc = iomux_hello_token(c, NULL, tok, &r);
 	ASSERT(rc == 0 && r.code == IOMUX_ST_OK, "HELLO with the token over "
 	    "%s: %s, status 0x%04x", hostport, strerror(-rc), r.code);
 	return c;

@@ -236,11 +236,11 @@ token_error(int err)
 /*
  * Find the token for a TCP connection: --token-file, else
  * $IOMUXD_TOKEN_FILE, else libiomux's default lookup. A file named either
- * way must be a readable token; none found by default means no token.
- * 0, or EXIT_CONNECT after saying why.
+ * way must be a readable token (unless missing_ok: not there yet); none
+ * found by default means no token. 0, or EXIT_CONNECT after saying why.
  */
 static int
-ctl_token(struct ctl *ctl)
+ctl_token(struct ctl *ctl, bool missing_ok)
 {
 	const char	*path = ctl->token_file, *env;
 	int		 r;
@@ -255,7 +255,7 @@ ctl_token(struct ctl *ctl)
 		    "the default token file";
 		return 0;
 	}
-	if (path == NULL && r == -ENOENT)
+	if ((path == NULL || missing_ok) && r == -ENOENT)
 		return 0;
 	if (path == NULL)
 		ctl_warnx("default token file (tcp/token beside the socket, "
@@ -267,20 +267,6 @@ ctl_token(struct ctl *ctl)
 }
 
 static int	ctl_hello(struct ctl *);
-
-/* Is the named token file there, but no token? */
-static bool
-ctl_token_unusable(struct ctl *ctl)
-{
-	const char	*path = ctl->token_file;
-	int		 r;
-
-	if (path == NULL)
-		path = getenv("IOMUXD_TOKEN_FILE");
-	r = iomux_token_load(path, ctl->token, sizeof(ctl->token));
-	explicit_bzero(ctl->token, sizeof(ctl->token));
-	return r < 0 && r != -ENOENT;
-}
 
 /*
  * Over TCP: HELLO without the token, then, with the token read only now,
@@ -296,7 +282,7 @@ ctl_tcp_hello(struct ctl *ctl)
 	ctl->have_token = 0;
 	if ((e = ctl_hello(ctl)) != 0)
 		return e;
-	if ((e = ctl_token(ctl)) != 0 || !ctl->have_token)
+	if ((e = ctl_token(ctl, false)) != 0 || !ctl->have_token)
 		return e;
 	ctl->helloed = 0;
 	return ctl_hello(ctl);
@@ -313,15 +299,16 @@ ctl_tcp_hello(struct ctl *ctl)
 static int
 ctl_connect(struct ctl *ctl)
 {
-	char	 msg[512];
-	int	 r;
+	const char	*env;
+	char		 msg[512];
+	int		 r;
 
 	if (ctl->c != NULL)
 		return 0;
 	if (ctl->host != NULL) {
 		if ((ctl->token_file != NULL ||
-		    getenv("IOMUXD_TOKEN_FILE") != NULL) &&
-		    ctl_token_unusable(ctl) && (r = ctl_token(ctl)) != 0)
+		    ((env = getenv("IOMUXD_TOKEN_FILE")) != NULL &&
+		    *env != '\0')) && (r = ctl_token(ctl, true)) != 0)
 			return r;
 		snprintf(ctl->peer, sizeof(ctl->peer), "%s", ctl->host);
 		r = iomux_connect_tcp(ctl->host, ctl->timeout_ms, &ctl->c,
